@@ -1,0 +1,50 @@
+# wsexec — build, run, test, benchmark. See README.md.
+
+GO      ?= go
+BIN     := bin/wsexec
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+PORT    ?= 8080
+# Each fuzz target runs this long in `make test`; `make fuzz` runs longer.
+FUZZTIME ?= 5s
+
+# package:FuzzTarget pairs run by fuzz-brief and fuzz.
+FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
+	./handshake:FuzzCheck ./handshake:FuzzParseExtensions
+
+.PHONY: build run test check fuzz-brief fuzz bench clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# Serve the greeter example with the dev console on localhost.
+run: build
+	@echo "wsexec: open http://localhost:$(PORT)/ in a browser (Ctrl-C stops)"
+	$(BIN) --port=$(PORT) --address=127.0.0.1 --devconsole examples/bash/greeter.sh
+
+# The whole suite: formatting, vet, every test with the race detector, and
+# a brief run of every fuzz target.
+test: check
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-brief
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz-brief:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) --no-print-directory fuzz-brief FUZZTIME=2m
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./procio ./server
+
+clean:
+	rm -rf bin

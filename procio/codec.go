@@ -1,0 +1,101 @@
+package procio
+
+import (
+	"fmt"
+	"io"
+)
+
+// DefaultBufferSize is the codecs' buffer size when none is given: the stdout
+// read buffer, the longest line sent as a single frame, and the stdin write
+// buffer.
+const DefaultBufferSize = 16 << 10
+
+// MinBufferSize is the smallest buffer a codec uses; smaller sizes are raised
+// to it. It leaves room for a held-back incomplete rune and one byte more.
+const MinBufferSize = 4
+
+// maxStalls bounds how many empty reads in a row a codec accepts before it
+// gives up with io.ErrNoProgress, as bufio does.
+const maxStalls = 100
+
+// Sink receives outgoing messages, possibly in fragments (the server adapts a
+// WebSocket conn to it).
+type Sink interface {
+	// WriteFragment appends p to the current outgoing message; binary fixes
+	// the message type at its first fragment; fin ends the message. p is only
+	// valid during the call.
+	WriteFragment(binary bool, p []byte, fin bool) error
+	// Flush is called when the codec has handed over everything it has ready
+	// and is about to read again.
+	Flush() error
+}
+
+// Codec moves data between WebSocket messages and a program's pipes. A Codec
+// value serves one connection; its two methods run on two different
+// goroutines at once (each keeps its own buffer).
+type Codec interface {
+	// WriteMessage copies one incoming message from msg to stdin (line
+	// codec: followed by '\n').
+	WriteMessage(stdin io.Writer, msg io.Reader) error
+	// ReadMessages reads stdout until EOF, handing messages to out; it
+	// returns nil at EOF (after the final line). Errors from out are
+	// returned as they are.
+	ReadMessages(stdout io.Reader, out Sink) error
+}
+
+func bufferSize(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultBufferSize
+	case n < MinBufferSize:
+		return MinBufferSize
+	}
+	return n
+}
+
+// copyMessage copies msg to w through b, writing only when b is full or the
+// message ends, so that a message of up to len(b)-1 bytes takes one write.
+// With newline set, a '\n' follows the message, in its last write. The last
+// byte of b is kept for that '\n', or for a byte read ahead when the data
+// fills the rest: only that read tells whether the message ends there.
+func copyMessage(w io.Writer, msg io.Reader, b []byte, newline bool) error {
+	room := len(b) - 1
+	n := 0
+	for stalls := 0; ; {
+		limit := room
+		if n == room {
+			limit++ // read ahead
+		}
+		m, err := msg.Read(b[n:limit])
+		n += m
+		if n > room { // the message goes on past a full buffer
+			if _, err := w.Write(b[:room]); err != nil {
+				return fmt.Errorf("write stdin: %w", err)
+			}
+			b[0] = b[room]
+			n = 1
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read message: %w", err)
+		}
+		if m > 0 {
+			stalls = 0
+		} else if stalls++; stalls == maxStalls {
+			return fmt.Errorf("read message: %w", io.ErrNoProgress)
+		}
+	}
+	if newline {
+		b[n] = '\n'
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	if _, err := w.Write(b[:n]); err != nil {
+		return fmt.Errorf("write stdin: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+// Package procio runs one child program and moves data between its pipes and
+// messages. It knows nothing of WebSocket or HTTP: the server adapts a
+// connection to the small Sink interface and picks a Codec.
+//
+// # Starting
+//
+// LookPath resolves the command once, at start-up. Start runs it with exactly
+// the environment, argv and working directory in its Config, in a process
+// group of its own (Setpgid) so that signals reach everything it forks. The
+// pipes are made with os.Pipe and handed to the child as *os.File, so reaping
+// the child never closes the parent's ends.
+//
+// # Codecs
+//
+// The line codec (NewLineCodec) is websocketd's: each incoming message is
+// written to stdin followed by '\n', in one write when it fits the buffer.
+// Each stdout line becomes one text message without its '\n' and without a
+// '\r' right before it (a final line that ends at EOF without a newline is
+// still sent, and a trailing '\r' is dropped from it too, as bufio.ScanLines
+// does). Empty lines are empty messages. A line longer than the buffer is
+// not held whole: it is sent as a fragmented message whose last fragment is
+// sent when the newline arrives. Every line of one read goes to the Sink
+// before a single Flush, and Flush follows every read that produced
+// something, so a quiet program's line goes out at once.
+//
+// Text messages always carry valid UTF-8. The rule for output that is not:
+// each invalid byte sequence is replaced by U+FFFD, one U+FFFD per maximal
+// subpart of an ill-formed sequence, which is what a browser's TextDecoder
+// (the WHATWG Encoding Standard's UTF-8 decoder) produces for the same
+// bytes. A sequence split across two reads or two fragments is not invalid:
+// up to three bytes of an incomplete rune are held back and completed by the
+// next read, and so is a '\r' at a fragment boundary, as it may precede the
+// '\n'. Only at EOF is an incomplete sequence replaced.
+//
+// The binary codec (NewBinaryCodec) writes payloads raw to stdin and turns
+// each stdout read into one binary message.
+//
+// Codec buffers are fixed in size and nothing is queued: a Sink that stalls
+// stalls the stdout read, which stalls the program once the pipe is full.
+//
+// # Stderr
+//
+// Each stderr line goes to Config.Stderr without its newline (and a '\r'
+// before it). Lines longer than 64 KiB are passed on in 64 KiB pieces, so a
+// program writing a huge line never waits for a newline that procio cannot
+// hold. With no callback the program's stderr is /dev/null.
+//
+// # Stopping
+//
+// Process.Stop closes stdin, waits Config.CloseGrace for the program to exit
+// on its own, then sends SIGINT, waits KillGrace, sends SIGTERM, waits
+// KillGrace and sends SIGKILL, each to the whole process group, stopping as
+// soon as the program has exited. Once the program is reaped a final SIGKILL
+// goes to its group, so nothing it forked survives.
+//
+// When the program exits by itself while something it left behind still
+// holds stdout open, the reader is not left waiting: procio gives stdout
+// KillGrace to reach EOF, kills the group, and if EOF still has not come
+// after another KillGrace closes the read end (a Read blocked in it then
+// returns io.EOF). Until Stop is called the read end is only closed when the
+// pipe holds no unread data (on Linux, where FIONREAD tells), so output the
+// program wrote is never cut because its reader was slow. Once Stop is
+// called the owner is done: the read end is closed as soon as the group is
+// dead and nothing is left unread, or a KillGrace later regardless.
+//
+// # Left out
+//
+// procio does not build the CGI environment, choose exit codes or close
+// frames, limit message sizes, or give the program a terminal; those belong
+// to the server. It runs on Unix only (process groups and signals).
+package procio

@@ -1,0 +1,346 @@
+package procio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+)
+
+func TestLineCodecRead(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("abcdefgh", 3) // 3×bufSize
+	tests := []struct {
+		name    string
+		bufSize int
+		chunks  []string // one per Read
+		want    []string
+	}{
+		{"empty input", 8, nil, nil},
+		{"one line", 0, []string{"hello\n"}, []string{"msg(hello)", "flush"}},
+		{"CRLF", 0, []string{"a\r\nb\r\n"}, []string{"msg(a)", "msg(b)", "flush"}},
+		{"lone CR kept", 0, []string{"a\rb\n"}, []string{"msg(a\rb)", "flush"}},
+		{"empty lines", 0, []string{"\n\r\n\n"}, []string{"msg()", "msg()", "msg()", "flush"}},
+		{"final line without newline", 0, []string{"a\nlast"},
+			[]string{"msg(a)", "flush", "msg(last)", "flush"}},
+		{"final CR dropped", 0, []string{"last\r"}, []string{"msg(last)", "flush"}},
+		{"many lines in one read, one flush", 0, []string{"1\n2\n3\n4\n5\n"},
+			[]string{"msg(1)", "msg(2)", "msg(3)", "msg(4)", "msg(5)", "flush"}},
+		{"quiet program: flush after each read", 0, []string{"a\n", "b\n"},
+			[]string{"msg(a)", "flush", "msg(b)", "flush"}},
+		{"line across reads", 0, []string{"ab", "cd\n"}, []string{"msg(abcd)", "flush"}},
+		{"line of 3×bufSize streamed", 8, []string{long + "\n"},
+			[]string{"frag(abcdefgh)", "flush", "frag(abcdefgh)", "flush", "frag(abcdefgh)", "flush", "msg()", "flush"}},
+		{"long line then short ones", 8, []string{"0123456789\nab\ncd\n"},
+			[]string{"frag(01234567)", "flush", "msg(89)", "msg(ab)", "flush", "msg(cd)", "flush"}},
+		{"long line ended by EOF", 8, []string{"0123456789"},
+			[]string{"frag(01234567)", "flush", "msg(89)", "flush"}},
+		{"CR at fragment boundary before LF", 8, []string{"abcdefg\r\n"},
+			[]string{"frag(abcdefg)", "flush", "msg()", "flush"}},
+		{"CR at fragment boundary before data", 8, []string{"abcdefg\rxy\n"},
+			[]string{"frag(abcdefg)", "flush", "msg(\rxy)", "flush"}},
+		{"rune split at fragment boundary", 8, []string{"abcdef€\n"},
+			[]string{"frag(abcdef)", "flush", "msg(€)", "flush"}},
+		{"4-byte rune split at fragment boundary", 8, []string{"abcde😀!\n"},
+			[]string{"frag(abcde)", "flush", "msg(😀!)", "flush"}},
+		{"invalid byte", 0, []string{"a\xffb\n"}, []string{"msg(a\uFFFDb)", "flush"}},
+		{"truncated sequence is one U+FFFD", 0, []string{"\xe2\x82A\n"}, []string{"msg(\uFFFDA)", "flush"}},
+		{"surrogate is three U+FFFD", 0, []string{"\xed\xa0\x80\n"}, []string{"msg(\uFFFD\uFFFD\uFFFD)", "flush"}},
+		{"overlong is two U+FFFD", 0, []string{"\xc0\xaf\n"}, []string{"msg(\uFFFD\uFFFD)", "flush"}},
+		{"incomplete rune at EOF", 0, []string{"ok\xf0\x9f\x98"}, []string{"msg(ok\uFFFD)", "flush"}},
+		{"invalid bytes at fragment boundary are replaced", 8, []string{"abcdef\xff\xfe", "\n"},
+			[]string{"frag(abcdef\uFFFD\uFFFD)", "flush", "msg()", "flush"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sink := &recordSink{}
+			err := NewLineCodec(tc.bufSize).ReadMessages(&chunksReader{slices.Clone(tc.chunks)}, sink)
+			if err != nil {
+				t.Fatalf("ReadMessages: %v", err)
+			}
+			if !slices.Equal(sink.events, tc.want) {
+				t.Errorf("events\n got %q\nwant %q", sink.events, tc.want)
+			}
+		})
+	}
+}
+
+// Messages do not depend on how the output is cut into reads: a reader that
+// returns one byte at a time splits every rune and every CRLF.
+func TestLineCodecOneByteReads(t *testing.T) {
+	t.Parallel()
+	in := "héllo wörld €uro 😀\r\n\xffbad\xe2\x82\nlast\xf0\x9f"
+	want := []string{"héllo wörld €uro 😀", "\uFFFDbad\uFFFD", "last\uFFFD"}
+	for _, bufSize := range []int{4, 5, 7, 8, 16, 0} {
+		sink := &recordSink{}
+		r := iotest.OneByteReader(strings.NewReader(in))
+		if err := NewLineCodec(bufSize).ReadMessages(r, sink); err != nil {
+			t.Fatalf("bufSize %d: %v", bufSize, err)
+		}
+		if !slices.Equal(sink.msgs, want) {
+			t.Errorf("bufSize %d: messages %q, want %q", bufSize, sink.msgs, want)
+		}
+		for _, e := range sink.events {
+			if !utf8.ValidString(e) {
+				t.Errorf("bufSize %d: invalid UTF-8 in fragment %q", bufSize, e)
+			}
+		}
+	}
+}
+
+func TestLineCodecWrite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		bufSize int
+		msg     string
+		writes  []string
+	}{
+		{"short message, one write", 0, "hello", []string{"hello\n"}},
+		{"empty message", 0, "", []string{"\n"}},
+		{"fills the buffer", 8, "12345678", []string{"12345678\n"}},
+		{"longer than the buffer", 8, "123456789abcdefgXY", []string{"12345678", "9abcdefg", "XY\n"}},
+		{"one more than the buffer", 8, "123456789", []string{"12345678", "9\n"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := &writeRecorder{}
+			msg := iotest.HalfReader(strings.NewReader(tc.msg))
+			if err := NewLineCodec(tc.bufSize).WriteMessage(w, msg); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(w.writes, tc.writes) {
+				t.Errorf("writes %q, want %q", w.writes, tc.writes)
+			}
+		})
+	}
+}
+
+type writeRecorder struct{ writes []string }
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func TestCodecErrors(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("boom")
+	codecs := []struct {
+		name  string
+		codec Codec
+	}{{"line", NewLineCodec(8)}, {"binary", NewBinaryCodec(8)}}
+	for _, c := range codecs {
+		t.Run(c.name+"/read error", func(t *testing.T) {
+			err := c.codec.ReadMessages(iotest.ErrReader(boom), &discardSink{})
+			if !errors.Is(err, boom) {
+				t.Errorf("ReadMessages: %v, want %v", err, boom)
+			}
+		})
+		t.Run(c.name+"/sink error", func(t *testing.T) {
+			err := c.codec.ReadMessages(strings.NewReader("x\n"), errSink{boom})
+			if err != boom {
+				t.Errorf("ReadMessages: %v, want %v as it is", err, boom)
+			}
+		})
+		t.Run(c.name+"/empty reads", func(t *testing.T) {
+			err := c.codec.ReadMessages(emptyReader{}, &discardSink{})
+			if !errors.Is(err, io.ErrNoProgress) {
+				t.Errorf("ReadMessages: %v, want io.ErrNoProgress", err)
+			}
+		})
+		t.Run(c.name+"/message read error", func(t *testing.T) {
+			err := c.codec.WriteMessage(io.Discard, iotest.ErrReader(boom))
+			if !errors.Is(err, boom) {
+				t.Errorf("WriteMessage: %v, want %v", err, boom)
+			}
+		})
+		t.Run(c.name+"/stdin write error", func(t *testing.T) {
+			err := c.codec.WriteMessage(errWriter{boom}, strings.NewReader("x"))
+			if !errors.Is(err, boom) {
+				t.Errorf("WriteMessage: %v, want %v", err, boom)
+			}
+		})
+	}
+}
+
+type errSink struct{ err error }
+
+func (s errSink) WriteFragment(bool, []byte, bool) error { return s.err }
+func (s errSink) Flush() error                           { return s.err }
+
+type errWriter struct{ err error }
+
+func (w errWriter) Write([]byte) (int, error) { return 0, w.err }
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestBinaryCodec(t *testing.T) {
+	t.Parallel()
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	var stdin bytes.Buffer
+	if err := NewBinaryCodec(0).WriteMessage(&stdin, bytes.NewReader(all)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stdin.Bytes(), all) {
+		t.Errorf("stdin got %q", stdin.Bytes())
+	}
+	sink := &recordSink{}
+	if err := NewBinaryCodec(100).ReadMessages(&chunkReader{all, 1000}, sink); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"bin(" + string(all[:100]) + ")", "flush", "bin(" + string(all[100:200]) + ")", "flush",
+		"bin(" + string(all[200:]) + ")", "flush"}
+	if !slices.Equal(sink.events, want) {
+		t.Errorf("events %q, want %q", sink.events, want)
+	}
+}
+
+// The codecs allocate nothing per message once their buffers exist; the line
+// codec's U+FFFD buffer is made once, the first time it is needed.
+func TestCodecAllocs(t *testing.T) {
+	lines := bytes.Repeat([]byte("a short line of output\n"), 100)
+	invalid := bytes.Repeat([]byte("bad \xff\xe2\x82 line\r\n"), 100)
+	msg := []byte("an incoming message")
+	tests := []struct {
+		name  string
+		codec Codec
+		read  []byte
+	}{
+		{"line", NewLineCodec(64), lines},
+		{"line invalid UTF-8", NewLineCodec(64), invalid},
+		{"binary", NewBinaryCodec(64), lines},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, sink := bytes.NewReader(nil), &discardSink{}
+			read := func() {
+				r.Reset(tc.read)
+				if err := tc.codec.ReadMessages(r, sink); err != nil {
+					t.Fatal(err)
+				}
+			}
+			read() // makes the buffers
+			if n := testing.AllocsPerRun(50, read); n != 0 {
+				t.Errorf("ReadMessages: %v allocations per 100 lines", n)
+			}
+			write := func() {
+				r.Reset(msg)
+				if err := tc.codec.WriteMessage(io.Discard, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write()
+			if n := testing.AllocsPerRun(50, write); n != 0 {
+				t.Errorf("WriteMessage: %v allocations per message", n)
+			}
+		})
+	}
+}
+
+// whatwgDecode is the WHATWG Encoding Standard's UTF-8 decoder, written as the
+// standard states it, to check the codec against.
+func whatwgDecode(p []byte) string {
+	var out []rune
+	var cp rune
+	need, seen := 0, 0
+	lo, hi := byte(0x80), byte(0xBF)
+	for i := 0; i < len(p); {
+		b := p[i]
+		if need == 0 {
+			i++
+			switch {
+			case b <= 0x7F:
+				out = append(out, rune(b))
+			case b >= 0xC2 && b <= 0xDF:
+				need, cp = 1, rune(b&0x1F)
+			case b >= 0xE0 && b <= 0xEF:
+				if b == 0xE0 {
+					lo = 0xA0
+				}
+				if b == 0xED {
+					hi = 0x9F
+				}
+				need, cp = 2, rune(b&0xF)
+			case b >= 0xF0 && b <= 0xF4:
+				if b == 0xF0 {
+					lo = 0x90
+				}
+				if b == 0xF4 {
+					hi = 0x8F
+				}
+				need, cp = 3, rune(b&0x7)
+			default:
+				out = append(out, utf8.RuneError)
+			}
+			continue
+		}
+		if b < lo || b > hi {
+			// Error; the byte is processed again as a fresh start.
+			need, seen, cp = 0, 0, 0
+			lo, hi = 0x80, 0xBF
+			out = append(out, utf8.RuneError)
+			continue
+		}
+		i++
+		lo, hi = 0x80, 0xBF
+		cp = cp<<6 | rune(b&0x3F)
+		if seen++; seen == need {
+			out = append(out, cp)
+			need, seen, cp = 0, 0, 0
+		}
+	}
+	if need != 0 {
+		out = append(out, utf8.RuneError)
+	}
+	return string(out)
+}
+
+// FuzzLineCodec checks that, however the output is cut into reads and
+// whatever the buffer size, the messages are the output's lines decoded as
+// TextDecoder would, and every fragment is valid UTF-8 on its own.
+func FuzzLineCodec(f *testing.F) {
+	f.Add([]byte("hello\nworld\n"), uint8(8), uint8(3))
+	f.Add([]byte("a\r\n\r\n\nlast"), uint8(4), uint8(1))
+	f.Add([]byte("héllo €uro 😀\n"), uint8(5), uint8(1))
+	f.Add([]byte("\xff\xe2\x82A\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\n"), uint8(4), uint8(2))
+	f.Add([]byte("abcdefg\r\nabcdefg\rx\n"), uint8(8), uint8(255))
+	f.Add(bytes.Repeat([]byte("ü"), 40), uint8(7), uint8(9))
+	f.Fuzz(func(t *testing.T, out []byte, bufSize, chunk uint8) {
+		size := bufferSize(int(bufSize))
+		sink := &recordSink{}
+		r := &chunkReader{out, max(int(chunk), 1)}
+		if err := NewLineCodec(int(bufSize)).ReadMessages(r, sink); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if len(out) > 0 {
+			lines := bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n"))
+			for _, line := range lines {
+				want = append(want, whatwgDecode(dropCR(line)))
+			}
+		}
+		if !slices.Equal(sink.msgs, want) {
+			t.Fatalf("messages %q, want %q", sink.msgs, want)
+		}
+		for _, e := range sink.events {
+			if !utf8.ValidString(e) {
+				t.Fatalf("invalid UTF-8 in %q", e)
+			}
+			if len(e) > len("frag()")+3*size {
+				t.Fatalf("fragment longer than 3×%d: %q", size, e)
+			}
+		}
+	})
+}

@@ -1,0 +1,336 @@
+package procio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// DefaultKillGrace is the pause between SIGINT, SIGTERM and SIGKILL when
+// Config.KillGrace is 0. Half a second lets a program that handles SIGINT
+// flush and exit, and keeps one that ignores it from holding a connection for
+// long.
+const DefaultKillGrace = 500 * time.Millisecond
+
+// Config says what to run and how to stop it. Only Path is required.
+type Config struct {
+	// Path is the resolved program path, from LookPath.
+	Path string
+	// Args is the full argv; Args[0] is the name as the user wrote it.
+	// nil means []string{Path}.
+	Args []string
+	// Env is exactly the child's environment; nil means an empty one, not
+	// the parent's.
+	Env []string
+	// Dir is the working directory; "" means the current one.
+	Dir string
+	// Stderr receives each stderr line without its newline, from procio's
+	// goroutine; line is only valid during the call. Lines longer than 64 KiB
+	// come in 64 KiB pieces. A slow callback stalls the program's stderr
+	// writes, nothing else. nil discards stderr.
+	Stderr func(line []byte)
+	// CloseGrace is how long Stop waits after closing stdin before it sends
+	// SIGINT (websocketd's --closems). 0 signals at once.
+	CloseGrace time.Duration
+	// KillGrace is the wait between SIGINT, SIGTERM and SIGKILL, and the
+	// grace stdout gets to reach EOF once the program is gone. 0 means
+	// DefaultKillGrace.
+	KillGrace time.Duration
+}
+
+// Process is one running program. Its owner must call Stop once it is done
+// with it, in every path: Stop is what releases the pipes and goroutines.
+type Process struct {
+	cmd        *exec.Cmd
+	closeGrace time.Duration
+	killGrace  time.Duration
+
+	stdin  *stdinPipe
+	stdout *stdoutPipe
+	stderr *os.File // nil when stderr goes to /dev/null
+
+	stderrDone chan struct{}    // closed when the stderr reader has returned
+	done       chan struct{}    // closed once the program is reaped; state is set before
+	state      *os.ProcessState // how it ended
+	stopping   chan struct{}    // closed when Stop begins
+	released   chan struct{}    // closed when supervise has let go of everything
+	stopOnce   sync.Once
+}
+
+// Start runs the program described by cfg in a process group of its own. The
+// caller reads Stdout until EOF, writes to Stdin and closes it, and calls Stop.
+func Start(cfg Config) (*Process, error) {
+	if cfg.Path == "" {
+		return nil, errors.New("start: empty program path")
+	}
+	args := cfg.Args
+	if args == nil {
+		args = []string{cfg.Path}
+	}
+	env := cfg.Env
+	if env == nil {
+		env = []string{} // a nil Env would give the child our environment
+	}
+	p := &Process{
+		closeGrace: max(cfg.CloseGrace, 0),
+		killGrace:  cfg.KillGrace,
+		stderrDone: make(chan struct{}),
+		done:       make(chan struct{}),
+		stopping:   make(chan struct{}),
+		released:   make(chan struct{}),
+	}
+	if p.killGrace <= 0 {
+		p.killGrace = DefaultKillGrace
+	}
+
+	// ours are the parent's ends, theirs the child's; the child's ends are
+	// closed here once the child has them, so EOF depends on the child alone.
+	var ours, theirs []*os.File
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	pipe := func(what string) (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		if err != nil {
+			closeAll(ours)
+			closeAll(theirs)
+			return nil, nil, fmt.Errorf("%s pipe: %w", what, err)
+		}
+		return r, w, nil
+	}
+	inR, inW, err := pipe("stdin")
+	if err != nil {
+		return nil, err
+	}
+	ours, theirs = append(ours, inW), append(theirs, inR)
+	outR, outW, err := pipe("stdout")
+	if err != nil {
+		return nil, err
+	}
+	ours, theirs = append(ours, outR), append(theirs, outW)
+	p.cmd = &exec.Cmd{
+		Path:        cfg.Path,
+		Args:        args,
+		Env:         env,
+		Dir:         cfg.Dir,
+		Stdin:       inR,
+		Stdout:      outW,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if cfg.Stderr != nil {
+		errR, errW, err := pipe("stderr")
+		if err != nil {
+			return nil, err
+		}
+		ours, theirs = append(ours, errR), append(theirs, errW)
+		p.cmd.Stderr = errW
+		p.stderr = errR
+	}
+
+	err = p.cmd.Start()
+	closeAll(theirs)
+	if err != nil {
+		closeAll(ours)
+		return nil, fmt.Errorf("start: %w", err)
+	}
+	p.stdin = &stdinPipe{f: inW}
+	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
+	if p.stderr != nil {
+		go p.readStderr(cfg.Stderr)
+	} else {
+		close(p.stderrDone)
+	}
+	go p.supervise()
+	return p, nil
+}
+
+// Pid returns the program's process id, which is also its process group id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Stdin returns the program's stdin. The caller's writer closes it when it is
+// done; Stop closes it too (closing twice is harmless). A Write blocked on a
+// program that does not read returns an error once Stop closes it.
+func (p *Process) Stdin() io.WriteCloser { return p.stdin }
+
+// Stdout returns the program's stdout, for one reader, who reads until EOF.
+// EOF comes once every holder of the pipe is gone, or once procio gives up on
+// them (see the package documentation); either way a Read blocked here
+// returns io.EOF at the latest when Stop returns.
+func (p *Process) Stdout() io.Reader { return p.stdout }
+
+// Done is closed once the program has exited and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Wait blocks until the program is reaped and returns how it ended. It is safe
+// from many goroutines, at any time, and with Stop.
+func (p *Process) Wait() *os.ProcessState {
+	<-p.done
+	return p.state
+}
+
+// ExitReason formats how a program ended for people and close frames:
+// "exit status 3", "signal: killed", as os.ProcessState.String does.
+func ExitReason(state *os.ProcessState) string {
+	if state == nil {
+		return "not exited"
+	}
+	return state.String()
+}
+
+// supervise reaps the program, then makes sure stdout and stderr do not wait
+// forever on something the program left behind: it kills the group once stdout
+// reached EOF or after a grace, and closes the read ends that are still open a
+// grace after that. It is the only goroutine that closes stdout and stderr.
+func (p *Process) supervise() {
+	defer close(p.released)
+	// A non-zero exit is not an error here: the outcome is in ProcessState.
+	_ = p.cmd.Wait()
+	p.state = p.cmd.ProcessState
+	close(p.done)
+
+	t := time.NewTimer(p.killGrace)
+	defer t.Stop()
+	select {
+	case <-p.stdout.eof:
+	case <-p.stopping:
+	case <-t.C:
+	}
+	p.signal(syscall.SIGKILL) // whatever the program left in its group
+
+	t.Reset(p.killGrace)
+	stdoutEOF, stderrDone, stopping := p.stdout.eof, p.stderrDone, p.stopping
+	for stdoutEOF != nil || stderrDone != nil {
+		select {
+		case <-stdoutEOF:
+			stdoutEOF = nil
+		case <-stderrDone:
+			stderrDone = nil
+		case <-stopping:
+			// The owner is done and the group is dead: if the pipe holds
+			// nothing unread, closing it loses nothing.
+			stopping = nil
+			if stdoutEOF != nil && pipeBuffered(p.stdout.f) == 0 {
+				p.stdout.close()
+				stdoutEOF = nil
+			}
+		case <-t.C:
+			// The group has been dead for a grace: a pipe still open is held
+			// by something outside it.
+			if stderrDone != nil {
+				p.stderr.Close()
+				<-p.stderrDone
+				stderrDone = nil
+			}
+			if stdoutEOF == nil {
+				break
+			}
+			if stopped(p.stopping) || pipeBuffered(p.stdout.f) <= 0 {
+				p.stdout.close()
+				stdoutEOF = nil
+				break
+			}
+			// Unread output: the reader is slow, not stuck. Give it
+			// another grace (Stop cuts this short).
+			t.Reset(p.killGrace)
+		}
+	}
+	p.stdout.close()
+	if p.stderr != nil {
+		p.stderr.Close()
+	}
+}
+
+func stopped(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// readStderr hands each stderr line to fn, in pieces of at most len(buf) for
+// longer lines, until EOF or until supervise closes the pipe.
+func (p *Process) readStderr(fn func([]byte)) {
+	defer close(p.stderrDone)
+	buf := make([]byte, 64<<10)
+	held := 0 // buf[:held] is the start of a line
+	for {
+		n, err := p.stderr.Read(buf[held:])
+		held = splitLines(buf[:held+n], held, func(line []byte) { fn(dropCR(line)) })
+		if held == len(buf) {
+			fn(buf)
+			held = 0
+		}
+		if err != nil {
+			if held > 0 {
+				fn(dropCR(buf[:held]))
+			}
+			return
+		}
+	}
+}
+
+// splitLines calls fn for each '\n'-terminated line of b (without the '\n'),
+// knowing that b[:from] holds no newline, moves the unterminated rest to the
+// front of b and returns its length.
+func splitLines(b []byte, from int, fn func(line []byte)) int {
+	start := 0
+	for {
+		i := bytes.IndexByte(b[from:], '\n')
+		if i < 0 {
+			break
+		}
+		fn(b[start : from+i])
+		start = from + i + 1
+		from = start
+	}
+	return copy(b, b[start:])
+}
+
+// stdinPipe is the parent's end of stdin; Close may be called more than once.
+type stdinPipe struct {
+	f    *os.File
+	once sync.Once
+	err  error
+}
+
+func (w *stdinPipe) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+func (w *stdinPipe) Close() error {
+	w.once.Do(func() { w.err = w.f.Close() })
+	return w.err
+}
+
+// stdoutPipe is the parent's end of stdout. It records EOF for supervise and
+// turns a Read cut short by supervise closing the pipe into io.EOF.
+type stdoutPipe struct {
+	f         *os.File
+	eof       chan struct{} // closed when a Read has returned io.EOF
+	eofOnce   sync.Once
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+func (r *stdoutPipe) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if err == io.EOF || err != nil && r.closed.Load() {
+		err = io.EOF
+		r.eofOnce.Do(func() { close(r.eof) })
+	}
+	return n, err
+}
+
+func (r *stdoutPipe) close() {
+	r.closed.Store(true)
+	r.closeOnce.Do(func() { r.f.Close() })
+}

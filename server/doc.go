@@ -1,0 +1,29 @@
+// Package server serves a program as a WebSocket endpoint: it listens,
+// checks each upgrade request (package handshake), starts one program per
+// connection (package procio) with a CGI/1.1 environment, and relays between
+// the socket (package wsproto) and the program's pipes.
+//
+// Each connection has two pumps. The read pump is the only reader of the
+// socket and the only writer of the program's stdin; the write pump is the
+// only reader of the program's stdout and the only writer of data frames.
+// Control frames (pong, close replies) go out through wsproto's write lock.
+// Whichever pump ends first decides how the connection ends:
+//
+//   - the program's stdout ends (it exited): its last output is flushed,
+//     then a close frame says how it ended (see closeFor), the client gets
+//     the close timeout to answer, and anything left of the program's
+//     process group is killed;
+//   - the client closes, vanishes or breaks the protocol: nothing more is
+//     written to it, and the program is stopped: stdin closed, CloseGrace to
+//     exit by itself, then SIGINT, SIGTERM and SIGKILL to its process group;
+//   - the server shuts down: close 1001 ("going away"), the close timeout
+//     for the client's answer, then the program is stopped as above.
+//
+// Back-pressure is end to end and memory is bounded: a client that does not
+// read stalls the write pump, which stops reading stdout, which blocks the
+// program; a program that does not read stdin stalls the read pump, which
+// stops reading the socket.
+//
+// Only this package logs (log/slog). Each connection has an id from a
+// counter, also given to the program as UNIQUE_ID.
+package server

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// baseEnv holds the parts of a child's environment that are the same for
+// every connection: the --passenv variables, read once at start-up.
+type baseEnv struct {
+	pass []string // KEY=value from the parent, in --passenv order
+}
+
+func newBaseEnv(names []string) baseEnv {
+	var b baseEnv
+	for _, name := range names {
+		if !validEnvName(name) {
+			continue
+		}
+		if v, ok := os.LookupEnv(name); ok {
+			b.pass = append(b.pass, name+"="+v)
+		}
+	}
+	return b
+}
+
+// cgiVars are the names the server always sets. A --passenv variable of the
+// same name is dropped so that the server's value is the only one.
+var cgiVars = map[string]bool{
+	"SERVER_SOFTWARE": true, "REMOTE_ADDR": true, "REMOTE_HOST": true,
+	"REMOTE_PORT": true, "SERVER_NAME": true, "SERVER_PORT": true,
+	"SERVER_PROTOCOL": true, "GATEWAY_INTERFACE": true, "REQUEST_METHOD": true,
+	"SCRIPT_NAME": true, "PATH_INFO": true, "PATH_TRANSLATED": true,
+	"QUERY_STRING": true, "REQUEST_URI": true, "UNIQUE_ID": true,
+	"HTTPS": true, "AUTH_TYPE": true, "CONTENT_LENGTH": true,
+	"CONTENT_TYPE": true, "REMOTE_IDENT": true, "REMOTE_USER": true,
+}
+
+// envRequest is what the environment is built from for one connection.
+type envRequest struct {
+	r          *http.Request
+	id         string // UNIQUE_ID
+	software   string // SERVER_SOFTWARE
+	scriptName string
+	pathInfo   string
+	translated string // PATH_TRANSLATED
+	localPort  string // the listener's port, used when Host has none
+}
+
+// build returns the child's environment in the manner of RFC 3875 and
+// websocketd: the --passenv variables, then the CGI variables, then one
+// HTTP_* variable per request header. Server-set names always win: a header
+// becomes HTTP_<NAME> and so can never overwrite a CGI variable, and
+// a --passenv name that collides with a CGI variable is dropped.
+func (b baseEnv) build(q envRequest) []string {
+	r := q.r
+	env := make([]string, 0, len(b.pass)+24+len(r.Header))
+	for _, kv := range b.pass {
+		if !cgiVars[kv[:strings.IndexByte(kv, '=')]] {
+			env = append(env, kv)
+		}
+	}
+
+	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil { // a Unix socket peer has no port
+		remoteAddr, remotePort = r.RemoteAddr, ""
+	}
+	serverName, serverPort, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		serverName, serverPort = r.Host, q.localPort
+	}
+	https := ""
+	if r.TLS != nil {
+		https = "on"
+	}
+	env = append(env,
+		"SERVER_SOFTWARE="+q.software,
+		"REMOTE_ADDR="+remoteAddr,
+		"REMOTE_HOST="+remoteAddr,
+		"REMOTE_PORT="+remotePort,
+		"SERVER_NAME="+sanitizeValue(serverName),
+		"SERVER_PORT="+sanitizeValue(serverPort),
+		"SERVER_PROTOCOL="+r.Proto,
+		"GATEWAY_INTERFACE=CGI/1.1",
+		"REQUEST_METHOD="+r.Method,
+		"SCRIPT_NAME="+sanitizeValue(q.scriptName),
+		"PATH_INFO="+sanitizeValue(q.pathInfo),
+		"PATH_TRANSLATED="+q.translated,
+		"QUERY_STRING="+sanitizeValue(r.URL.RawQuery),
+		"REQUEST_URI="+sanitizeValue(r.RequestURI),
+		"UNIQUE_ID="+q.id,
+		"AUTH_TYPE=",
+		"CONTENT_LENGTH=",
+		"CONTENT_TYPE=",
+		"REMOTE_IDENT=",
+		"REMOTE_USER=",
+	)
+	if https != "" {
+		env = append(env, "HTTPS="+https)
+	}
+	if r.Host != "" {
+		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))
+	}
+	for name, values := range r.Header {
+		key, ok := headerEnvName(name)
+		if !ok {
+			continue
+		}
+		sep := ", "
+		if key == "HTTP_COOKIE" {
+			sep = "; " // RFC 6265 §5.4: one Cookie header, pairs joined by "; "
+		}
+		env = append(env, key+"="+sanitizeValue(strings.Join(values, sep)))
+	}
+	return env
+}
+
+// headerEnvName maps a request header name to its CGI variable name
+// (RFC 3875 §4.1.18). It refuses names that could be confused with another
+// header or variable: anything but letters, digits and '-' (an '_' would let
+// "X_Forwarded_For" pose as "X-Forwarded-For", which is why nginx drops such
+// headers too), Host (HTTP_HOST comes from the request line) and Proxy
+// (httpoxy: HTTP_PROXY would be read as a proxy setting by many programs).
+func headerEnvName(name string) (string, bool) {
+	if name == "" || strings.EqualFold(name, "Proxy") || strings.EqualFold(name, "Host") {
+		return "", false
+	}
+	b := make([]byte, 0, len("HTTP_")+len(name))
+	b = append(b, "HTTP_"...)
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= 'a' && c <= 'z':
+			b = append(b, c-'a'+'A')
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			b = append(b, c)
+		case c == '-':
+			b = append(b, '_')
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+// sanitizeValue replaces control characters (NUL, CR, LF and the rest of
+// C0, and DEL) with spaces so that no value can end early or smuggle a line
+// into programs that parse the environment as text. net/http already
+// refuses most of these in headers; this covers the paths and query too.
+func sanitizeValue(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 && c != '\t' || c == 0x7f {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// validEnvName reports whether name can be used as an environment variable
+// name: a letter or '_' followed by letters, digits and '_'.
+func validEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9' {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// portOf returns the port of a listener address, or "" for a Unix socket.
+func portOf(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return strconv.Itoa(tcp.Port)
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func envMap(t *testing.T, env []string) map[string]string {
+	t.Helper()
+	m := make(map[string]string, len(env))
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("entry without '=': %q", kv)
+		}
+		if _, dup := m[k]; dup {
+			t.Fatalf("%s set twice in %q", k, env)
+		}
+		m[k] = v
+	}
+	return m
+}
+
+func TestEnvInjection(t *testing.T) {
+	t.Setenv("WSEXEC_TEST_PASS", "passed")
+	t.Setenv("REMOTE_ADDR", "from-parent")
+	base := newBaseEnv([]string{"WSEXEC_TEST_PASS", "REMOTE_ADDR", "BAD=NAME", "WSEXEC_TEST_UNSET"})
+
+	r := httptest.NewRequest(http.MethodGet, "http://example.com:8080/p?q=1", nil)
+	r.RemoteAddr = "192.0.2.7:5555"
+	r.Header = http.Header{
+		"X-Ok":             {"a", "b"},
+		"Proxy":            {"http://evil"},
+		"X_forwarded_for":  {"spoofed"},
+		"Remote-Addr":      {"spoofed"},
+		"X-Newline":        {"line1\nREMOTE_USER=root"},
+		"X-Nul":            {"a\x00b"},
+		"Cookie":           {"a=1", "b=2"},
+		"Weird!Name":       {"x"},
+		"Wsexec-Test-Pass": {"from-header"},
+	}
+	env := envMap(t, base.build(envRequest{r: r, id: "7", software: "wsexec/test", scriptName: "/p"}))
+
+	tests := []struct {
+		key, want string
+		set       bool
+	}{
+		{"WSEXEC_TEST_PASS", "passed", true},
+		{"REMOTE_ADDR", "192.0.2.7", true}, // the server's value, not the parent's
+		{"REMOTE_PORT", "5555", true},
+		{"SERVER_NAME", "example.com", true},
+		{"SERVER_PORT", "8080", true},
+		{"UNIQUE_ID", "7", true},
+		{"HTTP_X_OK", "a, b", true},
+		{"HTTP_COOKIE", "a=1; b=2", true},
+		{"HTTP_REMOTE_ADDR", "spoofed", true}, // prefixed, so harmless
+		{"HTTP_WSEXEC_TEST_PASS", "from-header", true},
+		{"HTTP_X_NEWLINE", "line1 REMOTE_USER=root", true},
+		{"HTTP_X_NUL", "a b", true},
+		{"REMOTE_USER", "", true},
+		{"HTTP_PROXY", "", false},
+		{"HTTP_X_FORWARDED_FOR", "", false},
+		{"HTTPS", "", false},
+		{"WSEXEC_TEST_UNSET", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.key, func(t *testing.T) {
+			got, ok := env[tc.key]
+			if ok != tc.set || got != tc.want {
+				t.Fatalf("%s = %q (set %v), want %q (set %v)", tc.key, got, ok, tc.want, tc.set)
+			}
+		})
+	}
+	for k := range env {
+		if strings.ContainsAny(k, "!-") {
+			t.Errorf("invalid variable name %q", k)
+		}
+	}
+}
+
+func TestEnvHTTPS(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	r.TLS = &tls.ConnectionState{}
+	env := envMap(t, newBaseEnv(nil).build(envRequest{r: r, localPort: "443"}))
+	if env["HTTPS"] != "on" {
+		t.Fatalf("HTTPS = %q, want on", env["HTTPS"])
+	}
+	if env["SERVER_PORT"] != "443" {
+		t.Fatalf("SERVER_PORT = %q, want the listener's 443", env["SERVER_PORT"])
+	}
+}
+
+func TestHeaderEnvName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"User-Agent", "HTTP_USER_AGENT", true},
+		{"x-lower-9", "HTTP_X_LOWER_9", true},
+		{"X_Under", "", false},
+		{"Proxy", "", false},
+		{"proxy", "", false},
+		{"Host", "", false},
+		{"A=B", "", false},
+		{"Ü", "", false},
+		{"", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := headerEnvName(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("headerEnvName(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestValidEnvName(t *testing.T) {
+	good := []string{"PATH", "_X", "a1"}
+	bad := []string{"", "1A", "A-B", "A=B", "A B"}
+	for _, n := range good {
+		if !validEnvName(n) {
+			t.Errorf("%q refused", n)
+		}
+	}
+	for _, n := range bad {
+		if validEnvName(n) {
+			t.Errorf("%q accepted", n)
+		}
+	}
+	if !slices.Equal(newBaseEnv([]string{"A=B"}).pass, nil) {
+		t.Error("an invalid --passenv name reached the environment")
+	}
+}

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsexec/wsexec/internal/wstest"
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+func TestMain(m *testing.M) {
+	base := runtime.NumGoroutine()
+	code := m.Run()
+	if code == 0 {
+		if n := settle(base); n > base {
+			buf := make([]byte, 1<<20)
+			fmt.Fprintf(os.Stderr, "leaked goroutines: %d at start, %d at end\n%s\n", base, n, buf[:runtime.Stack(buf, true)])
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// settle waits up to 5 s for the goroutine count to fall to base.
+func settle(base int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	n := runtime.NumGoroutine()
+	for n > base && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // polling a counter, not synchronising
+		n = runtime.NumGoroutine()
+	}
+	return n
+}
+
+// lowest returns the lowest goroutine count seen over d: the baseline once
+// the warm-up connection's goroutines have ended.
+func lowest(d time.Duration) int {
+	low := runtime.NumGoroutine()
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		time.Sleep(5 * time.Millisecond) // sampling a counter, not synchronising
+		low = min(low, runtime.NumGoroutine())
+	}
+	return low
+}
+
+func newTestServer(t *testing.T, argv ...string) *httptest.Server {
+	t.Helper()
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		t.Skipf("%s not found: %v", argv[0], err)
+	}
+	s, err := New(Config{
+		Command:    argv,
+		Path:       path,
+		Addresses:  []string{"127.0.0.1:0"},
+		CloseGrace: 100 * time.Millisecond,
+		KillGrace:  100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestConnectionsLeakNoGoroutines runs many short connections in process
+// and checks that every goroutine they started has ended.
+func TestConnectionsLeakNoGoroutines(t *testing.T) {
+	ts := newTestServer(t, "cat")
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	cycle := func() {
+		c, resp, err := wstest.Dial(addr, "/", nil)
+		if err != nil || c == nil {
+			t.Fatalf("dial: %v %v", resp, err)
+		}
+		defer c.Close()
+		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
+		if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+		c.Flush()
+		if _, p, err := c.ReadMessage(nil); err != nil || string(p) != "hi" {
+			t.Fatalf("echo: %q %v", p, err)
+		}
+		c.WriteClose(wsproto.CloseNormal, "")
+		var ce *wsproto.CloseError
+		if _, _, err := c.ReadMessage(nil); !errors.As(err, &ce) {
+			t.Fatalf("want the close echo, got %v", err)
+		}
+	}
+	cycle() // warm up pools and the HTTP server's own goroutines
+	ts.CloseClientConnections()
+	base := lowest(time.Second)
+	for i := 0; i < 200; i++ {
+		cycle()
+	}
+	if n := settle(base); n > base {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before, %d after 200 connections\n%s", base, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestCloseFor(t *testing.T) {
+	tests := []struct {
+		name   string
+		argv   []string
+		code   uint16
+		reason string
+	}{
+		{"success", []string{"true"}, wsproto.CloseNormal, ""},
+		{"exit 3", []string{"sh", "-c", "exit 3"}, wsproto.CloseInternalError, "exit status 3"},
+		{"signal", []string{"sh", "-c", "kill -TERM $$"}, wsproto.CloseInternalError, "signal: terminated"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(tc.argv[0], tc.argv[1:]...)
+			cmd.Run()
+			cf := closeFor(cmd.ProcessState)
+			if cf.code != tc.code || cf.reason != tc.reason {
+				t.Fatalf("closeFor = %d %q, want %d %q", cf.code, cf.reason, tc.code, tc.reason)
+			}
+		})
+	}
+}

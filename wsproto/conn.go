@@ -1,0 +1,153 @@
+package wsproto
+
+import (
+	"bufio"
+	"crypto/rand"
+	mrand "math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Role says which end of the connection a Conn is. RFC 6455 §5.1: a client
+// masks every frame it sends and a server masks none; each rejects frames
+// that break this rule.
+type Role uint8
+
+const (
+	// Server reads masked frames and writes unmasked ones.
+	Server Role = iota
+	// Client writes masked frames and reads unmasked ones; it exists for
+	// tests and benchmarks.
+	Client
+)
+
+// Defaults for a zero Config.
+const (
+	DefaultMaxMessageSize = 16 << 20
+	DefaultCloseTimeout   = 5 * time.Second
+	defaultBufferSize     = 4096
+)
+
+// Config holds the settings of a Conn. Its zero value works: server role
+// and the defaults below.
+type Config struct {
+	Role Role
+	// MaxMessageSize is the inbound message limit in bytes, summed over the
+	// fragments; a larger message fails the connection with
+	// CloseMessageTooBig (1009) as soon as a frame header announces it.
+	// 0 means DefaultMaxMessageSize.
+	MaxMessageSize int64
+	// CloseTimeout bounds the wait for the peer's close frame after ours
+	// (as a read deadline) and each control frame write (as a write
+	// deadline). 0 means DefaultCloseTimeout.
+	CloseTimeout time.Duration
+	// ReadBufferSize is the size of the bufio.Reader made when NewConn gets
+	// none; 0 means 4096.
+	ReadBufferSize int
+	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
+	// accumulate there until Flush, a control frame, or a full buffer.
+	WriteBufferSize int
+}
+
+// Conn is one WebSocket connection after the opening handshake: RFC 6455
+// framing, control frames and the closing handshake over a net.Conn.
+//
+// One goroutine reads (NextReader, ReadMessage) and one goroutine writes
+// data (WriteMessage, WriteFragment, NextWriter, Flush), and they may be
+// different; WritePing, WriteClose and CloseSent may be called from any
+// goroutine. The owner of the Conn closes it with Close; the Conn never
+// closes the network connection by itself.
+//
+// Deadlines: data writes have none (a peer that does not read holds the
+// writer back). Each control frame write sets a write deadline of
+// CloseTimeout; after a ping or pong it is cleared again, after the close
+// frame it stays. WriteClose sets a read deadline of CloseTimeout. An owner
+// that aborts a blocked write by setting its own deadline should do so
+// after the reader has stopped, or repeat it, since a pong clears it.
+type Conn struct {
+	nc           net.Conn
+	br           *bufio.Reader
+	role         Role
+	maxMessage   int64
+	closeTimeout time.Duration
+
+	// Read side, owned by the reading goroutine.
+	r readState
+
+	// Write side. A sync.Mutex rather than a single writer goroutine fed
+	// by a channel: the data writer already owns the socket between its
+	// calls, so the only other writers are the rare control frames (the
+	// reader's pong and close replies, WritePing, WriteClose), which need
+	// just exclusion at frame boundaries. A mutex gives that with no extra
+	// goroutine per connection, no copy of the payload into a queue, and
+	// errors returned to the caller that caused them. A control frame
+	// therefore waits for the one data frame being written, if any; when
+	// that write is stuck on a peer that does not read, the reader stops
+	// reading too, which is the back-pressure wanted, and the owner's
+	// deadlines or Close end it.
+	wmu       sync.Mutex
+	bw        *bufio.Writer
+	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
+	wFrag     bool                // a data message is open: its next frame is a continuation
+	closeSent bool
+	closeFlag atomic.Bool    // closeSent, readable without wmu
+	maskRand  *mrand.ChaCha8 // masking keys (client role only), RFC 6455 §10.3
+	mw        messageWriter
+}
+
+// NewConn wraps an established WebSocket connection. Frames are read from
+// br (which may already hold bytes the client sent right after its
+// handshake), never from nc directly; br nil means a new bufio.Reader over
+// nc. Writes go to nc through a buffer of cfg.WriteBufferSize.
+func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
+	if br == nil {
+		size := cfg.ReadBufferSize
+		if size <= 0 {
+			size = defaultBufferSize
+		}
+		br = bufio.NewReaderSize(nc, size)
+	}
+	wsize := cfg.WriteBufferSize
+	if wsize <= 0 {
+		wsize = defaultBufferSize
+	}
+	c := &Conn{
+		nc:           nc,
+		br:           br,
+		role:         cfg.Role,
+		maxMessage:   cfg.MaxMessageSize,
+		closeTimeout: cfg.CloseTimeout,
+		bw:           bufio.NewWriterSize(nc, wsize),
+	}
+	if c.maxMessage <= 0 {
+		c.maxMessage = DefaultMaxMessageSize
+	}
+	if c.closeTimeout <= 0 {
+		c.closeTimeout = DefaultCloseTimeout
+	}
+	if c.role == Client {
+		// §5.3: masking keys must be unpredictable. A ChaCha8 stream
+		// seeded from the system's entropy gives that without a system
+		// call per frame.
+		var seed [32]byte
+		rand.Read(seed[:]) // never fails (crypto/rand, Go 1.24)
+		c.maskRand = mrand.NewChaCha8(seed)
+	}
+	c.mw.c = c
+	c.r.mr.c = c
+	return c
+}
+
+// NetConn returns the underlying connection, for deadlines and addresses.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Close closes the underlying connection at once, without a closing
+// handshake: call WriteClose first (and wait for the peer's close with
+// NextReader) for a clean close. RFC 6455 §7.1.1: the server should be the
+// first to close the TCP connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// CloseSent reports whether this side's close frame has been sent.
+func (c *Conn) CloseSent() bool { return c.closeFlag.Load() }

@@ -1,0 +1,232 @@
+package wsproto
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+var (
+	errMessageOpen   = errors.New("a fragmented message is open")
+	errWriterClosed  = errors.New("message writer closed")
+	errControlTooBig = errors.New("control frame payload over 125 bytes")
+)
+
+// WriteMessage writes p as one data message in a single frame with FIN set.
+// op must be OpText or OpBinary; a text payload is sent as given (the
+// caller makes it valid UTF-8). The frame is buffered, not flushed: call
+// Flush when nothing more is ready, so that messages ready together leave
+// in one write. It returns ErrCloseSent after this side's close frame.
+//
+// Data writes (WriteMessage, WriteFragment, NextWriter, Flush) come from
+// one goroutine at a time and have no deadline: a peer that does not read
+// holds the writer back.
+func (c *Conn) WriteMessage(op Opcode, p []byte) error {
+	if err := checkDataOpcode(op); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	if c.wFrag {
+		return fmt.Errorf("write message: %w", errMessageOpen)
+	}
+	return c.writeData(true, op, p)
+}
+
+// WriteFragment writes p as one frame of a fragmented message (RFC 6455
+// §5.4). The first call of a message gives its type, OpText or OpBinary;
+// the Conn sends later frames as continuations itself (their op is not
+// used, but must still be a data opcode); fin true ends the message.
+// Control frames may be sent between fragments. Like WriteMessage it
+// buffers without flushing.
+func (c *Conn) WriteFragment(op Opcode, p []byte, fin bool) error {
+	if err := checkDataOpcode(op); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	if c.wFrag {
+		op = OpContinuation
+	}
+	c.wFrag = !fin
+	return c.writeData(fin, op, p)
+}
+
+// NextWriter starts a streamed message of type op whose length need not be
+// known: each Write sends one frame (empty writes send nothing) and Close
+// sends the final, empty frame with FIN set. There is one writer per Conn,
+// reused: it is valid until its Close, and a new NextWriter must not be
+// started before then. Writes are buffered as with WriteMessage.
+func (c *Conn) NextWriter(op Opcode) io.WriteCloser {
+	c.mw.op = op
+	c.mw.open = true
+	return &c.mw
+}
+
+// messageWriter is the io.WriteCloser NextWriter returns.
+type messageWriter struct {
+	c    *Conn
+	op   Opcode
+	open bool
+}
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if !w.open {
+		return 0, errWriterClosed
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := w.c.WriteFragment(w.op, p, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func (w *messageWriter) Close() error {
+	if !w.open {
+		return errWriterClosed
+	}
+	w.open = false
+	return w.c.WriteFragment(w.op, nil, true)
+}
+
+// Flush sends the buffered frames.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.bw.Flush(); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
+// WritePing sends a ping with payload p (at most 125 bytes) and flushes.
+// It may be called from any goroutine, also between the fragments of a
+// data message. The write is bounded by the close timeout.
+func (c *Conn) WritePing(p []byte) error {
+	if len(p) > maxControlPayload {
+		return fmt.Errorf("write ping: %w", errControlTooBig)
+	}
+	return c.writeControl(OpPing, p)
+}
+
+// WriteClose starts the closing handshake (RFC 6455 §7.1.2): it sends this
+// side's close frame once (later calls do nothing and return nil) and
+// flushes, within the close timeout. It then sets a read deadline of the
+// close timeout, so a reader waiting for the peer's close returns in
+// bounded time even if the peer never answers; the owner then closes the
+// Conn. code CloseNoStatus sends an empty body; other codes must be valid
+// on the wire (§7.4). reason is cut at a UTF-8 boundary to fit in 125
+// bytes. It may be called from any goroutine.
+func (c *Conn) WriteClose(code uint16, reason string) error {
+	if code != CloseNoStatus && !validCloseCode(code) {
+		return fmt.Errorf("write close: invalid close code %d", code)
+	}
+	p := appendClosePayload(make([]byte, 0, maxControlPayload), code, reason)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return nil
+	}
+	c.closeSent = true
+	c.closeFlag.Store(true)
+	err := c.writeControlLocked(OpClose, p)
+	// The write deadline stays: nothing more is written after a close.
+	// Errors setting the read deadline mean the conn is already closed,
+	// which bounds the reader as well.
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.closeTimeout))
+	if err != nil {
+		return fmt.Errorf("write close: %w", err)
+	}
+	return nil
+}
+
+// writeControl writes and flushes a ping or pong, under a write deadline so
+// that a stuck peer cannot hold the caller (often the reader) forever.
+func (c *Conn) writeControl(op Opcode, p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return ErrCloseSent
+	}
+	err := c.writeControlLocked(op, p)
+	_ = c.nc.SetWriteDeadline(time.Time{}) // data writes have no deadline; see writeControlLocked
+	if err != nil {
+		return fmt.Errorf("write %v: %w", op, err)
+	}
+	return nil
+}
+
+// writeControlLocked writes a control frame and flushes, with a write
+// deadline of the close timeout. A failure to set the deadline shows up
+// as the write's own error. c.wmu must be held.
+func (c *Conn) writeControlLocked(op Opcode, p []byte) error {
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+	if err := c.writeFrame(true, op, 0, p); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// writeData writes a data frame and wraps its error. c.wmu must be held.
+func (c *Conn) writeData(fin bool, op Opcode, p []byte) error {
+	// rsv is 0 until an extension such as permessage-deflate sets RSV1
+	// on the first frame of the messages it transforms.
+	if err := c.writeFrame(fin, op, 0, p); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return nil
+}
+
+// writeFrame buffers one frame: the header then the payload, so that a small
+// frame leaves in the same write as its header. In the client role the
+// payload is masked while being copied into the buffer, leaving p intact.
+// c.wmu must be held.
+func (c *Conn) writeFrame(fin bool, op Opcode, rsv byte, p []byte) error {
+	h := Header{Fin: fin, Rsv: rsv, Op: op, Length: int64(len(p))}
+	if c.role == Client {
+		h.Masked = true
+		binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.maskRand.Uint64()))
+	}
+	if _, err := c.bw.Write(AppendHeader(c.wHeader[:0], h)); err != nil {
+		return err
+	}
+	if !h.Masked {
+		_, err := c.bw.Write(p)
+		return err
+	}
+	pos := 0
+	for len(p) > 0 {
+		if c.bw.Available() == 0 {
+			if err := c.bw.Flush(); err != nil {
+				return err
+			}
+		}
+		b := c.bw.AvailableBuffer()
+		n := min(cap(b), len(p))
+		b = append(b, p[:n]...)
+		pos = Mask(b, h.Mask, pos)
+		if _, err := c.bw.Write(b); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// checkDataOpcode rejects a data write of anything but text or binary.
+func checkDataOpcode(op Opcode) error {
+	if op != OpText && op != OpBinary {
+		return fmt.Errorf("write: %v is not a data message type", op)
+	}
+	return nil
+}
