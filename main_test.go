@@ -568,7 +568,7 @@ func TestLongLines(t *testing.T) {
 
 func TestSequentialConnectionsLeakNothing(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--loglevel=error", "cat")
+	s := startServer(t, "--loglevel=info", "cat")
 	warm := func() {
 		c := dial(t, s.addr, "/", nil)
 		write(t, c, wsproto.OpText, []byte("hi"))
