@@ -486,6 +486,13 @@ func TestClientVanishesStopsProgram(t *testing.T) {
 	waitFor(t, 5*time.Second, "the program and its grandchild to be gone", func() bool {
 		return !alive(prog) && !alive(grandchild)
 	})
+	// A vanished client is an abnormal closure (1006), not a shutdown.
+	waitFor(t, 5*time.Second, "the disconnect line", func() bool {
+		return strings.Contains(s.logText(), "msg=disconnect")
+	})
+	if log := s.logText(); !regexp.MustCompile(`msg=disconnect .*code=1006`).MatchString(log) {
+		t.Fatalf("disconnect not logged with code 1006:\n%s", log)
+	}
 }
 
 func TestBinaryRoundTrip(t *testing.T) {

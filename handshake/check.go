@@ -24,6 +24,13 @@ type Config struct {
 	// offers nothing is always accepted.
 	RequireSubprotocol bool
 
+	// Origin, if set, judges the request's origin (RFC 6455 §4.2.2 item 1,
+	// §10.2) once the request is a valid upgrade; Origin(r) is given the
+	// whole request, as a same-origin policy compares Origin with Host.
+	// An error refuses the handshake: an *Error keeps its status, any
+	// other error is a 403 with the error's text as the reason.
+	Origin func(r *http.Request) error
+
 	// Extensions, if set, is given the client's parsed offers and returns
 	// the answers to send (nil: none). An error from it refuses the
 	// handshake: an *Error keeps its status, any other error is a 400 with
@@ -61,8 +68,8 @@ func IsUpgrade(r *http.Request) bool {
 // Check checks the upgrade request r against RFC 6455 §4.2.1 and chooses a
 // subprotocol and extensions as cfg says. It only reads r. A refusal is
 // always an *Error: 405 for a method other than GET, 426 for a missing or
-// unsupported Sec-WebSocket-Version, 500 for an invalid cfg, 400 for
-// anything else. cfg may be nil.
+// unsupported Sec-WebSocket-Version, 403 for an origin cfg.Origin refuses,
+// 500 for an invalid cfg, 400 for anything else. cfg may be nil.
 func Check(r *http.Request, cfg *Config) (*Result, error) {
 	res, herr := check(r, cfg)
 	if herr != nil {
@@ -105,6 +112,15 @@ func check(r *http.Request, cfg *Config) (*Result, *Error) {
 	}
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
 		return nil, refuse("a WebSocket upgrade request must not have a body")
+	}
+	if cfg.Origin != nil {
+		if err := cfg.Origin(r); err != nil {
+			var herr *Error
+			if errors.As(err, &herr) {
+				return nil, herr
+			}
+			return nil, &Error{Status: http.StatusForbidden, Reason: err.Error()}
+		}
 	}
 	if err := checkHeader(cfg.Header); err != nil {
 		return nil, &Error{Status: http.StatusInternalServerError, Reason: "handshake configuration: " + err.Error()}

@@ -491,3 +491,50 @@ func TestIsUpgrade(t *testing.T) {
 		})
 	}
 }
+
+func TestOriginPolicy(t *testing.T) {
+	t.Parallel()
+	onlyExample := func(r *http.Request) error {
+		if o := r.Header.Get("Origin"); o != "https://example.com" {
+			return fmt.Errorf("origin %q not allowed", o)
+		}
+		return nil
+	}
+	tests := []struct {
+		name   string
+		origin string
+		policy func(*http.Request) error
+		status int // 0: accepted
+	}{
+		{name: "no policy accepts any origin", origin: "https://evil.test"},
+		{name: "allowed origin", origin: "https://example.com", policy: onlyExample},
+		{name: "refused origin is 403", origin: "https://evil.test", policy: onlyExample, status: 403},
+		{name: "missing origin is the policy's call", policy: onlyExample, status: 403},
+		{name: "typed error keeps its status", origin: "https://example.com",
+			policy: func(*http.Request) error { return &Error{Status: http.StatusUnauthorized, Reason: "log in"} },
+			status: 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var lines []string
+			if tc.origin != "" {
+				lines = append(lines, "Origin: "+tc.origin)
+			}
+			res, err := Check(parseRequest(t, valid(lines...)), &Config{Origin: tc.policy})
+			if tc.status == 0 {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			var herr *Error
+			if !errors.As(err, &herr) || herr.Status != tc.status {
+				t.Fatalf("Check = %+v, %v; want a %d refusal", res, err, tc.status)
+			}
+			if tc.status == 403 && !strings.Contains(herr.Reason, "not allowed") {
+				t.Errorf("reason %q does not say why", herr.Reason)
+			}
+		})
+	}
+}

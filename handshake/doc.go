@@ -33,7 +33,8 @@
 // Left out: the client side of the handshake (§4.1 from the client's
 // point of view, except [WriteResponse] and [AcceptKey], which tests and
 // clients may use); versions other than 13 (§4.4 multi-version servers);
-// origin policy (§10.2), limits and authentication, which belong to the
-// caller: [Error] can carry the 403 it builds. The handshake over HTTP/2
+// the origin policy itself (§10.2), which the caller states through
+// [Config.Origin] (a refusal is a 403), and limits and authentication,
+// which belong to the caller. The handshake over HTTP/2
 // (RFC 8441) is not supported: [Accept] needs a connection it can hijack.
 package handshake

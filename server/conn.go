@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +31,7 @@ type conn struct {
 // serve starts the program, completes the handshake and relays until one
 // side ends, then winds both down. It logs connect and disconnect lines; the
 // error it returns is one worth a warning (an expected end returns nil).
-func (c *conn) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, res *handshake.Result) (err error) {
+func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	s := c.s
 
@@ -77,7 +76,7 @@ func (c *conn) serve(ctx context.Context, w http.ResponseWriter, r *http.Request
 	}
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
-	code, reason := c.relay(ctx)
+	code, reason := c.relay()
 	nc.Close()
 	state := p.Wait()
 	c.log.Info("disconnect", "code", code, "reason", reason,
@@ -85,14 +84,14 @@ func (c *conn) serve(ctx context.Context, w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-// relay runs the two pumps and ends them both once either ends or ctx is
-// cancelled. It returns the close code and reason of the connection as the
+// relay runs the two pumps and ends them both once either ends or the
+// server shuts down. It returns the close code and reason of the connection as the
 // client saw it, for the access log.
 //
 // The pumps: readPump is the only socket reader and stdin writer; writePump
 // is the only stdout reader and the only writer of data frames. Control
 // frames (pong, close replies) are written by wsproto under its write lock.
-func (c *conn) relay(ctx context.Context) (code uint16, reason string) {
+func (c *conn) relay() (code uint16, reason string) {
 	readDone := make(chan error, 1)
 	writeDone := make(chan closeFrame, 1)
 	go func() { readDone <- c.readPump() }()
@@ -118,7 +117,7 @@ func (c *conn) relay(ctx context.Context) (code uint16, reason string) {
 		c.p.Stop()
 		<-writeDone
 
-	case <-ctx.Done():
+	case <-c.s.quit:
 		// Server shutdown: tell the client, give it the close timeout to
 		// answer, then stop the program.
 		code, reason = wsproto.CloseGoingAway, "going away"

@@ -80,8 +80,12 @@ type Server struct {
 	running atomic.Int64 // programs started and not yet reaped
 
 	// conns tracks hijacked connections, which http.Server.Shutdown
-	// neither sees nor waits for.
-	conns sync.WaitGroup
+	// neither sees nor waits for; quit is closed to end them all. (A
+	// request's context is no substitute: net/http may cancel it when the
+	// client goes, which is not a shutdown.)
+	conns    sync.WaitGroup
+	quit     chan struct{}
+	quitOnce sync.Once
 }
 
 //go:embed devconsole.html
@@ -128,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
 		software: "wsexec/" + cfg.Version,
+		quit:     make(chan struct{}),
 	}, nil
 }
 
@@ -148,14 +153,12 @@ func (s *Server) Run(ctx context.Context) error {
 		lns = append(lns, ln)
 	}
 
-	connCtx, cancelConns := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelConns()
+	defer s.quitOnce.Do(func() { close(s.quit) })
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		BaseContext:       func(net.Listener) context.Context { return connCtx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 
@@ -179,7 +182,7 @@ func (s *Server) Run(ctx context.Context) error {
 	limit := s.shutdownLimit()
 	shutCtx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cancelConns()
+	s.quitOnce.Do(func() { close(s.quit) })
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
@@ -243,7 +246,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer s.conns.Done()
 
 	c := &conn{s: s, id: id, log: log, start: time.Now()}
-	if err := c.serve(r.Context(), w, r, res); err != nil {
+	if err := c.serve(w, r, res); err != nil {
 		log.Warn("connection error", "err", err)
 	}
 }
