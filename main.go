@@ -117,6 +117,10 @@ func flags() []cli.Flag {
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES`; a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error or fatal"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser"},
+		// Limits wsexec adds (websocketd has no flag for them).
+		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
+		&cli.IntFlag{Name: "headertimeoutms", Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
+		&cli.IntFlag{Name: "closetimeoutms", Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
 	}
 }
 
@@ -158,6 +162,19 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	}
 	cfg.Binary = c.Bool("binary")
 	cfg.DevConsole = c.Bool("devconsole")
+	if cfg.MaxHeaderBytes = c.Int("maxheadersize"); cfg.MaxHeaderBytes < server.MinMaxHeaderBytes {
+		return cfg, nil, usagef("--maxheadersize %d: must be at least %d", cfg.MaxHeaderBytes, server.MinMaxHeaderBytes)
+	}
+	for _, lim := range []struct {
+		flag string
+		dst  *time.Duration
+	}{{"headertimeoutms", &cfg.ReadHeaderTimeout}, {"closetimeoutms", &cfg.CloseTimeout}} {
+		ms := c.Int(lim.flag)
+		if ms < 1 {
+			return cfg, nil, usagef("--%s %d: must be at least 1", lim.flag, ms)
+		}
+		*lim.dst = time.Duration(ms) * time.Millisecond
+	}
 	cfg.Version = version
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, cfg.Logger, nil

@@ -161,6 +161,12 @@ func (p *Process) Pid() int { return p.cmd.Process.Pid }
 // program that does not read returns an error once Stop closes it.
 func (p *Process) Stdin() io.WriteCloser { return p.stdin }
 
+// SetStdinDeadline sets a deadline for writes to Stdin, as
+// os.File.SetWriteDeadline does: a Write blocked past it returns an error
+// wrapping os.ErrDeadlineExceeded, having written part of its bytes, and
+// may be retried with the rest. The zero time means no deadline.
+func (p *Process) SetStdinDeadline(t time.Time) error { return p.stdin.f.SetWriteDeadline(t) }
+
 // Stdout returns the program's stdout, for one reader, who reads until EOF.
 // EOF comes once every holder of the pipe is gone, or once procio gives up on
 // them (see the package documentation); either way a Read blocked here

@@ -116,6 +116,9 @@ func (c *conn) relay() (code uint16, reason string) {
 		nc.SetWriteDeadline(time.Now())
 		c.p.Stop()
 		<-writeDone
+		if ce := (*wsproto.CloseError)(nil); errors.As(err, &ce) && !ce.Remote {
+			lingerClose(nc, c.s.cfg.CloseTimeout)
+		}
 
 	case <-c.s.quit:
 		// Server shutdown: tell the client, give it the close timeout to
@@ -140,8 +143,8 @@ func (c *conn) relay() (code uint16, reason string) {
 // socket ends. If the program stops reading (its stdin is closed), messages
 // are read and dropped so that the client's close still arrives.
 func (c *conn) readPump() error {
-	stdin := c.p.Stdin()
-	defer stdin.Close()
+	stdin := &stdinWriter{p: c.p, nc: c.ws.NetConn()}
+	defer c.p.Stdin().Close()
 	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -153,6 +156,53 @@ func (c *conn) readPump() error {
 		}
 		if werr = c.codec.WriteMessage(stdin, msg); werr != nil {
 			c.log.Debug("stdin closed", "err", werr)
+		}
+	}
+}
+
+// lingerClose is for a connection this side failed (its close frame is
+// out): it half-closes TCP and waits, at most timeout, for the client to
+// close its side, discarding what it sends (its close reply). Closing at
+// once would make the reply meet a closed socket and the client see a
+// reset instead of a clean close (RFC 6455 §7.1.1).
+func lingerClose(nc net.Conn, timeout time.Duration) {
+	if hc, ok := nc.(interface{ CloseWrite() error }); ok {
+		hc.CloseWrite()
+	}
+	nc.SetReadDeadline(time.Now().Add(timeout))
+	io.CopyN(io.Discard, nc, 1<<20)
+}
+
+// stallCheck is how often a write to a program that is not reading its
+// stdin looks whether the client is still there.
+const stallCheck = time.Second
+
+// errClientGone ends a stalled stdin write whose client has left.
+var errClientGone = errors.New("client gone while the program was not reading")
+
+// stdinWriter writes to the program's stdin. While a write is blocked (the
+// program is not reading), it checks every stallCheck whether the client
+// is still connected: the read pump is stuck in this write and cannot see
+// the client leave, and a client that left must not keep a stalled
+// program running.
+type stdinWriter struct {
+	p  *procio.Process
+	nc net.Conn
+}
+
+func (w *stdinWriter) Write(b []byte) (int, error) {
+	n := 0
+	for {
+		w.p.SetStdinDeadline(time.Now().Add(stallCheck))
+		k, err := w.p.Stdin().Write(b[n:])
+		n += k
+		switch {
+		case err == nil:
+			return n, nil
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			return n, err
+		case peerGone(w.nc):
+			return n, errClientGone
 		}
 	}
 }

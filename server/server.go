@@ -24,6 +24,9 @@ const (
 	DefaultCloseGrace        = time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultMaxHeaderBytes    = 16 << 10
+	// MinMaxHeaderBytes is the smallest MaxHeaderBytes: net/http reads
+	// 4 KiB past its own limit before it refuses, so less cannot be exact.
+	MinMaxHeaderBytes = 8 << 10
 )
 
 // Config is everything the server needs. Its zero value is not enough: a
@@ -58,7 +61,8 @@ type Config struct {
 	MaxMessageSize int64
 	// ReadHeaderTimeout bounds the time to read a request's headers.
 	ReadHeaderTimeout time.Duration
-	// MaxHeaderBytes caps the size of a request's headers.
+	// MaxHeaderBytes caps the request line and headers together; more
+	// gets 431. At least MinMaxHeaderBytes.
 	MaxHeaderBytes int
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
@@ -122,6 +126,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	} else if cfg.MaxHeaderBytes < MinMaxHeaderBytes {
+		cfg.MaxHeaderBytes = MinMaxHeaderBytes
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -158,8 +164,10 @@ func (s *Server) Run(ctx context.Context) error {
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// net/http lets 4 KiB past its limit through (bufio slack):
+		// take it off so that the documented limit is the real one.
+		MaxHeaderBytes: s.cfg.MaxHeaderBytes - 4<<10,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 
 	serveErr := make(chan error, len(lns))

@@ -1,0 +1,525 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// Hostile input, faults and load (docs/security.md points here).
+
+// rawConn opens a plain TCP connection to the server with a deadline that
+// bounds the whole test step.
+func rawConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(15 * time.Second))
+	return nc
+}
+
+// rawUpgrade completes a handshake by hand and returns the connection and
+// the reader holding what the server sent after its 101, for tests that
+// read the server's frames without a wsproto.Conn.
+func rawUpgrade(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc := rawConn(t, addr)
+	if _, err := io.WriteString(nc, upgradeRequest+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReaderSize(nc, 64<<10)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %s", resp.Status)
+	}
+	return nc, br
+}
+
+// upgradeRequest is a valid upgrade request without its final blank line.
+const upgradeRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--headertimeoutms=300", "cat")
+	nc := rawConn(t, s.addr)
+	// Half a request, then nothing: the server must hang up by itself.
+	if _, err := io.WriteString(nc, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpg"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err := io.Copy(io.Discard, nc)
+	if err != nil {
+		t.Fatalf("after %v: %v (want the server to close the connection)", time.Since(start), err)
+	}
+	t.Logf("cut off after %v, %d bytes sent back", time.Since(start).Round(time.Millisecond), n)
+	if kids := children(t, s.pid()); len(kids) != 0 {
+		t.Fatalf("programs started for an incomplete request: %v", kids)
+	}
+}
+
+func TestHeaderLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 8 << 10
+	s := startServer(t, fmt.Sprintf("--maxheadersize=%d", limit), "cat")
+	send := func(t *testing.T, size int) int {
+		t.Helper()
+		nc := rawConn(t, s.addr)
+		pad := "X-Pad: " + strings.Repeat("p", size-len(upgradeRequest)-len("X-Pad: \r\n\r\n")) + "\r\n"
+		req := upgradeRequest + pad + "\r\n"
+		if len(req) != size {
+			t.Fatalf("request of %d bytes, want %d", len(req), size)
+		}
+		if _, err := io.WriteString(nc, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send(t, limit-64); got != http.StatusSwitchingProtocols {
+		t.Errorf("headers under the limit: status %d, want 101", got)
+	}
+	if got := send(t, limit+64); got != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers over the limit: status %d, want 431", got)
+	}
+}
+
+func TestMalformedRequests(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cat")
+	tests := []struct{ name, raw string }{
+		{"garbage request line", "HELLO\r\n\r\n"},
+		{"bad HTTP version", "GET / HTTP/9.x\r\nHost: a\r\n\r\n"},
+		{"header without colon", upgradeRequest + "NoColonHere\r\n\r\n"},
+		{"space before colon", upgradeRequest + "Bad Name: x\r\n\r\n"},
+		{"NUL in a header value", upgradeRequest + "X-A: a\x00b\r\n\r\n"},
+		{"two Host headers", upgradeRequest + "Host: other\r\n\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			nc := rawConn(t, s.addr)
+			if _, err := io.WriteString(nc, tc.raw); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %s, want 400", resp.Status)
+			}
+		})
+	}
+	if kids := children(t, s.pid()); len(kids) != 0 {
+		t.Fatalf("programs started for malformed requests: %v", kids)
+	}
+}
+
+// TestHalfOpenFlood holds many connections that never finish their request:
+// none of them may start a program, and a real client still gets through.
+func TestHalfOpenFlood(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--maxforks=4", "cat")
+	const n = 200
+	for i := 0; i < n; i++ {
+		nc := rawConn(t, s.addr)
+		if _, err := io.WriteString(nc, upgradeRequest); err != nil { // no blank line
+			t.Fatal(err)
+		}
+	}
+	c := dial(t, s.addr, "/", nil)
+	write(t, c, wsproto.OpText, []byte("through"))
+	if got := readText(t, c); got != "through" {
+		t.Fatalf("got %q", got)
+	}
+	if kids := children(t, s.pid()); len(kids) != 1 {
+		t.Fatalf("%d programs running with %d half-open connections and one client, want 1", len(kids), n)
+	}
+}
+
+// rawFrame is a masked client frame with an arbitrary first byte.
+func rawFrame(b0 byte, masked bool, payload []byte) []byte {
+	out := []byte{b0}
+	mbit := byte(0)
+	if masked {
+		mbit = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		out = append(out, mbit|byte(n))
+	case n < 1<<16:
+		out = append(out, mbit|126)
+		out = binary.BigEndian.AppendUint16(out, uint16(n))
+	default:
+		out = append(out, mbit|127)
+		out = binary.BigEndian.AppendUint64(out, uint64(n))
+	}
+	if !masked {
+		return append(out, payload...)
+	}
+	key := [4]byte{1, 2, 3, 4}
+	out = append(out, key[:]...)
+	p := append([]byte(nil), payload...)
+	wsproto.Mask(p, key, 0)
+	return append(out, p...)
+}
+
+func TestProtocolViolationsThroughTheServer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		frame []byte
+		code  uint16
+	}{
+		{"unmasked frame", rawFrame(0x81, false, []byte("hi")), wsproto.CloseProtocolError},
+		{"reserved bit", rawFrame(0xC1, true, []byte("hi")), wsproto.CloseProtocolError},
+		{"reserved opcode", rawFrame(0x83, true, nil), wsproto.CloseProtocolError},
+		{"fragmented ping", rawFrame(0x09, true, nil), wsproto.CloseProtocolError},
+		{"continuation first", rawFrame(0x80, true, []byte("x")), wsproto.CloseProtocolError},
+		{"invalid close code", rawFrame(0x88, true, []byte{0x03, 0xEC}), wsproto.CloseProtocolError},
+		{"invalid UTF-8", rawFrame(0x81, true, []byte("a\xffb")), wsproto.CloseInvalidPayload},
+		{"message over --maxframesize", rawFrame(0x82, true, make([]byte, 2000)), wsproto.CloseMessageTooBig},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, "--maxframesize=1000", "sh", "-c", "echo $$; cat")
+			c := dial(t, s.addr, "/", nil)
+			prog, err := strconv.Atoi(readText(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc := c.NetConn()
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := nc.Write(tc.frame); err != nil {
+				t.Fatal(err)
+			}
+			if ce := readClose(t, c); ce.Code != tc.code {
+				t.Fatalf("close %d %q, want %d", ce.Code, ce.Reason, tc.code)
+			}
+			// The server closes TCP after its close frame.
+			if _, err := io.Copy(io.Discard, nc); err != nil {
+				t.Fatalf("connection not closed by the server: %v", err)
+			}
+			waitFor(t, 5*time.Second, "the program to be stopped", func() bool { return !alive(prog) })
+		})
+	}
+}
+
+func TestProgramFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		script string // prints a pid to check, then fails
+		code   uint16
+		reason string
+	}{
+		{name: "killed mid-stream", script: `echo $$; kill -9 $$; sleep 1000`,
+			code: wsproto.CloseInternalError, reason: "signal: killed"},
+		{name: "closes stdout and keeps running", script: `echo $$; exec >&-; sleep 1000`,
+			code: wsproto.CloseInternalError, reason: "signal: interrupt"},
+		{name: "forks a child and exits", script: `sleep 1000 & echo $!; exit 0`,
+			code: wsproto.CloseNormal},
+		{name: "writes megabytes to stderr", script: `echo $$; head -c 8000000 /dev/zero | tr '\0' e >&2; exit 4`,
+			code: wsproto.CloseInternalError, reason: "exit status 4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, "--loglevel=info", "sh", "-c", tc.script)
+			c := dial(t, s.addr, "/", nil)
+			pid, err := strconv.Atoi(readText(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ce := readClose(t, c)
+			if ce.Code != tc.code || ce.Reason != tc.reason {
+				t.Fatalf("close %d %q, want %d %q", ce.Code, ce.Reason, tc.code, tc.reason)
+			}
+			waitFor(t, 5*time.Second, fmt.Sprintf("process %d to be gone", pid), func() bool { return !alive(pid) })
+			waitFor(t, 5*time.Second, "no programs left", func() bool { return len(children(t, s.pid())) == 0 })
+			// The server is still up.
+			c2 := dial(t, s.addr, "/", nil)
+			if _, err := strconv.Atoi(readText(t, c2)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestProgramNeverReads sends to a program that never reads stdin: the
+// client's writes must stall (the server stops reading the socket) with
+// the server's memory bounded, and closing the client stops the program.
+func TestProgramNeverReads(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "sh", "-c", "echo $$; exec sleep 1000")
+	before := memKiB(t, s.pid(), "VmRSS")
+	c := dial(t, s.addr, "/", nil)
+	pid, err := strconv.Atoi(readText(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("z"), 64<<10)
+	sent := 0
+	for sent < 256<<20 { // far more than pipe and socket buffers hold
+		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+		err := c.WriteMessage(wsproto.OpBinary, msg)
+		if err == nil {
+			err = c.Flush()
+		}
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.ErrShortWrite) || isTimeout(err) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", sent, err)
+		}
+		sent += len(msg)
+	}
+	if sent >= 256<<20 {
+		t.Fatalf("sent %d MiB to a program that never reads without stalling", sent>>20)
+	}
+	t.Logf("writes stalled after %d KiB", sent>>10)
+	if grew := memKiB(t, s.pid(), "VmHWM") - before; grew > 16<<10 {
+		t.Fatalf("server peak RSS grew by %d KiB; want under 16 MiB", grew)
+	}
+	c.NetConn().(*net.TCPConn).SetLinger(0)
+	c.Close()
+	waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(pid) })
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestGiantLine streams a 1 GiB line: it arrives whole, as fragments of
+// one text message, and the server's memory stays flat. The frames are
+// read raw (the server's UTF-8 is checked by the other tests) to keep the
+// test fast under the race detector.
+func TestGiantLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1 GiB through the server: skipped with -short")
+	}
+	t.Parallel()
+	const n = 1 << 30
+	s := startServer(t, "sh", "-c", fmt.Sprintf(`head -c %d /dev/zero | tr '\0' g; echo; echo end`, n))
+	before := memKiB(t, s.pid(), "VmRSS")
+	nc, br := rawUpgrade(t, s.addr)
+	nc.SetDeadline(time.Now().Add(2 * time.Minute))
+	var total int64
+	var frames int
+	for {
+		h, err := wsproto.ReadHeader(br)
+		if err != nil {
+			t.Fatalf("after %d bytes in %d frames: %v", total, frames, err)
+		}
+		wantOp := wsproto.OpContinuation
+		if frames == 0 {
+			wantOp = wsproto.OpText
+		}
+		if h.Op != wantOp {
+			t.Fatalf("frame %d: %v, want %v", frames, h.Op, wantOp)
+		}
+		if _, err := br.Discard(int(h.Length)); err != nil {
+			t.Fatal(err)
+		}
+		total += h.Length
+		frames++
+		if h.Fin {
+			break
+		}
+	}
+	if total != n {
+		t.Fatalf("line of %d bytes, want %d", total, n)
+	}
+	t.Logf("1 GiB line in %d frames", frames)
+	peak := memKiB(t, s.pid(), "VmHWM")
+	if grew := peak - before; grew > 8<<10 {
+		t.Fatalf("server peak RSS grew by %d KiB streaming 1 GiB; want under 8 MiB", grew)
+	}
+	t.Logf("server RSS %d KiB before, peak %d KiB", before, peak)
+}
+
+func TestClientFaults(t *testing.T) {
+	t.Parallel()
+	t.Run("vanishes mid-message", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "sh", "-c", "echo $$; cat")
+		c := dial(t, s.addr, "/", nil)
+		pid, _ := strconv.Atoi(readText(t, c))
+		frame := rawFrame(0x82, true, make([]byte, 1000))
+		nc := c.NetConn()
+		if _, err := nc.Write(frame[:100]); err != nil {
+			t.Fatal(err)
+		}
+		nc.(*net.TCPConn).SetLinger(0)
+		nc.Close()
+		waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(pid) })
+	})
+	t.Run("never answers close", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo bye")
+		nc, br := rawUpgrade(t, s.addr)
+		// Read the raw bytes (message and close frame) without answering:
+		// the server must drop TCP once its close timeout passes.
+		start := time.Now()
+		got, err := io.ReadAll(br)
+		if err != nil {
+			t.Fatalf("server did not drop the connection: %v", err)
+		}
+		want := []byte("\x81\x03bye\x88\x02\x03\xe8")
+		if !bytes.Equal(got, want) {
+			t.Fatalf("got %x, want %x (the message, then close 1000)", got, want)
+		}
+		t.Logf("dropped %v after the 101", time.Since(start).Round(time.Millisecond))
+		nc.Close()
+		waitFor(t, 5*time.Second, "no programs left", func() bool { return len(children(t, s.pid())) == 0 })
+	})
+}
+
+// TestLoad runs many short connections from many clients at once, then
+// checks that the server's fds, children and memory come back to idle.
+func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("5000 connection cycles: skipped with -short")
+	}
+	t.Parallel()
+	s := startServer(t, "--loglevel=info", "--maxforks=128", "cat")
+	cycle := func() error {
+		c, resp, err := dialWS(s.addr, "/", nil)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return fmt.Errorf("status %s", resp.Status)
+		}
+		defer c.Close()
+		c.NetConn().SetDeadline(time.Now().Add(20 * time.Second))
+		if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
+			return err
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		if _, p, err := c.ReadMessage(nil); err != nil || string(p) != "hi" {
+			return fmt.Errorf("echo %q: %v", p, err)
+		}
+		c.WriteClose(wsproto.CloseNormal, "")
+		for range 10 {
+			if _, _, err := c.ReadMessage(nil); err != nil {
+				break
+			}
+		}
+		return nil
+	}
+	if err := cycle(); err != nil { // warm up, then take the idle values
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "no programs", func() bool { return len(children(t, s.pid())) == 0 })
+	baseFDs, baseRSS := fdCount(t, s.pid()), memKiB(t, s.pid(), "VmRSS")
+
+	const total, workers = 5000, 64
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= total {
+				if err := cycle(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	waitFor(t, 10*time.Second, "children to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
+	waitFor(t, 10*time.Second, fmt.Sprintf("fds back to %d", baseFDs), func() bool { return fdCount(t, s.pid()) <= baseFDs })
+	rss := memKiB(t, s.pid(), "VmRSS")
+	t.Logf("after %d cycles with %d clients: fds %d (idle %d), RSS %d KiB (idle %d KiB)",
+		total, workers, fdCount(t, s.pid()), baseFDs, rss, baseRSS)
+	if rss > baseRSS+32<<10 {
+		t.Errorf("RSS %d KiB after the load, idle was %d KiB", rss, baseRSS)
+	}
+}
+
+// TestForkStorm opens far more connections at once than --maxforks allows:
+// the extra ones get 429, nothing else fails, and the server recovers.
+func TestForkStorm(t *testing.T) {
+	t.Parallel()
+	const limit, storm = 8, 100
+	s := startServer(t, "--loglevel=info", fmt.Sprintf("--maxforks=%d", limit), "cat")
+	var ok, refused atomic.Int64
+	var wg sync.WaitGroup
+	hold := make(chan struct{})
+	errs := make(chan error, storm)
+	for range storm {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, resp, err := dialWS(s.addr, "/", nil)
+			switch {
+			case err != nil:
+				errs <- err
+			case c == nil && resp.StatusCode == http.StatusTooManyRequests:
+				refused.Add(1)
+			case c == nil:
+				errs <- fmt.Errorf("status %s", resp.Status)
+			default:
+				ok.Add(1)
+				<-hold // keep the program running until the storm is over
+				c.Close()
+			}
+		}()
+	}
+	waitFor(t, 30*time.Second, "every connection to be answered", func() bool {
+		return ok.Load()+refused.Load()+int64(len(errs)) == storm
+	})
+	close(hold)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if ok.Load() > limit || refused.Load() < storm-limit {
+		t.Fatalf("%d accepted, %d refused with --maxforks=%d", ok.Load(), refused.Load(), limit)
+	}
+	waitFor(t, 10*time.Second, "programs to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
+	c := dial(t, s.addr, "/", nil)
+	write(t, c, wsproto.OpText, []byte("again"))
+	if got := readText(t, c); got != "again" {
+		t.Fatalf("after the storm: %q", got)
+	}
+}
