@@ -12,7 +12,7 @@ FUZZTIME ?= 5s
 FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./handshake:FuzzCheck ./handshake:FuzzParseExtensions
 
-.PHONY: build run test check fuzz-brief fuzz bench clean
+.PHONY: build run test check fuzz-brief fuzz bench soak clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -45,6 +45,12 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./procio ./server
+
+# Mixed traffic against one server for SOAKTIME, printing its fds,
+# children and memory every 10 s; not part of `make test`.
+SOAKTIME ?= 5m
+soak:
+	WSEXEC_SOAK=$(SOAKTIME) $(GO) test -run='^TestSoak$$' -count=1 -v -timeout=0 .
 
 clean:
 	rm -rf bin
