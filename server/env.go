@@ -11,7 +11,8 @@ import (
 // baseEnv holds the parts of a child's environment that are the same for
 // every connection: the --passenv variables, read once at start-up.
 type baseEnv struct {
-	pass []string // KEY=value from the parent, in --passenv order
+	pass   []string        // KEY=value from the parent, in --passenv order
+	passed map[string]bool // the names in pass
 }
 
 func newBaseEnv(names []string) baseEnv {
@@ -20,8 +21,12 @@ func newBaseEnv(names []string) baseEnv {
 		if !validEnvName(name) {
 			continue
 		}
-		if v, ok := os.LookupEnv(name); ok {
+		if v, ok := os.LookupEnv(name); ok && !cgiVars[name] {
 			b.pass = append(b.pass, name+"="+v)
+			if b.passed == nil {
+				b.passed = make(map[string]bool)
+			}
+			b.passed[name] = true
 		}
 	}
 	return b
@@ -53,16 +58,14 @@ type envRequest struct {
 // build returns the child's environment in the manner of RFC 3875 and
 // websocketd: the --passenv variables, then the CGI variables, then one
 // HTTP_* variable per request header. Server-set names always win: a header
-// becomes HTTP_<NAME> and so can never overwrite a CGI variable, and
-// a --passenv name that collides with a CGI variable is dropped.
+// becomes HTTP_<NAME> and so can never overwrite a CGI variable, a header
+// whose variable a --passenv name already set is dropped (the operator's
+// value stands), and a --passenv name that collides with a CGI variable is
+// dropped. Every name appears once.
 func (b baseEnv) build(q envRequest) []string {
 	r := q.r
 	env := make([]string, 0, len(b.pass)+24+len(r.Header))
-	for _, kv := range b.pass {
-		if !cgiVars[kv[:strings.IndexByte(kv, '=')]] {
-			env = append(env, kv)
-		}
-	}
+	env = append(env, b.pass...)
 
 	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil { // a Unix socket peer has no port
@@ -106,7 +109,7 @@ func (b baseEnv) build(q envRequest) []string {
 	}
 	for name, values := range r.Header {
 		key, ok := headerEnvName(name)
-		if !ok {
+		if !ok || b.passed[key] {
 			continue
 		}
 		sep := ", "

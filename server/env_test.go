@@ -28,7 +28,8 @@ func envMap(t *testing.T, env []string) map[string]string {
 func TestEnvInjection(t *testing.T) {
 	t.Setenv("WSEXEC_TEST_PASS", "passed")
 	t.Setenv("REMOTE_ADDR", "from-parent")
-	base := newBaseEnv([]string{"WSEXEC_TEST_PASS", "REMOTE_ADDR", "BAD=NAME", "WSEXEC_TEST_UNSET"})
+	t.Setenv("HTTP_X_OPERATOR", "from-operator")
+	base := newBaseEnv([]string{"WSEXEC_TEST_PASS", "REMOTE_ADDR", "BAD=NAME", "WSEXEC_TEST_UNSET", "HTTP_X_OPERATOR"})
 
 	r := httptest.NewRequest(http.MethodGet, "http://example.com:8080/p?q=1", nil)
 	r.RemoteAddr = "192.0.2.7:5555"
@@ -42,6 +43,7 @@ func TestEnvInjection(t *testing.T) {
 		"Cookie":           {"a=1", "b=2"},
 		"Weird!Name":       {"x"},
 		"Wsexec-Test-Pass": {"from-header"},
+		"X-Operator":       {"from-header"},
 	}
 	env := envMap(t, base.build(envRequest{r: r, id: "7", software: "wsexec/test", scriptName: "/p"}))
 
@@ -59,6 +61,7 @@ func TestEnvInjection(t *testing.T) {
 		{"HTTP_COOKIE", "a=1; b=2", true},
 		{"HTTP_REMOTE_ADDR", "spoofed", true}, // prefixed, so harmless
 		{"HTTP_WSEXEC_TEST_PASS", "from-header", true},
+		{"HTTP_X_OPERATOR", "from-operator", true}, // a --passenv name is not the client's to set
 		{"HTTP_X_NEWLINE", "line1 REMOTE_USER=root", true},
 		{"HTTP_X_NUL", "a b", true},
 		{"REMOTE_USER", "", true},
