@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -11,7 +12,8 @@ import (
 // baseEnv holds the parts of a child's environment that are the same for
 // every connection: the --passenv variables, read once at start-up.
 type baseEnv struct {
-	pass []string // KEY=value from the parent, in --passenv order
+	pass          []string // KEY=value from the parent, in --passenv order
+	reverseLookup bool     // REMOTE_HOST from reverse DNS (Config.ReverseLookup)
 }
 
 func newBaseEnv(names []string) baseEnv {
@@ -72,6 +74,10 @@ func (b baseEnv) build(q envRequest) []string {
 	if err != nil {
 		serverName, serverPort = r.Host, q.localPort
 	}
+	remoteHost := remoteAddr
+	if b.reverseLookup {
+		remoteHost = lookupHost(r, remoteAddr)
+	}
 	https := ""
 	if r.TLS != nil {
 		https = "on"
@@ -79,7 +85,7 @@ func (b baseEnv) build(q envRequest) []string {
 	env = append(env,
 		"SERVER_SOFTWARE="+q.software,
 		"REMOTE_ADDR="+remoteAddr,
-		"REMOTE_HOST="+remoteAddr,
+		"REMOTE_HOST="+sanitizeValue(remoteHost),
 		"REMOTE_PORT="+remotePort,
 		"SERVER_NAME="+sanitizeValue(serverName),
 		"SERVER_PORT="+sanitizeValue(serverPort),
@@ -116,6 +122,22 @@ func (b baseEnv) build(q envRequest) []string {
 		env = append(env, key+"="+sanitizeValue(strings.Join(values, sep)))
 	}
 	return env
+}
+
+// lookupHost returns the first name a reverse DNS lookup of ip gives,
+// without its final dot, or ip itself when there is none or the lookup
+// takes longer than ReverseLookupTimeout.
+func lookupHost(r *http.Request, ip string) string {
+	if net.ParseIP(ip) == nil {
+		return ip
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ReverseLookupTimeout)
+	defer cancel()
+	names, err := net.DefaultResolver.LookupAddr(ctx, ip)
+	if err != nil || len(names) == 0 || names[0] == "" {
+		return ip
+	}
+	return strings.TrimSuffix(names[0], ".")
 }
 
 // headerEnvName maps a request header name to its CGI variable name
