@@ -46,8 +46,8 @@ func (l *listeners) close() {
 
 // listen opens every listener the configuration asks for, or none: on an
 // error those already open are closed (a Unix socket's file removed).
-func (s *Server) listen() (ls *listeners, err error) {
-	ls = &listeners{}
+func (s *Server) listen() (_ *listeners, err error) {
+	ls := &listeners{}
 	defer func() {
 		if err != nil {
 			ls.close()
