@@ -428,7 +428,7 @@ func TestMutualTLS(t *testing.T) {
 	otherCA := p.ca("other-ca")
 	_, _, bad := p.leaf(otherCA, "mallory", false)
 	s := launch(t, "--port=0", "--address=127.0.0.1", "--ssl", "--sslcert="+cert, "--sslkey="+key,
-		"--sslca="+clientCA.file, "cat")
+		"--sslca="+clientCA.file, "sh", "-c", `echo "$SSL_CLIENT_S_DN"; exec cat`)
 
 	base := &tls.Config{RootCAs: ca.pool(), ServerName: "127.0.0.1"}
 	accepted := base.Clone()
@@ -436,6 +436,9 @@ func TestMutualTLS(t *testing.T) {
 	c, _, err := dialTLS(s.addr, "/", accepted)
 	if err != nil {
 		t.Fatalf("client certificate from the CA: %v", err)
+	}
+	if got := readText(t, c); got != "CN=alice" {
+		t.Errorf("SSL_CLIENT_S_DN = %q, want CN=alice", got)
 	}
 	echo(t, c, "mutual")
 	c.Close()

@@ -39,6 +39,7 @@ var cgiVars = map[string]bool{
 	"QUERY_STRING": true, "REQUEST_URI": true, "UNIQUE_ID": true,
 	"HTTPS": true, "AUTH_TYPE": true, "CONTENT_LENGTH": true,
 	"CONTENT_TYPE": true, "REMOTE_IDENT": true, "REMOTE_USER": true,
+	"SSL_CLIENT_S_DN": true,
 }
 
 // envRequest is what the environment is built from for one connection.
@@ -106,6 +107,11 @@ func (b baseEnv) build(q envRequest) []string {
 	)
 	if https != "" {
 		env = append(env, "HTTPS="+https)
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// Mutual TLS: the verified client certificate's subject, in
+		// Apache mod_ssl's name and RFC 2253 form.
+		env = append(env, "SSL_CLIENT_S_DN="+sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
 	}
 	if r.Host != "" {
 		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))

@@ -192,6 +192,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// rs serves the redirect listeners, if any; it has no WebSockets.
 	rs := &http.Server{
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
 		ErrorLog:          hs.ErrorLog,
 	}
