@@ -592,13 +592,30 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}
 	ln.Close()
-	s := launch(t, "--port=0", "--address=[::1]", "examples/bash/env.sh")
+	// --address repeated: both listen, on the same port (--port=0 picks
+	// one per address, so each is read from its own log line).
+	s := launch(t, "--port=0", "--address=[::1]", "--address", "127.0.0.1", "examples/bash/env.sh")
 	if !strings.HasPrefix(s.addr, "[::1]:") {
 		t.Fatalf("listening on %q, want [::1]:port", s.addr)
 	}
 	env := envOf(t, dial(t, s.addr, "/", nil))
 	if env["REMOTE_ADDR"] != "::1" || env["SERVER_NAME"] != "::1" {
 		t.Fatalf("REMOTE_ADDR=%q SERVER_NAME=%q, want ::1", env["REMOTE_ADDR"], env["SERVER_NAME"])
+	}
+	var v4 string
+	waitFor(t, 10*time.Second, "the second listening line", func() bool {
+		m := listeningRE.FindAllStringSubmatch(s.logText(), -1)
+		if len(m) < 2 {
+			return false
+		}
+		v4 = m[1][1]
+		return true
+	})
+	if !strings.HasPrefix(v4, "127.0.0.1:") {
+		t.Fatalf("second listener %q, want 127.0.0.1:port", v4)
+	}
+	if got := envOf(t, dial(t, v4, "/", nil))["REMOTE_ADDR"]; got != "127.0.0.1" {
+		t.Fatalf("over IPv4: REMOTE_ADDR=%q", got)
 	}
 }
 
