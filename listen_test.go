@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -265,7 +266,7 @@ type issuer struct {
 	file string // the certificate, PEM
 }
 
-var serial int64
+var serial atomic.Int64 // certificate serial numbers, shared by parallel tests
 
 func (p *pki) key() *ecdsa.PrivateKey {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -286,9 +287,8 @@ func (p *pki) write(name, typ string, der []byte) string {
 // ca makes a self-signed CA.
 func (p *pki) ca(name string) *issuer {
 	k := p.key()
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
+		SerialNumber:          big.NewInt(serial.Add(1)),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(time.Hour),
@@ -309,9 +309,8 @@ func (p *pki) ca(name string) *issuer {
 // the pair loaded.
 func (p *pki) leaf(ca *issuer, name string, server bool) (certFile, keyFile string, pair tls.Certificate) {
 	k := p.key()
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
+		SerialNumber: big.NewInt(serial.Add(1)),
 		Subject:      pkix.Name{CommonName: name},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
