@@ -3,8 +3,10 @@ module github.com/wsexec/wsexec
 go 1.24
 
 require (
+	github.com/BurntSushi/toml v1.5.0
 	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/urfave/cli/v2 v2.27.7
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (

@@ -82,7 +82,12 @@ func newApp(stderr io.Writer) *cli.App {
 			return usagef("%v (see --help)", err)
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run reports errors and picks the status
+		Before:         applyConfigFile,
 		Action: func(c *cli.Context) error {
+			if c.Bool("license") {
+				fmt.Fprint(os.Stdout, license)
+				return nil
+			}
 			cfg, logger, err := configFrom(c, stderr)
 			if err != nil {
 				return err
@@ -121,6 +126,19 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
 		&cli.IntFlag{Name: "headertimeoutms", Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
 		&cli.IntFlag{Name: "closetimeoutms", Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
+		// Listening, TLS, response headers and the config file (see listen.go).
+		&cli.StringFlag{Name: "unixsocket", Aliases: []string{"uds"}, Usage: "also listen on a Unix socket at `PATH`; without --port or --address it is the only listener. A stale socket file there is replaced, a live one is an error"},
+		&cli.BoolFlag{Name: "ssl", Usage: "serve TLS 1.2+ (wss://) with --sslcert and --sslkey; the default port becomes 443"},
+		&cli.StringFlag{Name: "sslcert", Usage: "certificate chain `FILE` (PEM) for --ssl"},
+		&cli.StringFlag{Name: "sslkey", Usage: "private key `FILE` (PEM) for --ssl"},
+		&cli.StringFlag{Name: "sslca", Usage: "CA certificates `FILE` (PEM): with --ssl every client must present a certificate one of them signed (mutual TLS)"},
+		&cli.IntFlag{Name: "redirport", Usage: "also listen on `PORT` with plain HTTP, redirecting every request to the endpoint's scheme and port, path and query kept"},
+		&cli.GenericFlag{Name: "header", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on every response, repeatable"},
+		&cli.GenericFlag{Name: "header-ws", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on WebSocket upgrade (101) responses only, repeatable"},
+		&cli.GenericFlag{Name: "header-http", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on plain HTTP responses only, repeatable"},
+		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
+		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
+		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names); the command line wins"},
 	}
 }
 
@@ -149,7 +167,7 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	if cfg.MaxMessageSize = c.Int64("maxframesize"); cfg.MaxMessageSize < 1 {
 		return cfg, nil, usagef("--maxframesize %d: must be at least 1", cfg.MaxMessageSize)
 	}
-	if cfg.Addresses, err = addresses(c.StringSlice("address"), port); err != nil {
+	if err := listenFrom(c, &cfg, port); err != nil {
 		return cfg, nil, err
 	}
 	for _, name := range strings.Split(c.String("passenv"), ",") {

@@ -24,6 +24,14 @@
 // program; a program that does not read stdin stalls the read pump, which
 // stops reading the socket.
 //
+// Run listens on TCP addresses, a Unix socket or both (listen.go): a stale
+// socket file is replaced, a live one refused, and the file removed when
+// the server stops. With Config.TLS every listener speaks TLS 1.2 or
+// later, HTTP/1.1 only, optionally requiring client certificates
+// (TLSConfig). Config.RedirPort adds plain-HTTP listeners that only
+// redirect to the endpoint. Extra response headers (Config.Header,
+// HeaderWS, HeaderHTTP) are checked by ParseHeader's rules in New.
+//
 // Only this package logs (log/slog). Each connection has an id from a
 // counter, also given to the program as UNIQUE_ID.
 package server

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -11,8 +12,9 @@ import (
 // baseEnv holds the parts of a child's environment that are the same for
 // every connection: the --passenv variables, read once at start-up.
 type baseEnv struct {
-	pass   []string        // KEY=value from the parent, in --passenv order
-	passed map[string]bool // the names in pass
+	pass          []string        // KEY=value from the parent, in --passenv order
+	passed        map[string]bool // the names in pass
+	reverseLookup bool            // REMOTE_HOST from reverse DNS (Config.ReverseLookup)
 }
 
 func newBaseEnv(names []string) baseEnv {
@@ -42,6 +44,7 @@ var cgiVars = map[string]bool{
 	"QUERY_STRING": true, "REQUEST_URI": true, "UNIQUE_ID": true,
 	"HTTPS": true, "AUTH_TYPE": true, "CONTENT_LENGTH": true,
 	"CONTENT_TYPE": true, "REMOTE_IDENT": true, "REMOTE_USER": true,
+	"SSL_CLIENT_S_DN": true,
 }
 
 // envRequest is what the environment is built from for one connection.
@@ -75,6 +78,10 @@ func (b baseEnv) build(q envRequest) []string {
 	if err != nil {
 		serverName, serverPort = r.Host, q.localPort
 	}
+	remoteHost := remoteAddr
+	if b.reverseLookup {
+		remoteHost = lookupHost(r, remoteAddr)
+	}
 	https := ""
 	if r.TLS != nil {
 		https = "on"
@@ -82,7 +89,7 @@ func (b baseEnv) build(q envRequest) []string {
 	env = append(env,
 		"SERVER_SOFTWARE="+q.software,
 		"REMOTE_ADDR="+remoteAddr,
-		"REMOTE_HOST="+remoteAddr,
+		"REMOTE_HOST="+sanitizeValue(remoteHost),
 		"REMOTE_PORT="+remotePort,
 		"SERVER_NAME="+sanitizeValue(serverName),
 		"SERVER_PORT="+sanitizeValue(serverPort),
@@ -104,6 +111,11 @@ func (b baseEnv) build(q envRequest) []string {
 	if https != "" {
 		env = append(env, "HTTPS="+https)
 	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// Mutual TLS: the verified client certificate's subject, in
+		// Apache mod_ssl's name and RFC 2253 form.
+		env = append(env, "SSL_CLIENT_S_DN="+sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
+	}
 	if r.Host != "" {
 		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))
 	}
@@ -119,6 +131,22 @@ func (b baseEnv) build(q envRequest) []string {
 		env = append(env, key+"="+sanitizeValue(strings.Join(values, sep)))
 	}
 	return env
+}
+
+// lookupHost returns the first name a reverse DNS lookup of ip gives,
+// without its final dot, or ip itself when there is none or the lookup
+// takes longer than ReverseLookupTimeout.
+func lookupHost(r *http.Request, ip string) string {
+	if net.ParseIP(ip) == nil {
+		return ip
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), ReverseLookupTimeout)
+	defer cancel()
+	names, err := net.DefaultResolver.LookupAddr(ctx, ip)
+	if err != nil || len(names) == 0 || names[0] == "" {
+		return ip
+	}
+	return strings.TrimSuffix(names[0], ".")
 }
 
 // headerEnvName maps a request header name to its CGI variable name

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -37,8 +38,23 @@ type Config struct {
 	Command []string
 	Path    string
 
-	// Addresses to listen on, host:port each ("" host: every interface).
-	Addresses []string
+	// Listening. Addresses to listen on, host:port each ("" host: every
+	// interface); UnixSocket, a path to listen on as well (a stale socket
+	// file there is replaced; see listenUnix). TLS, when set, is used on
+	// every one of them (see TLSConfig). RedirPort, when not 0, opens a
+	// plain-HTTP listener on that port of each address that redirects to
+	// the endpoint's scheme and port. Header goes on every response,
+	// HeaderWS on the 101 only, HeaderHTTP on plain-HTTP ones only (see
+	// ParseHeader for what is refused). ReverseLookup puts the client's
+	// reverse DNS name in REMOTE_HOST (bounded by ReverseLookupTimeout).
+	Addresses     []string
+	UnixSocket    string
+	TLS           *tls.Config
+	RedirPort     int
+	Header        http.Header
+	HeaderWS      http.Header
+	HeaderHTTP    http.Header
+	ReverseLookup bool
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
@@ -100,8 +116,16 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Command) == 0 || cfg.Path == "" {
 		return nil, errors.New("no command")
 	}
-	if len(cfg.Addresses) == 0 {
+	if len(cfg.Addresses) == 0 && cfg.UnixSocket == "" {
 		return nil, errors.New("no address to listen on")
+	}
+	if cfg.RedirPort < 0 || cfg.RedirPort > 65535 {
+		return nil, fmt.Errorf("redirect port %d: not a port number", cfg.RedirPort)
+	}
+	for _, h := range []http.Header{cfg.Header, cfg.HeaderWS, cfg.HeaderHTTP} {
+		if err := checkHeaders(h); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case cfg.CloseGrace == 0:
@@ -133,13 +157,24 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{
+	s := &Server{
 		cfg:      cfg,
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
 		software: "wsexec/" + cfg.Version,
 		quit:     make(chan struct{}),
-	}, nil
+	}
+	s.env.reverseLookup = cfg.ReverseLookup
+	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
+		s.hs.Header = cfg.Header.Clone()
+		if s.hs.Header == nil {
+			s.hs.Header = http.Header{}
+		}
+		for name, values := range cfg.HeaderWS {
+			s.hs.Header[name] = append(s.hs.Header[name], values...)
+		}
+	}
+	return s, nil
 }
 
 // Run listens on every configured address and serves until ctx is done.
@@ -147,21 +182,14 @@ func New(cfg Config) (*Server, error) {
 // stops every program and returns once all are reaped, or after a bound.
 // A listener that cannot be opened is an error and nothing is served.
 func (s *Server) Run(ctx context.Context) error {
-	var lns []net.Listener
-	for _, addr := range s.cfg.Addresses {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
-			return fmt.Errorf("listen: %w", err)
-		}
-		lns = append(lns, ln)
+	ls, err := s.listen()
+	if err != nil {
+		return err
 	}
 
 	defer s.quitOnce.Do(func() { close(s.quit) })
 	hs := &http.Server{
-		Handler:           s,
+		Handler:           s.withHeaders(s),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
 		// net/http lets 4 KiB past its limit through (bufio slack):
@@ -169,15 +197,31 @@ func (s *Server) Run(ctx context.Context) error {
 		MaxHeaderBytes: s.cfg.MaxHeaderBytes - 4<<10,
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-
-	serveErr := make(chan error, len(lns))
-	for _, ln := range lns {
-		s.log.Info("listening", "addr", ln.Addr().String(), "url", "ws://"+ln.Addr().String()+"/",
-			"command", s.cfg.Command)
+	// rs serves the redirect listeners, if any; it has no WebSockets.
+	rs := &http.Server{
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		ErrorLog:          hs.ErrorLog,
+	}
+	serveErr := make(chan error, len(ls.main)+len(ls.redirect))
+	for _, ln := range ls.main {
+		s.log.Info("listening", "addr", ln.addr, "url", ln.url, "command", s.cfg.Command)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
+	if len(ls.redirect) > 0 {
+		scheme := "http"
+		if s.cfg.TLS != nil {
+			scheme = "https"
+		}
+		_, port, _ := net.SplitHostPort(ls.main[0].addr)
+		rs.Handler = s.withHeaders(redirectHandler(scheme, port))
+		for _, ln := range ls.redirect {
+			s.log.Info("redirecting", "addr", ln.addr, "to", scheme+"://HOST:"+port+"/")
+			go func() { serveErr <- rs.Serve(ln) }()
+		}
+	}
 
-	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
@@ -194,6 +238,8 @@ func (s *Server) Run(ctx context.Context) error {
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
+	rs.Shutdown(shutCtx) // only redirects: nothing worth waiting for
+
 	done := make(chan struct{})
 	go func() { s.conns.Wait(); close(done) }()
 	select {

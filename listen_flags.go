@@ -1,0 +1,128 @@
+package main
+
+import (
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/wsexec/wsexec/server"
+)
+
+// listenFrom fills in the listening part of cfg from the flags: TCP
+// addresses, the Unix socket, TLS, the redirect port, extra response
+// headers and reverse lookups. port is --port, already checked.
+func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
+	ssl := c.Bool("ssl")
+	if ssl && !c.IsSet("port") {
+		port = 443 // as websocketd
+	}
+	cfg.UnixSocket = c.String("unixsocket")
+	if cfg.UnixSocket != "" && strings.ContainsRune(cfg.UnixSocket, 0) {
+		return usagef("--unixsocket %q: not a path", cfg.UnixSocket)
+	}
+	// A Unix socket alone means no TCP listener, unless TCP is asked for.
+	tcp := cfg.UnixSocket == "" || c.IsSet("port") || c.IsSet("address")
+	if tcp {
+		var err error
+		if cfg.Addresses, err = addresses(c.StringSlice("address"), port); err != nil {
+			return err
+		}
+	}
+
+	cert, key, ca := c.String("sslcert"), c.String("sslkey"), c.String("sslca")
+	switch {
+	case !ssl:
+		for _, f := range []struct{ name, value string }{{"sslcert", cert}, {"sslkey", key}, {"sslca", ca}} {
+			if f.value != "" {
+				return usagef("--%s needs --ssl", f.name)
+			}
+		}
+	case cert == "" || key == "":
+		return usagef("--ssl needs both --sslcert=FILE and --sslkey=FILE")
+	default:
+		certPEM, err := os.ReadFile(cert)
+		if err != nil {
+			return usagef("--sslcert %s: %v", cert, pathErr(err))
+		}
+		keyPEM, err := os.ReadFile(key)
+		if err != nil {
+			return usagef("--sslkey %s: %v", key, pathErr(err))
+		}
+		var caPEM []byte
+		if ca != "" {
+			if caPEM, err = os.ReadFile(ca); err != nil {
+				return usagef("--sslca %s: %v", ca, pathErr(err))
+			}
+			if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
+				return usagef("--sslca %s: no PEM certificate in it", ca)
+			}
+		}
+		if cfg.TLS, err = server.TLSConfig(certPEM, keyPEM, caPEM); err != nil {
+			return usagef("--sslcert %s, --sslkey %s: %v", cert, key, err)
+		}
+	}
+
+	cfg.RedirPort = c.Int("redirport")
+	switch {
+	case cfg.RedirPort < 0 || cfg.RedirPort > 65535:
+		return usagef("--redirport %d: not a port number (1 to 65535)", cfg.RedirPort)
+	case cfg.RedirPort != 0 && !tcp:
+		return usagef("--redirport needs a TCP listener (--port or --address) to redirect to")
+	case cfg.RedirPort != 0 && cfg.RedirPort == port:
+		return usagef("--redirport %d: the same as --port", cfg.RedirPort)
+	}
+
+	for _, f := range []struct {
+		name string
+		dst  *http.Header
+	}{{"header", &cfg.Header}, {"header-ws", &cfg.HeaderWS}, {"header-http", &cfg.HeaderHTTP}} {
+		list, _ := c.Generic(f.name).(*headerList)
+		if list == nil {
+			continue
+		}
+		for _, line := range *list {
+			name, value, err := server.ParseHeader(line)
+			if err != nil {
+				return usagef("--%s %q: %v", f.name, line, err)
+			}
+			if *f.dst == nil {
+				*f.dst = http.Header{}
+			}
+			f.dst.Add(name, value)
+		}
+	}
+	cfg.ReverseLookup = c.Bool("reverselookup")
+	return nil
+}
+
+// headerList is the value of a repeatable --header flag: each use adds
+// one "Name: value" line, taken whole (a comma belongs to the value, so
+// this is not a cli.StringSliceFlag, which would split on it).
+type headerList []string
+
+func (h *headerList) Set(line string) error {
+	*h = append(*h, line)
+	return nil
+}
+
+func (h *headerList) String() string {
+	if h == nil {
+		return ""
+	}
+	return strings.Join(*h, "; ")
+}
+
+// pathErr drops the operation and path from a file error whose message
+// names the path already.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,278 @@
+package server
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wsexec/wsexec/handshake"
+)
+
+// ReverseLookupTimeout bounds the reverse DNS lookup of a client's address
+// when Config.ReverseLookup is set; past it REMOTE_HOST is the address.
+const ReverseLookupTimeout = 2 * time.Second
+
+// listener is one bound socket of the server and how the log names it.
+type listener struct {
+	net.Listener
+	addr string // host:port, or the socket's path
+	url  string // where clients connect
+}
+
+// listeners are every socket Run serves: the endpoint's own, and the
+// plain-HTTP ones that only redirect to it (Config.RedirPort).
+type listeners struct {
+	main     []listener
+	redirect []listener
+}
+
+func (l *listeners) close() {
+	for _, ln := range l.main {
+		ln.Close()
+	}
+	for _, ln := range l.redirect {
+		ln.Close()
+	}
+}
+
+// listen opens every listener the configuration asks for, or none: on an
+// error those already open are closed (a Unix socket's file removed).
+func (s *Server) listen() (_ *listeners, err error) {
+	ls := &listeners{}
+	defer func() {
+		if err != nil {
+			ls.close()
+		}
+	}()
+	scheme := "ws"
+	if s.cfg.TLS != nil {
+		scheme = "wss"
+	}
+	canonical := ""
+	for _, addr := range s.cfg.Addresses {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		a := ln.Addr().String()
+		if canonical == "" {
+			canonical = portOf(ln.Addr())
+		}
+		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: a, url: scheme + "://" + a + "/"})
+	}
+	if s.cfg.UnixSocket != "" {
+		ln, err := listenUnix(s.cfg.UnixSocket)
+		if err != nil {
+			return nil, err
+		}
+		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: s.cfg.UnixSocket,
+			url: scheme + "+unix://" + s.cfg.UnixSocket})
+	}
+	if s.cfg.RedirPort == 0 {
+		return ls, nil
+	}
+	if canonical == "" {
+		return nil, errors.New("a redirect port needs a TCP address to redirect to")
+	}
+	for _, addr := range s.cfg.Addresses {
+		host, _, _ := net.SplitHostPort(addr)
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.RedirPort)))
+		if err != nil {
+			return nil, fmt.Errorf("listen (redirect): %w", err)
+		}
+		a := ln.Addr().String()
+		ls.redirect = append(ls.redirect, listener{Listener: ln, addr: a, url: "http://" + a + "/"})
+	}
+	return ls, nil
+}
+
+func (s *Server) wrapTLS(ln net.Listener) net.Listener {
+	if s.cfg.TLS == nil {
+		return ln
+	}
+	return tls.NewListener(ln, s.cfg.TLS)
+}
+
+// listenUnix listens on a Unix socket at path. A socket file left behind
+// by a server that is gone (nothing accepts on it) is removed first; one
+// that something still accepts on is an error, and so is a path that is
+// not a socket at all: neither is ours to remove. Closing the listener
+// removes the file (net.UnixListener's default).
+func listenUnix(path string) (net.Listener, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("unix socket %s: %w", path, err)
+	case fi.Mode()&fs.ModeSocket == 0:
+		return nil, fmt.Errorf("unix socket %s: the path exists and is not a socket", path)
+	default:
+		nc, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			nc.Close()
+			return nil, fmt.Errorf("unix socket %s: another server is listening on it", path)
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("unix socket %s: cannot tell whether it is in use: %w", path, err)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("unix socket %s: remove the stale socket: %w", path, err)
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
+}
+
+// TLSConfig builds the server's TLS configuration from PEM data: the
+// certificate chain and its key, and optionally the CAs whose client
+// certificates are accepted. With CAs every client must present a
+// certificate that verifies against them (mutual TLS). TLS 1.2 is the
+// oldest version offered, and only HTTP/1.1 is negotiated: a WebSocket
+// takes over an HTTP/1.1 connection (RFC 6455 §4; RFC 8441's HTTP/2 form
+// is not supported).
+func TLSConfig(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{"http/1.1"},
+	}
+	if caPEM != nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("no PEM certificate found")
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}
+
+// redirectHandler sends every request to the same host, path and query
+// on the endpoint's scheme and port: 301 for GET and HEAD, 308 (which
+// keeps the method and body) for the rest.
+func redirectHandler(scheme, port string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if host == "" { // HTTP/1.0 without Host: the address it came to
+			if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+				host, _, _ = net.SplitHostPort(a.String())
+			}
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if (scheme == "https" && port != "443") || (scheme == "http" && port != "80") {
+			host = net.JoinHostPort(host, port)
+		} else if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		status := http.StatusPermanentRedirect
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			status = http.StatusMovedPermanently
+		}
+		http.Redirect(w, r, scheme+"://"+host+r.URL.RequestURI(), status)
+	})
+}
+
+// withHeaders adds Config.Header to every response next writes through w,
+// and Config.HeaderHTTP to those that are not WebSocket upgrades. (The
+// 101 is written raw by package handshake, with Header and HeaderWS.)
+func (s *Server) withHeaders(next http.Handler) http.Handler {
+	if len(s.cfg.Header) == 0 && len(s.cfg.HeaderHTTP) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for name, values := range s.cfg.Header {
+			h[name] = append(h[name], values...)
+		}
+		if !handshake.IsUpgrade(r) {
+			for name, values := range s.cfg.HeaderHTTP {
+				h[name] = append(h[name], values...)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// reservedHeaders are the response headers the server writes itself;
+// --header and the like cannot set them.
+var reservedHeaders = []string{
+	"Upgrade", "Connection", "Content-Length", "Transfer-Encoding",
+	"Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
+	"Sec-Websocket-Version",
+}
+
+// ParseHeader splits an extra response header given as "Name: value" and
+// checks it: the name must be an HTTP token and not one the server writes
+// itself (the handshake's, Content-Length, Transfer-Encoding), and the
+// value must hold no control character but HTAB, so that nothing can end
+// the header line early and inject another. The name comes back in
+// canonical form and the value without surrounding spaces.
+func ParseHeader(line string) (name, value string, err error) {
+	name, value, ok := strings.Cut(line, ":")
+	if !ok {
+		return "", "", errors.New(`want "Name: value"`)
+	}
+	if !isToken(name) {
+		return "", "", fmt.Errorf("header name %q is not a token", name)
+	}
+	name = http.CanonicalHeaderKey(name)
+	for _, r := range reservedHeaders {
+		if strings.EqualFold(name, r) {
+			return "", "", fmt.Errorf("header %s is written by the server itself", name)
+		}
+	}
+	value = strings.Trim(value, " \t")
+	for i := 0; i < len(value); i++ {
+		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return "", "", fmt.Errorf("value of header %s holds a control character", name)
+		}
+	}
+	return name, value, nil
+}
+
+// checkHeaders checks every header of h the way ParseHeader does.
+func checkHeaders(h http.Header) error {
+	for name, values := range h {
+		for _, v := range values {
+			if _, _, err := ParseHeader(name + ": " + v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 §5.6.2 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
