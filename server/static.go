@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io/fs"
 	"net/http"
 	"os"
@@ -68,7 +69,10 @@ func (s *staticFS) Open(name string) (http.File, error) {
 	defer root.Close()
 	f, err := root.Open(rel)
 	if err != nil {
-		return nil, err
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, err // 403
+		}
+		return nil, fs.ErrNotExist // missing, or a path that escapes: 404
 	}
 	// os.Root has kept f inside the directory; now keep scripts out.
 	real, err := filepath.EvalSymlinks(filepath.Join(s.root, filepath.FromSlash(rel)))
