@@ -68,7 +68,7 @@ func newRouteTree(t *testing.T) routeTree {
 		outside: filepath.Join(base, "outside"),
 	}
 	envScript := "#!/bin/sh\n# " + sourceMark + "\nenv\n"
-	cgiScript := "#!/bin/sh\n# " + sourceMark + "\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nenv\n"
+	cgiScript := "#!/bin/sh\n# " + sourceMark + "\necho cgi-stderr-line >&2\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nenv\n"
 	evil := "#!/bin/sh\n# " + evilMark + "\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\necho " + evilMark + "\n"
 	files := []struct {
 		name, body string
@@ -124,12 +124,21 @@ type rawResponse struct {
 // upgrade is set, and returns the answer.
 func rawRequest(t *testing.T, addr, method, target string, upgrade bool, extra ...string) rawResponse {
 	t.Helper()
+	r, err := rawDo(addr, method, target, upgrade, extra...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return r
+}
+
+// rawDo is rawRequest for any goroutine: it returns its error.
+func rawDo(addr, method, target string, upgrade bool, extra ...string) (rawResponse, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		return rawResponse{}, err
 	}
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
 	if upgrade {
@@ -143,18 +152,18 @@ func rawRequest(t *testing.T, addr, method, target string, upgrade bool, extra .
 	}
 	b.WriteString("\r\n")
 	if _, err := io.WriteString(nc, b.String()); err != nil {
-		t.Fatal(err)
+		return rawResponse{}, err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("%s %s: read response: %v", method, target, err)
+		return rawResponse{}, fmt.Errorf("read response: %w", err)
 	}
 	defer resp.Body.Close()
 	var body []byte
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	}
-	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}, nil
 }
 
 // readEnv reads VAR=value messages until the server closes and returns them.
@@ -407,6 +416,9 @@ func TestStaticAndCGI(t *testing.T) {
 		if v, ok := env["HTTP_X_SNEAKY"]; ok {
 			t.Errorf("HTTP_X_SNEAKY = %q: a header with '_' reached the script", v)
 		}
+		waitFor(t, 5*time.Second, "the script's stderr in the log", func() bool {
+			return strings.Contains(s.logText(), "cgi-stderr-line")
+		})
 	})
 	t.Run("WebSocket still routes by --dir", func(t *testing.T) {
 		if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {
@@ -512,5 +524,40 @@ func TestRouteUsageErrors(t *testing.T) {
 				t.Fatalf("stderr %q: want one line mentioning %q", stderr.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestCGIMaxForks: CGI scripts count against --maxforks.
+func TestCGIMaxForks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	// Waits (at most 20 s) for the gate file, then answers.
+	script := "#!/bin/sh\ni=0\nwhile [ ! -e " + gate + " ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n" +
+		"printf 'Content-Type: text/plain\\r\\n\\r\\nslow\\n'\n"
+	if err := os.WriteFile(filepath.Join(dir, "slow.cgi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--maxforks=1", "--cgidir="+dir)
+	type result struct {
+		r   rawResponse
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		r, err := rawDo(s.addr, "GET", "/slow.cgi", false)
+		first <- result{r, err}
+	}()
+	waitFor(t, 10*time.Second, "the first script to start", func() bool {
+		return strings.Contains(s.logText(), "msg=cgi")
+	})
+	if r := rawRequest(t, s.addr, "GET", "/slow.cgi", false); r.status != http.StatusTooManyRequests {
+		t.Errorf("second request: %d %q, want 429", r.status, r.body)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := <-first; res.err != nil || res.r.status != 200 || res.r.body != "slow\n" {
+		t.Fatalf("first request: %d %q %v", res.r.status, res.r.body, res.err)
 	}
 }
