@@ -348,7 +348,7 @@ func TestStaticAndCGI(t *testing.T) {
 		if r.status != 200 || !strings.Contains(r.body, "hello.txt") {
 			t.Fatalf("/: %d %q", r.status, r.body)
 		}
-		for _, hidden := range []string{".secret", ".git", "cgi-bin", "ws/"} {
+		for _, hidden := range []string{".secret", ".git", "cgi-bin", "link-out"} {
 			if strings.Contains(r.body, hidden) {
 				t.Errorf("the listing shows %s: %q", hidden, r.body)
 			}
@@ -366,7 +366,6 @@ func TestStaticAndCGI(t *testing.T) {
 		{"CGI source", "/cgi-bin/hello.cgi"},
 		{"CGI directory listing", "/cgi-bin/"},
 		{"WebSocket script source", "/ws/env.sh"},
-		{"WebSocket directory listing", "/ws/"},
 		{"CGI dot-file", "/.hidden.cgi"},
 		{"CGI symlink out", "/evil.cgi"},
 		{"CGI dotdot", "/../../outside/evil.sh"},
@@ -385,6 +384,17 @@ func TestStaticAndCGI(t *testing.T) {
 			}
 		})
 	}
+	t.Run("--dir listing without the scripts", func(t *testing.T) {
+		r := rawRequest(t, s.addr, "GET", "/ws/", false)
+		if r.status != 200 || !strings.Contains(r.body, "notexec.sh") {
+			t.Fatalf("/ws/: %d %q", r.status, r.body)
+		}
+		for _, script := range []string{">env.sh<", "inlink.sh", "evil.sh", ".hidden"} {
+			if strings.Contains(r.body, script) {
+				t.Errorf("the listing shows %s: %q", script, r.body)
+			}
+		}
+	})
 	t.Run("CGI not executable is 403, not source", func(t *testing.T) {
 		r := rawRequest(t, s.addr, "GET", "/plain.cgi", false)
 		if r.status != 403 || strings.Contains(r.body, sourceMark) {
@@ -445,6 +455,25 @@ func TestStaticOnly(t *testing.T) {
 	// Without --cgidir and --dir, scripts are files like any other.
 	if r := rawRequest(t, s.addr, "GET", "/ws/env.sh", false); r.status != 200 {
 		t.Fatalf("/ws/env.sh: %d", r.status)
+	}
+}
+
+// TestStaticHidesCommand: the one command is not served as source when it
+// lies in --staticdir; other executables there are plain files.
+func TestStaticHidesCommand(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--staticdir="+rt.www, filepath.Join(rt.ws, "inlink.sh"))
+	for _, target := range []string{"/ws/env.sh", "/ws/inlink.sh"} { // the command, by its real path and its link
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 404 || strings.Contains(r.body, sourceMark) {
+			t.Errorf("%s: %d %q, want 404", target, r.status, r.body)
+		}
+	}
+	if r := rawRequest(t, s.addr, "GET", "/ws/sub/deeper/env.sh", false); r.status != 200 {
+		t.Errorf("another executable: %d, want 200", r.status)
+	}
+	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["SCRIPT_NAME"] != "/any/path" {
+		t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
 	}
 }
 

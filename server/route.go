@@ -75,11 +75,20 @@ func newRouter(cfg *Config) (*router, error) {
 		rt.cgi = d
 	}
 	if cfg.StaticDir != "" {
-		// Scripts are never served as source, wherever they lie.
-		var hide []string
-		for _, d := range []*scriptDir{rt.dir, rt.cgi} {
-			if d != nil {
-				hide = append(hide, d.root)
+		// Programs are never served as source, wherever they lie: nothing
+		// under --cgidir (its other files are the scripts' own), no
+		// executable under --dir (HTML beside the scripts is fine), not
+		// the command.
+		var hide hidden
+		if rt.cgi != nil {
+			hide.dirs = append(hide.dirs, rt.cgi.root)
+		}
+		if rt.dir != nil {
+			hide.execIn = append(hide.execIn, rt.dir.root)
+		}
+		if rt.command != nil {
+			if p, err := filepath.EvalSymlinks(rt.command.path); err == nil {
+				hide.files = append(hide.files, p)
 			}
 		}
 		h, err := newStatic(cfg.StaticDir, hide)

@@ -19,14 +19,43 @@ import (
 //   - refuses any path with a segment starting with "." (404) and leaves
 //     dot-files out of listings, so .git, .htpasswd and the like stay
 //     private;
-//   - refuses anything whose real path lies in a script directory (--dir,
-//     --cgidir), so a script is never served as source even when its
-//     directory is inside the static one;
+//   - refuses anything under --cgidir, any executable under --dir and the
+//     command itself (real paths, symlinks resolved), so a program is never
+//     served as source even when it lies inside the static directory;
 //   - answers only GET and HEAD (405 otherwise).
 
-// newStatic returns the handler for the static directory dir. hide lists
-// real directory paths whose contents are never served.
-func newStatic(dir string, hide []string) (http.Handler, error) {
+// hidden says which files a static directory never serves. Every path is
+// real: absolute, symlinks resolved.
+type hidden struct {
+	dirs   []string // nothing below these
+	execIn []string // no executable below these
+	files  []string // not these
+}
+
+// has reports whether the file at real path p, of mode m, is hidden.
+func (h *hidden) has(p string, m fs.FileMode) bool {
+	for _, d := range h.dirs {
+		if within(d, p) {
+			return true
+		}
+	}
+	if m.IsRegular() && m&0o111 != 0 {
+		for _, d := range h.execIn {
+			if within(d, p) {
+				return true
+			}
+		}
+	}
+	for _, f := range h.files {
+		if p == f {
+			return true
+		}
+	}
+	return false
+}
+
+// newStatic returns the handler for the static directory dir.
+func newStatic(dir string, hide hidden) (http.Handler, error) {
 	root, err := realDir(dir)
 	if err != nil {
 		return nil, err
@@ -45,8 +74,8 @@ func newStatic(dir string, hide []string) (http.Handler, error) {
 
 // staticFS is the http.FileSystem of a static directory.
 type staticFS struct {
-	root string   // absolute, symlinks resolved
-	hide []string // real directories never served
+	root string // absolute, symlinks resolved
+	hide hidden
 }
 
 // Open opens name, a slash-separated path that FileServer has cleaned.
@@ -74,27 +103,21 @@ func (s *staticFS) Open(name string) (http.File, error) {
 		}
 		return nil, fs.ErrNotExist // missing, or a path that escapes: 404
 	}
-	// os.Root has kept f inside the directory; now keep scripts out.
+	// os.Root has kept f inside the directory; now keep programs out.
 	real, err := filepath.EvalSymlinks(filepath.Join(s.root, filepath.FromSlash(rel)))
-	if err != nil || s.hidden(real) {
+	var fi fs.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+	}
+	if err != nil || s.hide.has(real, fi.Mode()) {
 		f.Close()
 		return nil, fs.ErrNotExist
 	}
 	return &staticFile{File: f, real: real, fs: s}, nil
 }
 
-// hidden reports whether the real path p lies in a script directory.
-func (s *staticFS) hidden(p string) bool {
-	for _, d := range s.hide {
-		if within(d, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // staticFile is an open file or directory whose listings leave out
-// dot-files and script directories.
+// dot-files and what Open would refuse.
 type staticFile struct {
 	*os.File
 	real string
@@ -102,7 +125,17 @@ type staticFile struct {
 }
 
 func (f *staticFile) keep(name string) bool {
-	return !strings.HasPrefix(name, ".") && !f.fs.hidden(filepath.Join(f.real, name))
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	// Resolve the entry as Open would, so that no link to outside the
+	// directory and no program is listed.
+	real, err := filepath.EvalSymlinks(filepath.Join(f.real, name))
+	if err != nil || !within(f.fs.root, real) {
+		return false
+	}
+	fi, err := os.Stat(real)
+	return err == nil && !f.fs.hide.has(real, fi.Mode())
 }
 
 // ReadDir is what FileServer's listing calls (fs.ReadDirFile); it must

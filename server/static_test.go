@@ -17,17 +17,24 @@ func TestStaticFS(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := scriptTree(t, base) // executables, dot-files, symlinks out
+	if err := os.WriteFile(filepath.Join(root, "%2e%2e", "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"a.txt", ".b.txt", "c.txt", ".d.txt", ".e.txt", "f.txt"} {
 		if err := os.WriteFile(filepath.Join(root, "sub", name), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	hidden := filepath.Join(root, "sub", "deep")
-	fsys := &staticFS{root: root, hide: []string{hidden}}
+	fsys := &staticFS{root: root, hide: hidden{
+		dirs:   []string{filepath.Join(root, "sub", "deep")},
+		execIn: []string{filepath.Join(root, "%2e%2e")},
+		files:  []string{filepath.Join(root, "ok.sh")},
+	}}
 
 	for _, name := range []string{
 		"/.hidden.sh", "/.git/hook.sh", "/sub/.b.txt", "/up.sh", "/updir/outside.sh",
 		"/abs/sh", "/../outside.sh", "/sub/deep/ok.sh", "/sub/deep", "/missing",
+		"/ok.sh", "/in.sh", "/%2e%2e/ok.sh",
 	} {
 		if f, err := fsys.Open(name); !errors.Is(err, fs.ErrNotExist) {
 			if f != nil {
@@ -36,7 +43,7 @@ func TestStaticFS(t *testing.T) {
 			t.Errorf("Open(%q) = %v, want not found", name, err)
 		}
 	}
-	for _, name := range []string{"/", "/ok.sh", "/in.sh", "/sub/a.txt", "/%2e%2e/ok.sh"} {
+	for _, name := range []string{"/", "/plain.txt", "/sub/a.txt", "/%2e%2e", "/%2e%2e/notes.txt"} {
 		f, err := fsys.Open(name)
 		if err != nil {
 			t.Errorf("Open(%q): %v", name, err)
