@@ -239,6 +239,7 @@ func (d *scriptDir) resolve(p string) (script, error) {
 	}
 	dir := d.root
 	var sc script
+	linked := false // a symlink on the way: the real path must be checked
 	for {
 		seg, tail, more := strings.Cut(rest, "/")
 		if why := badSegment(seg); why != "" {
@@ -246,7 +247,11 @@ func (d *scriptDir) resolve(p string) (script, error) {
 		}
 		name := filepath.Join(dir, seg)
 		sc.scriptName += "/" + seg
-		fi, err := os.Stat(name)
+		fi, err := os.Lstat(name)
+		if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			linked = true
+			fi, err = os.Stat(name)
+		}
 		if err != nil {
 			return script{}, notFound("no such script")
 		}
@@ -258,10 +263,14 @@ func (d *scriptDir) resolve(p string) (script, error) {
 			continue
 		}
 		// The first file is the script. Check where it really is before
-		// saying anything more about it.
-		real, err := filepath.EvalSymlinks(name)
-		if err != nil || !within(d.root, real) {
-			return script{}, notFound("no such script")
+		// saying anything more about it. Without a symlink on the way, name
+		// is real: d.root is, and no segment is "..".
+		real := name
+		if linked {
+			real, err = filepath.EvalSymlinks(name)
+			if err != nil || !within(d.root, real) {
+				return script{}, notFound("no such script")
+			}
 		}
 		if !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 || syscall.Access(real, xOK) != nil {
 			return script{}, &handshake.Error{Status: http.StatusForbidden, Reason: "not an executable script"}

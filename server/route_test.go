@@ -286,3 +286,27 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkResolve is the per-connection cost of --dir: a stat per path
+// segment, then the symlink walk and access(2) on the script.
+func BenchmarkResolve(b *testing.B) {
+	base, err := filepath.EvalSymlinks(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	root, _ := scriptTree(b, base)
+	d, err := newScriptDir(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []string{"/ok.sh", "/sub/deep/ok.sh/a/b"} {
+		b.Run(strings.TrimPrefix(strings.ReplaceAll(p, "/", "_"), "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := d.resolve(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
