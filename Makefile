@@ -10,7 +10,8 @@ FUZZTIME ?= 5s
 
 # package:FuzzTarget pairs run by fuzz-brief and fuzz.
 FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
-	./handshake:FuzzCheck ./handshake:FuzzParseExtensions
+	./handshake:FuzzCheck ./handshake:FuzzParseExtensions \
+	./server:FuzzResolve
 
 .PHONY: build run test check fuzz-brief fuzz bench soak clean
 

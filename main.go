@@ -5,6 +5,7 @@
 // Usage:
 //
 //	wsexec [flags] COMMAND [ARGS...]
+//	wsexec [flags] --dir=DIR
 //
 // See README.md and docs/ for the flags, the program's environment and how
 // connections end.
@@ -67,7 +68,7 @@ func newApp(stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "wsexec",
 		Usage:     "serve a program as a WebSocket endpoint, one process per connection",
-		UsageText: "wsexec [flags] COMMAND [ARGS...]",
+		UsageText: "wsexec [flags] COMMAND [ARGS...]\nwsexec [flags] --dir=DIR",
 		Description: "Every client that connects gets its own COMMAND: each message it sends is a line\n" +
 			"on the program's stdin, each line the program prints is a message back, and the\n" +
 			"request's headers are in the program's environment (CGI/1.1 names).\n" +
@@ -121,7 +122,10 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once; over it a new connection gets 429 (`N`)"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES`; a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error or fatal"},
-		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser"},
+		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
+		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
+		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (no dot-files, no scripts)"},
+		&cli.StringFlag{Name: "cgidir", Usage: "run the CGI/1.1 scripts under `DIR` for plain HTTP requests, at their paths"},
 		// Limits wsexec adds (websocketd has no flag for them).
 		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
 		&cli.IntFlag{Name: "headertimeoutms", Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
@@ -175,7 +179,7 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 			cfg.PassEnv = append(cfg.PassEnv, name)
 		}
 	}
-	if cfg.Command, cfg.Path, err = command(c.Args().Slice()); err != nil {
+	if err = routing(c, &cfg); err != nil {
 		return cfg, nil, err
 	}
 	cfg.Binary = c.Bool("binary")
@@ -238,12 +242,49 @@ func addresses(hosts []string, port int) ([]string, error) {
 	return out, nil
 }
 
+// routing checks --dir, --staticdir, --cgidir and --devconsole against the
+// COMMAND and fills in cfg's routing. As in websocketd, a COMMAND and --dir
+// exclude each other, one of them is needed unless --staticdir or --cgidir
+// is given, and --devconsole goes with neither --staticdir nor --cgidir.
+func routing(c *cli.Context, cfg *server.Config) error {
+	args := c.Args().Slice()
+	cfg.Dir, cfg.StaticDir, cfg.CGIDir = c.String("dir"), c.String("staticdir"), c.String("cgidir")
+	for _, d := range []struct{ flag, dir string }{{"dir", cfg.Dir}, {"staticdir", cfg.StaticDir}, {"cgidir", cfg.CGIDir}} {
+		if !c.IsSet(d.flag) {
+			continue
+		}
+		fi, err := os.Stat(d.dir)
+		switch {
+		case d.dir == "":
+			return usagef("--%s: empty directory name", d.flag)
+		case err != nil:
+			return usagef("--%s %q: %v", d.flag, d.dir, errors.Unwrap(err))
+		case !fi.IsDir():
+			return usagef("--%s %q: not a directory", d.flag, d.dir)
+		}
+	}
+	if c.Bool("devconsole") && (cfg.StaticDir != "" || cfg.CGIDir != "") {
+		return usagef("--devconsole cannot be used with --staticdir or --cgidir (the console would hide their files)")
+	}
+	switch {
+	case cfg.Dir != "" && len(args) > 0:
+		return usagef("--dir and a COMMAND (%q) given: use one or the other", args[0])
+	case cfg.Dir != "":
+		return nil
+	case len(args) == 0 && (cfg.StaticDir != "" || cfg.CGIDir != ""):
+		return nil // plain HTTP only, as websocketd allows
+	}
+	var err error
+	cfg.Command, cfg.Path, err = command(args)
+	return err
+}
+
 // command resolves the program once, at start-up. A single argument that
 // holds spaces and is not itself a file is split the way a shell would
 // split it (quotes, backslashes; no variables, globs or pipes).
 func command(args []string) ([]string, string, error) {
 	if len(args) == 0 {
-		return nil, "", usagef("no command given: usage: wsexec [flags] COMMAND [ARGS...]")
+		return nil, "", usagef("no command given: usage: wsexec [flags] COMMAND [ARGS...] or wsexec [flags] --dir=DIR")
 	}
 	if len(args) == 1 && strings.ContainsAny(args[0], " \t") {
 		if _, err := os.Stat(args[0]); err != nil {

@@ -31,7 +31,7 @@ type conn struct {
 // serve starts the program, completes the handshake and relays until one
 // side ends, then winds both down. It logs connect and disconnect lines; the
 // error it returns is one worth a warning (an expected end returns nil).
-func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result) (err error) {
+func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	s := c.s
 
@@ -41,13 +41,14 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		r:          r,
 		id:         c.id,
 		software:   s.software,
-		scriptName: r.URL.Path,
-		translated: s.cfg.Path,
+		scriptName: ep.scriptName,
+		pathInfo:   ep.pathInfo,
+		translated: ep.translated,
 		localPort:  localPort(r),
 	})
 	p, err := procio.Start(procio.Config{
-		Path:       s.cfg.Path,
-		Args:       s.cfg.Command,
+		Path:       ep.path,
+		Args:       ep.args,
 		Env:        env,
 		Stderr:     func(line []byte) { c.log.Info("stderr", "line", string(line)) },
 		CloseGrace: s.cfg.CloseGrace,

@@ -31,12 +31,22 @@ const (
 )
 
 // Config is everything the server needs. Its zero value is not enough: a
-// Command and a resolved Path are required; every other field has a default.
+// Command and a resolved Path, or a Dir, are required (or, for plain HTTP
+// only, a StaticDir or CGIDir); every other field has a default.
 type Config struct {
 	// Command is the program's argv as the user wrote it; Path is
 	// Command[0] resolved once at start-up (procio.LookPath).
 	Command []string
 	Path    string
+
+	// Routing (see route.go). Dir serves every executable under it as a
+	// WebSocket endpoint at its path, instead of one Command (websocketd's
+	// --dir). StaticDir serves files and CGIDir runs CGI/1.1 scripts for
+	// plain HTTP requests. Each is an existing directory; none is served
+	// outside itself, nor its dot-files.
+	Dir       string
+	StaticDir string
+	CGIDir    string
 
 	// Listening. Addresses to listen on, host:port each ("" host: every
 	// interface); UnixSocket, a path to listen on as well (a stale socket
@@ -93,6 +103,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	env      baseEnv
+	rt       *router
 	hs       handshake.Config
 	software string
 
@@ -113,8 +124,9 @@ var devConsole []byte
 
 // New checks cfg and fills in its defaults.
 func New(cfg Config) (*Server, error) {
-	if len(cfg.Command) == 0 || cfg.Path == "" {
-		return nil, errors.New("no command")
+	rt, err := newRouter(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	if len(cfg.Addresses) == 0 && cfg.UnixSocket == "" {
 		return nil, errors.New("no address to listen on")
@@ -161,6 +173,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
+		rt:       rt,
 		software: "wsexec/" + cfg.Version,
 		quit:     make(chan struct{}),
 	}
@@ -258,28 +271,17 @@ func (s *Server) shutdownLimit() time.Duration {
 	return s.cfg.CloseTimeout + s.cfg.CloseGrace + 3*s.cfg.KillGrace + 2*time.Second
 }
 
-// ServeHTTP routes a request: a WebSocket upgrade runs the command, a plain
-// GET gets the dev console when enabled, anything else a clear refusal.
+// ServeHTTP routes a request (see route.go): a WebSocket upgrade runs its
+// endpoint's program, a plain request gets the dev console, a CGI script or
+// a static file when enabled, anything else a clear refusal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if handshake.IsUpgrade(r) {
-		s.serveWS(w, r)
-		return
-	}
-	if s.cfg.DevConsole && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Write(devConsole)
-		return
-	}
-	w.Header().Set("Upgrade", "websocket")
-	http.Error(w, "this is a WebSocket endpoint: connect with a WebSocket client", http.StatusUpgradeRequired)
+	s.route(w, r)
 }
 
-// serveWS checks the handshake, starts the program, takes the connection
-// over and relays until one side ends. It returns when the program is
-// reaped and the socket closed.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+// serveWS checks the handshake, starts the endpoint's program, takes the
+// connection over and relays until one side ends. It returns when the
+// program is reaped and the socket closed.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	id := strconv.FormatUint(s.nextID.Add(1), 10)
 	log := s.log.With("conn", id, "remote", r.RemoteAddr)
 
@@ -300,7 +302,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer s.conns.Done()
 
 	c := &conn{s: s, id: id, log: log, start: time.Now()}
-	if err := c.serve(w, r, res); err != nil {
+	if err := c.serve(w, r, res, ep); err != nil {
 		log.Warn("connection error", "err", err)
 	}
 }

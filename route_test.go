@@ -1,0 +1,592 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// Integration tests for routing: --dir, --staticdir, --cgidir and
+// --devconsole, through the real binary over loopback sockets.
+
+// routeTree is the directory tree the routing tests serve.
+type routeTree struct {
+	base    string // holds everything below
+	www     string // --staticdir
+	ws      string // --dir, inside www
+	cgi     string // --cgidir, inside www
+	outside string // a directory next to www that nothing may reach
+}
+
+// Markers: text that must never reach a client that asked for something
+// outside what is served.
+const (
+	evilMark   = "EVIL-OUTSIDE"       // in outside/evil.sh, its source and output
+	sourceMark = "SCRIPT-SOURCE-MARK" // in the source of every script under www
+)
+
+// newRouteTree builds:
+//
+//	outside/evil.sh                 executable; prints evilMark (also a CGI header)
+//	www/hello.txt, www/.secret, www/.git/config
+//	www/pub/index.html, www/pub/a.txt, www/pub/.b.txt
+//	www/link-out -> ../outside
+//	www/ws/env.sh                   executable; prints its environment
+//	www/ws/sub/deeper/env.sh        the same
+//	www/ws/inlink.sh -> env.sh
+//	www/ws/notexec.sh               0644
+//	www/ws/.hidden.sh               executable
+//	www/ws/evil.sh -> ../../outside/evil.sh
+//	www/ws/escape -> ../../outside
+//	www/cgi-bin/hello.cgi           executable CGI; prints its environment
+//	www/cgi-bin/plain.cgi           0644
+//	www/cgi-bin/.hidden.cgi         executable
+//	www/cgi-bin/evil.cgi -> ../../outside/evil.sh
+func newRouteTree(t *testing.T) routeTree {
+	t.Helper()
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := routeTree{
+		base:    base,
+		www:     filepath.Join(base, "www"),
+		ws:      filepath.Join(base, "www", "ws"),
+		cgi:     filepath.Join(base, "www", "cgi-bin"),
+		outside: filepath.Join(base, "outside"),
+	}
+	envScript := "#!/bin/sh\n# " + sourceMark + "\nenv\n"
+	cgiScript := "#!/bin/sh\n# " + sourceMark + "\necho cgi-stderr-line >&2\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nenv\n"
+	evil := "#!/bin/sh\n# " + evilMark + "\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\necho " + evilMark + "\n"
+	files := []struct {
+		name, body string
+		mode       os.FileMode
+	}{
+		{"outside/evil.sh", evil, 0o755},
+		{"www/hello.txt", "hello static\n", 0o644},
+		{"www/.secret", "SECRET\n", 0o644},
+		{"www/.git/config", "SECRET\n", 0o644},
+		{"www/pub/index.html", "<h1>pub index</h1>\n", 0o644},
+		{"www/pub/a.txt", "a\n", 0o644},
+		{"www/pub/.b.txt", "SECRET\n", 0o644},
+		{"www/ws/env.sh", envScript, 0o755},
+		{"www/ws/sub/deeper/env.sh", envScript, 0o755},
+		{"www/ws/notexec.sh", envScript, 0o644},
+		{"www/ws/.hidden.sh", envScript, 0o755},
+		{"www/cgi-bin/hello.cgi", cgiScript, 0o755},
+		{"www/cgi-bin/plain.cgi", cgiScript, 0o644},
+		{"www/cgi-bin/.hidden.cgi", cgiScript, 0o755},
+	}
+	for _, f := range files {
+		p := filepath.Join(base, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.body), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range [][2]string{
+		{"../outside", "www/link-out"},
+		{"env.sh", "www/ws/inlink.sh"},
+		{"../../outside/evil.sh", "www/ws/evil.sh"},
+		{"../../outside", "www/ws/escape"},
+		{"../../outside/evil.sh", "www/cgi-bin/evil.cgi"},
+	} {
+		if err := os.Symlink(l[0], filepath.Join(base, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rt
+}
+
+// rawResponse is what the server answered to a request sent byte for byte.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// rawRequest sends a request whose target is written exactly as given (no
+// cleaning, no re-encoding), with a WebSocket upgrade's headers when
+// upgrade is set, and returns the answer.
+func rawRequest(t *testing.T, addr, method, target string, upgrade bool, extra ...string) rawResponse {
+	t.Helper()
+	r, err := rawDo(addr, method, target, upgrade, extra...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return r
+}
+
+// rawDo is rawRequest for any goroutine: it returns its error.
+func rawDo(addr, method, target string, upgrade bool, extra ...string) (rawResponse, error) {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return rawResponse{}, err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
+	if upgrade {
+		b.WriteString("Upgrade: websocket\r\nConnection: Upgrade, close\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+	} else {
+		b.WriteString("Connection: close\r\n")
+	}
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n")
+	if _, err := io.WriteString(nc, b.String()); err != nil {
+		return rawResponse{}, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
+	if err != nil {
+		return rawResponse{}, fmt.Errorf("read response: %w", err)
+	}
+	defer resp.Body.Close()
+	var body []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	}
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}, nil
+}
+
+// readEnv reads VAR=value messages until the server closes and returns them.
+func readEnv(t *testing.T, c *wsproto.Conn) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < 10000; i++ {
+		_, p, err := c.ReadMessage(nil)
+		if err != nil {
+			var ce *wsproto.CloseError
+			if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
+				t.Fatalf("want close 1000 after the environment, got %v", err)
+			}
+			return env
+		}
+		if k, v, ok := strings.Cut(string(p), "="); ok {
+			env[k] = v
+		}
+	}
+	t.Fatal("no end to the environment")
+	return nil
+}
+
+// envLines parses a CGI body of VAR=value lines.
+func envLines(body string) map[string]string {
+	env := map[string]string{}
+	for _, line := range strings.Split(body, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func TestDirRouting(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--dir="+rt.ws)
+	tests := []struct {
+		name, target string
+		want         map[string]string
+	}{
+		{"top level", "/env.sh?x=1", map[string]string{
+			"SCRIPT_NAME":     "/env.sh",
+			"PATH_INFO":       "",
+			"PATH_TRANSLATED": filepath.Join(rt.ws, "env.sh"),
+			"QUERY_STRING":    "x=1",
+			"REQUEST_URI":     "/env.sh?x=1",
+		}},
+		{"nested with path info", "/sub/deeper/env.sh/extra/more?q=2&r", map[string]string{
+			"SCRIPT_NAME":     "/sub/deeper/env.sh",
+			"PATH_INFO":       "/extra/more",
+			"PATH_TRANSLATED": filepath.Join(rt.ws, "sub/deeper/env.sh"),
+			"QUERY_STRING":    "q=2&r",
+			"REQUEST_URI":     "/sub/deeper/env.sh/extra/more?q=2&r",
+		}},
+		{"trailing slash", "/env.sh/", map[string]string{
+			"SCRIPT_NAME": "/env.sh",
+			"PATH_INFO":   "/",
+		}},
+		{"symlink inside", "/inlink.sh/p", map[string]string{
+			"SCRIPT_NAME":     "/inlink.sh",
+			"PATH_INFO":       "/p",
+			"PATH_TRANSLATED": filepath.Join(rt.ws, "inlink.sh"),
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := readEnv(t, dial(t, s.addr, tc.target, nil))
+			for k, v := range tc.want {
+				if got, ok := env[k]; !ok || got != v {
+					t.Errorf("%s = %q (set %v), want %q", k, got, ok, v)
+				}
+			}
+		})
+	}
+}
+
+// TestDirRefusals: every path that names no runnable script under --dir is
+// refused with its status and a reason before any upgrade, and nothing is
+// started.
+func TestDirRefusals(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--dir="+rt.ws)
+	tests := []struct {
+		name, target string
+		status       int
+		reason       string
+	}{
+		{"missing", "/nope.sh", 404, "no such script"},
+		{"root", "/", 404, "empty path segment"},
+		{"directory", "/sub", 404, "a directory"},
+		{"directory slash", "/sub/deeper/", 404, "empty path segment"},
+		{"not executable", "/notexec.sh", 403, "not an executable script"},
+		{"dot-file", "/.hidden.sh", 404, "dot-files"},
+		{"dotdot", "/../../outside/evil.sh", 404, "relative path segment"},
+		{"dotdot after a directory", "/sub/../env.sh", 404, "relative path segment"},
+		{"encoded dotdot", "/%2e%2e/%2e%2e/outside/evil.sh", 404, "relative path segment"},
+		{"encoded dotdot, upper case", "/sub/%2E%2E/%2E%2E/%2E%2E/outside/evil.sh", 404, "relative path segment"},
+		{"encoded slash", "/..%2f..%2foutside%2fevil.sh", 404, "relative path segment"},
+		{"double-encoded dotdot", "/%252e%252e/%252e%252e/outside/evil.sh", 404, "no such script"},
+		{"symlink file out", "/evil.sh", 404, "no such script"},
+		{"symlink directory out", "/escape/evil.sh", 404, "no such script"},
+		{"absolute path", rt.outside + "/evil.sh", 404, "no such script"},
+		{"double slash", "/" + rt.outside + "/evil.sh", 404, "empty path segment"},
+		{"absolute-form target", "http://" + "example.com/../../outside/evil.sh", 404, "relative path segment"},
+		{"NUL", "/env.sh%00.txt", 400, "control character"},
+		{"newline", "/env.sh%0aX", 400, "control character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rawRequest(t, s.addr, "GET", tc.target, true)
+			if r.status != tc.status || !strings.Contains(r.body, tc.reason) {
+				t.Fatalf("%s: %d %q, want %d with %q", tc.target, r.status, r.body, tc.status, tc.reason)
+			}
+			if strings.Contains(r.body, evilMark) || strings.Contains(r.body, sourceMark) {
+				t.Fatalf("%s: the body shows a file: %q", tc.target, r.body)
+			}
+		})
+	}
+	t.Run("plain GET", func(t *testing.T) {
+		for target, want := range map[string]int{"/env.sh": 426, "/nope.sh": 404, "/notexec.sh": 403, "/../x": 404} {
+			if r := rawRequest(t, s.addr, "GET", target, false); r.status != want {
+				t.Errorf("GET %s: %d %q, want %d", target, r.status, r.body, want)
+			}
+		}
+	})
+	if strings.Contains(s.logText(), "msg=connect") {
+		t.Fatalf("a refused request started a program:\n%s", s.logText())
+	}
+	if n := len(children(t, s.pid())); n != 0 {
+		t.Fatalf("%d programs running after refusals", n)
+	}
+	// Still serving.
+	if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {
+		t.Fatalf("after the refusals: SCRIPT_NAME %q", env["SCRIPT_NAME"])
+	}
+}
+
+// TestDirPicksUpNewScripts: --dir is read at each request.
+func TestDirPicksUpNewScripts(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--dir="+rt.ws)
+	if r := rawRequest(t, s.addr, "GET", "/later.sh", true); r.status != 404 {
+		t.Fatalf("before: %d", r.status)
+	}
+	if err := os.WriteFile(filepath.Join(rt.ws, "later.sh"), []byte("#!/bin/sh\necho later\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := readText(t, dial(t, s.addr, "/later.sh", nil)); got != "later" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// TestStaticAndCGI serves www with --staticdir, its cgi-bin with --cgidir and
+// its ws with --dir: files are served, scripts run, and nothing is shown
+// that lies outside, starts with a dot, or is a script's source.
+func TestStaticAndCGI(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--staticdir="+rt.www, "--cgidir="+rt.cgi, "--dir="+rt.ws)
+
+	t.Run("files", func(t *testing.T) {
+		if r := rawRequest(t, s.addr, "GET", "/hello.txt", false); r.status != 200 || r.body != "hello static\n" {
+			t.Fatalf("/hello.txt: %d %q", r.status, r.body)
+		}
+		if r := rawRequest(t, s.addr, "GET", "/pub/", false); r.status != 200 || !strings.Contains(r.body, "pub index") {
+			t.Fatalf("/pub/: %d %q", r.status, r.body)
+		}
+		if r := rawRequest(t, s.addr, "HEAD", "/hello.txt", false); r.status != 200 {
+			t.Fatalf("HEAD: %d", r.status)
+		}
+		if r := rawRequest(t, s.addr, "POST", "/hello.txt", false, "Content-Length: 0"); r.status != 405 {
+			t.Fatalf("POST: %d, want 405", r.status)
+		}
+	})
+	t.Run("listing", func(t *testing.T) {
+		r := rawRequest(t, s.addr, "GET", "/", false)
+		if r.status != 200 || !strings.Contains(r.body, "hello.txt") {
+			t.Fatalf("/: %d %q", r.status, r.body)
+		}
+		for _, hidden := range []string{".secret", ".git", "cgi-bin", "link-out"} {
+			if strings.Contains(r.body, hidden) {
+				t.Errorf("the listing shows %s: %q", hidden, r.body)
+			}
+		}
+	})
+	refused := []struct{ name, target string }{
+		{"dot-file", "/.secret"},
+		{"dot-directory", "/.git/config"},
+		{"encoded dot-file", "/%2esecret"},
+		{"dot-file in a listed directory", "/pub/.b.txt"},
+		{"dotdot", "/../outside/evil.sh"},
+		{"encoded dotdot", "/%2e%2e/outside/evil.sh"},
+		{"double-encoded dotdot", "/%252e%252e/outside/evil.sh"},
+		{"symlink out", "/link-out/evil.sh"},
+		{"CGI source", "/cgi-bin/hello.cgi"},
+		{"CGI directory listing", "/cgi-bin/"},
+		{"WebSocket script source", "/ws/env.sh"},
+		{"CGI dot-file", "/.hidden.cgi"},
+		{"CGI symlink out", "/evil.cgi"},
+		{"CGI dotdot", "/../../outside/evil.sh"},
+		{"CGI NUL", "/hello.cgi%00"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rawRequest(t, s.addr, "GET", tc.target, false)
+			if r.status < 400 || r.status > 404 {
+				t.Fatalf("%s: %d %q, want a 400-404 refusal", tc.target, r.status, r.body)
+			}
+			for _, mark := range []string{evilMark, sourceMark, "SECRET"} {
+				if strings.Contains(r.body, mark) {
+					t.Fatalf("%s: %d, the body shows %s: %q", tc.target, r.status, mark, r.body)
+				}
+			}
+		})
+	}
+	t.Run("--dir listing without the scripts", func(t *testing.T) {
+		r := rawRequest(t, s.addr, "GET", "/ws/", false)
+		if r.status != 200 || !strings.Contains(r.body, "notexec.sh") {
+			t.Fatalf("/ws/: %d %q", r.status, r.body)
+		}
+		for _, script := range []string{">env.sh<", "inlink.sh", "evil.sh", ".hidden"} {
+			if strings.Contains(r.body, script) {
+				t.Errorf("the listing shows %s: %q", script, r.body)
+			}
+		}
+	})
+	t.Run("CGI not executable is 403, not source", func(t *testing.T) {
+		r := rawRequest(t, s.addr, "GET", "/plain.cgi", false)
+		if r.status != 403 || strings.Contains(r.body, sourceMark) {
+			t.Fatalf("%d %q", r.status, r.body)
+		}
+	})
+	t.Run("CGI runs", func(t *testing.T) {
+		r := rawRequest(t, s.addr, "GET", "/hello.cgi/extra/path?a=b", false, "X-Ok: yes", "X_Sneaky: no")
+		if r.status != 200 || strings.Contains(r.body, sourceMark) {
+			t.Fatalf("%d %q", r.status, r.body)
+		}
+		env := envLines(r.body)
+		want := map[string]string{
+			"SCRIPT_NAME":       "/hello.cgi",
+			"PATH_INFO":         "/extra/path",
+			"QUERY_STRING":      "a=b",
+			"REQUEST_METHOD":    "GET",
+			"GATEWAY_INTERFACE": "CGI/1.1",
+			"HTTP_X_OK":         "yes",
+		}
+		for k, v := range want {
+			if env[k] != v {
+				t.Errorf("%s = %q, want %q", k, env[k], v)
+			}
+		}
+		if !strings.HasPrefix(env["SERVER_SOFTWARE"], "wsexec/") {
+			t.Errorf("SERVER_SOFTWARE = %q", env["SERVER_SOFTWARE"])
+		}
+		if v, ok := env["HTTP_X_SNEAKY"]; ok {
+			t.Errorf("HTTP_X_SNEAKY = %q: a header with '_' reached the script", v)
+		}
+		waitFor(t, 5*time.Second, "the script's stderr in the log", func() bool {
+			return strings.Contains(s.logText(), "cgi-stderr-line")
+		})
+	})
+	t.Run("WebSocket still routes by --dir", func(t *testing.T) {
+		if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {
+			t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
+		}
+		if r := rawRequest(t, s.addr, "GET", "/hello.txt", true); r.status != 404 {
+			t.Fatalf("upgrade to a static file: %d %q", r.status, r.body)
+		}
+	})
+}
+
+// TestStaticOnly: with --staticdir and no COMMAND (websocketd allows it)
+// files are served and an upgrade is a 404, not a 101.
+func TestStaticOnly(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--staticdir="+rt.www)
+	if r := rawRequest(t, s.addr, "GET", "/hello.txt", false); r.status != 200 {
+		t.Fatalf("/hello.txt: %d", r.status)
+	}
+	if r := rawRequest(t, s.addr, "GET", "/hello.txt", true); r.status != 404 || !strings.Contains(r.body, "no WebSocket endpoint") {
+		t.Fatalf("upgrade: %d %q", r.status, r.body)
+	}
+	// Without --cgidir and --dir, scripts are files like any other.
+	if r := rawRequest(t, s.addr, "GET", "/ws/env.sh", false); r.status != 200 {
+		t.Fatalf("/ws/env.sh: %d", r.status)
+	}
+}
+
+// TestStaticHidesCommand: the one command is not served as source when it
+// lies in --staticdir; other executables there are plain files.
+func TestStaticHidesCommand(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--staticdir="+rt.www, filepath.Join(rt.ws, "inlink.sh"))
+	for _, target := range []string{"/ws/env.sh", "/ws/inlink.sh"} { // the command, by its real path and its link
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 404 || strings.Contains(r.body, sourceMark) {
+			t.Errorf("%s: %d %q, want 404", target, r.status, r.body)
+		}
+	}
+	if r := rawRequest(t, s.addr, "GET", "/ws/sub/deeper/env.sh", false); r.status != 200 {
+		t.Errorf("another executable: %d, want 200", r.status)
+	}
+	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["SCRIPT_NAME"] != "/any/path" {
+		t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
+	}
+}
+
+// TestDevConsoleWithDir: the console is served at every --dir endpoint's
+// URL, the same bytes whatever the request holds, and only there.
+func TestDevConsoleWithDir(t *testing.T) {
+	t.Parallel()
+	page, err := os.ReadFile("server/devconsole.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := newRouteTree(t)
+	s := startServer(t, "--devconsole", "--dir="+rt.ws)
+	for _, target := range []string{
+		"/env.sh",
+		"/sub/deeper/env.sh/x?y=1",
+		`/env.sh/"><script>alert(1)</script>?q=<img%20src=x%20onerror=alert(1)>`,
+	} {
+		r := rawRequest(t, s.addr, "GET", target, false, `X-Evil: "><script>alert(2)</script>`)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+			t.Fatalf("%s: %d %q", target, r.status, r.header.Get("Content-Type"))
+		}
+		if r.body != string(page) {
+			t.Fatalf("%s: the page is not server/devconsole.html as is (%d bytes, want %d)", target, len(r.body), len(page))
+		}
+		if r.header.Get("Content-Security-Policy") == "" || r.header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("%s: headers %v", target, r.header)
+		}
+	}
+	for target, want := range map[string]int{"/nope.sh": 404, "/notexec.sh": 403, "/sub": 404, "/../outside/evil.sh": 404} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != want || strings.Contains(r.body, "<html") {
+			t.Errorf("%s: %d %.60q, want %d", target, r.status, r.body, want)
+		}
+	}
+	// The console's WebSocket: same URL, upgraded.
+	if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {
+		t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
+	}
+}
+
+func TestRouteUsageErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"dir and command", []string{"--dir=" + dir, "cat"}, "--dir and a COMMAND"},
+		{"dir missing", []string{"--dir=" + missing}, "--dir"},
+		{"dir is a file", []string{"--dir=" + file}, "not a directory"},
+		{"dir empty", []string{"--dir="}, "--dir"},
+		{"staticdir missing", []string{"--staticdir=" + missing, "cat"}, "--staticdir"},
+		{"cgidir is a file", []string{"--cgidir=" + file, "cat"}, "--cgidir"},
+		{"devconsole and staticdir", []string{"--devconsole", "--staticdir=" + dir, "cat"}, "--devconsole"},
+		{"devconsole and cgidir", []string{"--devconsole", "--cgidir=" + dir, "--dir=" + dir}, "--devconsole"},
+		{"neither command nor dir", []string{"--devconsole"}, "no command"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(binPath, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want status 2; stderr %q", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+				t.Fatalf("stderr %q: want one line mentioning %q", stderr.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestCGIMaxForks: CGI scripts count against --maxforks.
+func TestCGIMaxForks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	// Waits (at most 20 s) for the gate file, then answers.
+	script := "#!/bin/sh\ni=0\nwhile [ ! -e " + gate + " ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n" +
+		"printf 'Content-Type: text/plain\\r\\n\\r\\nslow\\n'\n"
+	if err := os.WriteFile(filepath.Join(dir, "slow.cgi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--maxforks=1", "--cgidir="+dir)
+	type result struct {
+		r   rawResponse
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		r, err := rawDo(s.addr, "GET", "/slow.cgi", false)
+		first <- result{r, err}
+	}()
+	waitFor(t, 10*time.Second, "the first script to start", func() bool {
+		return strings.Contains(s.logText(), "msg=cgi")
+	})
+	if r := rawRequest(t, s.addr, "GET", "/slow.cgi", false); r.status != http.StatusTooManyRequests {
+		t.Errorf("second request: %d %q, want 429", r.status, r.body)
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := <-first; res.err != nil || res.r.status != 200 || res.r.body != "slow\n" {
+		t.Fatalf("first request: %d %q %v", res.r.status, res.r.body, res.err)
+	}
+}

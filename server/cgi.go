@@ -1,0 +1,85 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/cgi"
+
+	"github.com/wsexec/wsexec/handshake"
+)
+
+// serveCGI runs the CGI/1.1 script (RFC 3875) that the request's path names
+// under --cgidir, with the standard library's net/http/cgi, and reports
+// whether it answered. A path that names no script there (404) is left to
+// the next handler; a file that is there but cannot run is refused (403),
+// never passed on to be served as source.
+//
+// The path is resolved as for --dir (scriptDir.resolve): the first file on
+// the way is the script, the rest is PATH_INFO, and nothing outside the
+// directory (.., symlinks) or starting with "." is reachable. Scripts count
+// against --maxforks like WebSocket programs. Their environment is
+// net/http/cgi's, with SERVER_SOFTWARE set to wsexec's and the --passenv
+// variables added (net/http/cgi always passes PATH and, on Linux,
+// LD_LIBRARY_PATH); request headers whose names would not map to one
+// variable unambiguously are dropped first, as for WebSocket programs.
+func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
+	sc, err := s.rt.cgi.resolve(r.URL.Path)
+	if err != nil {
+		var herr *handshake.Error
+		if errors.As(err, &herr) && herr.Status == http.StatusNotFound {
+			return false
+		}
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		return true
+	}
+	log := s.log.With("remote", r.RemoteAddr, "cgi", sc.file)
+	if s.running.Add(1) > int64(s.cfg.MaxForks) {
+		s.running.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
+			Reason: "too many programs running (--maxforks)"})
+		return true
+	}
+	defer s.running.Add(-1)
+
+	h := &cgi.Handler{
+		Path:       sc.path,
+		Root:       sc.scriptName,
+		Env:        []string{"SERVER_SOFTWARE=" + s.software},
+		InheritEnv: s.cfg.PassEnv,
+		Logger:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		Stderr:     stderrLog{log},
+	}
+	log.Info("cgi", "method", r.Method, "path", r.URL.Path)
+	h.ServeHTTP(w, cgiRequest(r))
+	return true
+}
+
+// cgiRequest returns r without the headers that headerEnvName refuses (an
+// '_' in a name, Proxy), copying r only when there is one.
+func cgiRequest(r *http.Request) *http.Request {
+	for name := range r.Header {
+		if _, ok := headerEnvName(name); !ok {
+			r = r.Clone(r.Context())
+			for name := range r.Header {
+				if _, ok := headerEnvName(name); !ok {
+					delete(r.Header, name)
+				}
+			}
+			return r
+		}
+	}
+	return r
+}
+
+// stderrLog logs what a CGI script writes to stderr, a line at a time.
+type stderrLog struct{ log *slog.Logger }
+
+func (l stderrLog) Write(p []byte) (int, error) {
+	for line := range bytes.SplitSeq(bytes.TrimRight(p, "\n"), []byte("\n")) {
+		l.log.Info("stderr", "line", string(line))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,325 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/wsexec/wsexec/handshake"
+)
+
+// Routing: which handler a request goes to.
+//
+//   - A WebSocket upgrade goes to its endpoint: the one command, or with
+//     --dir the executable its path names (see scriptDir.resolve). A path
+//     that names none is refused (404, 403) before anything is upgraded or
+//     started.
+//   - A plain HTTP request gets, in this order: the dev console if it is on
+//     and the path is an endpoint; the CGI script the path names under
+//     --cgidir; the file under --staticdir; 426 if the path is an endpoint
+//     (it wants a WebSocket client); 404 otherwise.
+//
+// This is websocketd's order. --devconsole cannot be combined with
+// --staticdir or --cgidir (websocketd refuses that too): with a single
+// command every path is the endpoint, so the console would hide every file.
+
+// endpoint is what one WebSocket connection runs: the program, its argv, and
+// the CGI names for the request.
+type endpoint struct {
+	path       string   // the program to exec, absolute
+	args       []string // argv; args[0] is the name the program sees
+	scriptName string   // SCRIPT_NAME
+	pathInfo   string   // PATH_INFO
+	translated string   // PATH_TRANSLATED
+}
+
+// router holds the routing configuration, resolved once in New.
+type router struct {
+	command *endpoint  // the single command; nil with --dir or none
+	dir     *scriptDir // --dir
+	cgi     *scriptDir // --cgidir
+	static  http.Handler
+}
+
+// newRouter checks the routing part of cfg and resolves its directories.
+func newRouter(cfg *Config) (*router, error) {
+	rt := &router{}
+	switch {
+	case cfg.Dir != "" && len(cfg.Command) > 0:
+		return nil, errors.New("both a command and a script directory")
+	case cfg.Dir != "":
+		d, err := newScriptDir(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("script directory: %w", err)
+		}
+		rt.dir = d
+	case len(cfg.Command) > 0 && cfg.Path != "":
+		rt.command = &endpoint{path: cfg.Path, args: cfg.Command, translated: cfg.Path}
+	case len(cfg.Command) > 0:
+		return nil, errors.New("command not resolved (Config.Path)")
+	case cfg.StaticDir == "" && cfg.CGIDir == "":
+		return nil, errors.New("no command")
+	}
+	if cfg.DevConsole && (cfg.StaticDir != "" || cfg.CGIDir != "") {
+		return nil, errors.New("the dev console cannot be combined with a static or CGI directory")
+	}
+	if cfg.CGIDir != "" {
+		d, err := newScriptDir(cfg.CGIDir)
+		if err != nil {
+			return nil, fmt.Errorf("CGI directory: %w", err)
+		}
+		rt.cgi = d
+	}
+	if cfg.StaticDir != "" {
+		// Programs are never served as source, wherever they lie: nothing
+		// under --cgidir (its other files are the scripts' own), no
+		// executable under --dir (HTML beside the scripts is fine), not
+		// the command.
+		var hide hidden
+		if rt.cgi != nil {
+			hide.dirs = append(hide.dirs, rt.cgi.root)
+		}
+		if rt.dir != nil {
+			hide.execIn = append(hide.execIn, rt.dir.root)
+		}
+		if rt.command != nil {
+			if p, err := filepath.EvalSymlinks(rt.command.path); err == nil {
+				hide.files = append(hide.files, p)
+			}
+		}
+		h, err := newStatic(cfg.StaticDir, hide)
+		if err != nil {
+			return nil, fmt.Errorf("static directory: %w", err)
+		}
+		rt.static = h
+	}
+	return rt, nil
+}
+
+// endpointFor maps a request to its WebSocket endpoint, or to a refusal (a
+// *handshake.Error) when its path names none.
+func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
+	switch {
+	case rt.command != nil:
+		ep := *rt.command
+		ep.scriptName = r.URL.Path
+		return &ep, nil
+	case rt.dir != nil:
+		sc, err := rt.dir.resolve(r.URL.Path)
+		if err != nil {
+			return nil, err
+		}
+		return &endpoint{
+			path:       sc.path,
+			args:       []string{sc.file},
+			scriptName: sc.scriptName,
+			pathInfo:   sc.pathInfo,
+			translated: sc.file,
+		}, nil
+	}
+	return nil, &handshake.Error{Status: http.StatusNotFound, Reason: "no WebSocket endpoint here"}
+}
+
+// route sends a request to its handler; see the comment at the top of this
+// file.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	ep, epErr := s.rt.endpointFor(r)
+	if handshake.IsUpgrade(r) {
+		if epErr != nil {
+			refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), epErr)
+			return
+		}
+		s.serveWS(w, r, ep)
+		return
+	}
+	if s.cfg.DevConsole && epErr == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		serveDevConsole(w)
+		return
+	}
+	if s.rt.cgi != nil && s.serveCGI(w, r) {
+		return
+	}
+	if s.rt.static != nil {
+		s.rt.static.ServeHTTP(w, r)
+		return
+	}
+	if epErr != nil {
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), epErr)
+		return
+	}
+	w.Header().Set("Upgrade", "websocket")
+	http.Error(w, "this is a WebSocket endpoint: connect with a WebSocket client", http.StatusUpgradeRequired)
+}
+
+// serveDevConsole writes the dev console page. The page is the same bytes
+// for every request: nothing from the request is put in it (its script
+// reads its own URL and shows it with textContent only).
+func serveDevConsole(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; connect-src 'self' ws: wss:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.Write(devConsole)
+}
+
+// scriptDir is a directory of executables, each served at its path below
+// the directory: websocketd's --dir, and --cgidir.
+type scriptDir struct {
+	root string // absolute, symlinks resolved once at start-up
+}
+
+func newScriptDir(dir string) (*scriptDir, error) {
+	root, err := realDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &scriptDir{root: root}, nil
+}
+
+// realDir makes dir absolute with its symlinks resolved, and checks that it
+// is a directory.
+func realDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s: not a directory", dir)
+	}
+	return root, nil
+}
+
+// script is a URL path resolved to an executable under a scriptDir.
+type script struct {
+	file       string // the file under the directory, as the URL named it
+	path       string // file with every symlink resolved: what is run
+	scriptName string // the URL path up to and including the file
+	pathInfo   string // the rest of the URL path, "" or starting with "/"
+}
+
+// xOK is access(2)'s X_OK, which package syscall does not name.
+const xOK = 1
+
+// resolve walks the URL path p (decoded, as in r.URL.Path) down from the
+// directory, one segment at a time, to the first file: that file is the
+// script and the rest of p is PATH_INFO. It refuses, with a
+// *handshake.Error:
+//
+//   - 400: p holds a control character (NUL, newline...);
+//   - 404: p not absolute; a segment before the file that is empty, "." or
+//     "..", or starts with "." (dot-files are never endpoints); a missing
+//     file; a path that ends at a directory; a file whose real path,
+//     symlinks resolved, is outside the directory;
+//   - 403: a file that is not a regular executable file.
+//
+// The directory is read at each request, so scripts may come and go. p is
+// never cleaned: a ".." is refused, not interpreted, so no spelling of it
+// (percent-encoded once, which net/http decodes, or twice, which then names
+// a file called "%2e%2e") reaches outside the directory.
+func (d *scriptDir) resolve(p string) (script, error) {
+	rest, ok := strings.CutPrefix(p, "/")
+	if !ok {
+		return script{}, notFound("not an absolute path")
+	}
+	if hasControl(p) {
+		return script{}, &handshake.Error{Status: http.StatusBadRequest, Reason: "control character in path"}
+	}
+	dir := d.root
+	var sc script
+	linked := false // a symlink on the way: the real path must be checked
+	for {
+		seg, tail, more := strings.Cut(rest, "/")
+		if why := badSegment(seg); why != "" {
+			return script{}, notFound(why)
+		}
+		name := filepath.Join(dir, seg)
+		sc.scriptName += "/" + seg
+		fi, err := os.Lstat(name)
+		if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			linked = true
+			fi, err = os.Stat(name)
+		}
+		if err != nil {
+			return script{}, notFound("no such script")
+		}
+		if fi.IsDir() {
+			if !more {
+				return script{}, notFound("a directory, not a script")
+			}
+			dir, rest = name, tail
+			continue
+		}
+		// The first file is the script. Check where it really is before
+		// saying anything more about it. Without a symlink on the way, name
+		// is real: d.root is, and no segment is "..".
+		real := name
+		if linked {
+			real, err = filepath.EvalSymlinks(name)
+			if err != nil || !within(d.root, real) {
+				return script{}, notFound("no such script")
+			}
+		}
+		if !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 || syscall.Access(real, xOK) != nil {
+			return script{}, &handshake.Error{Status: http.StatusForbidden, Reason: "not an executable script"}
+		}
+		sc.file, sc.path = name, real
+		if more {
+			sc.pathInfo = "/" + tail
+		}
+		return sc, nil
+	}
+}
+
+func notFound(reason string) error {
+	return &handshake.Error{Status: http.StatusNotFound, Reason: reason}
+}
+
+// badSegment says what is wrong with one path segment on the way to a file,
+// or "" if nothing is.
+func badSegment(seg string) string {
+	switch {
+	case seg == "":
+		return "empty path segment"
+	case seg == "." || seg == "..":
+		return "relative path segment"
+	case seg[0] == '.':
+		return "dot-files are not served"
+	}
+	return ""
+}
+
+// hasControl reports whether s holds a C0 control character or DEL: NUL
+// would cut a file name short, a newline would split a log line.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether path is dir or lies below it. Both are clean and
+// absolute.
+func within(dir, path string) bool {
+	if path == dir {
+		return true
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		dir += string(filepath.Separator)
+	}
+	return strings.HasPrefix(path, dir)
+}
