@@ -2,17 +2,13 @@ package main
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
+	"github.com/urfave/cli/v2/altsrc"
 )
 
 // license is printed by --license.
@@ -20,104 +16,188 @@ import (
 //go:embed LICENSE
 var license string
 
-// applyConfigFile sets, from the --config file, every flag the command line
-// left unset: the command line wins. The file is YAML (.yaml, .yml) or
-// TOML (.toml); its keys are flag names without dashes (aliases too), a
-// repeatable flag takes a list or a single value. A key that names no flag
-// is an error, not ignored: a misspelt setting would otherwise do nothing
-// silently.
+// The --config file goes through urfave/cli's altsrc: withConfigFile wraps
+// the flags so that a file can set them, and loadConfigFile, the App's
+// Before, reads the file and lets each wrapped flag the command line left
+// unset take its key's value (the command line wins). The file is YAML
+// (.yaml, .yml) or TOML (.toml), chosen by its extension; its keys are the
+// flags' names without dashes, aliases too. A repeatable flag takes a list
+// or a single value.
 //
-// The file is parsed with the libraries urfave/cli's altsrc uses, but
-// applied here rather than through altsrc's wrapped flags: that way every
-// flag is settable without wrapping each one, a list sets a repeatable
-// flag one value at a time (altsrc cannot do that for generic flags), and
-// each error is one line naming the file.
-func applyConfigFile(c *cli.Context) error {
+// altsrc cannot list a file's keys, so a key that names no flag (or names
+// config, help, version or license) is ignored, not an error; the --config
+// usage and the README say so.
+
+// notFromFile are the flags a config file cannot set.
+var notFromFile = map[string]bool{"config": true, "help": true, "version": true, "license": true}
+
+// withConfigFile returns flags with each one a file may set replaced by
+// its altsrc wrapper; a flag of a type altsrc has no wrapper for is kept
+// as it is (command line only). Flags come from one list, main.go's flags,
+// so a flag added there is settable from the file without more code here.
+func withConfigFile(flags []cli.Flag) []cli.Flag {
+	out := make([]cli.Flag, 0, len(flags))
+	for _, f := range flags {
+		if notFromFile[f.Names()[0]] {
+			out = append(out, f)
+			continue
+		}
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			out = append(out, altsrc.NewStringFlag(f))
+		case *cli.PathFlag:
+			out = append(out, altsrc.NewPathFlag(f))
+		case *cli.BoolFlag:
+			out = append(out, altsrc.NewBoolFlag(f))
+		case *cli.IntFlag:
+			out = append(out, altsrc.NewIntFlag(f))
+		case *cli.Int64Flag:
+			out = append(out, altsrc.NewInt64Flag(f))
+		case *cli.UintFlag:
+			out = append(out, altsrc.NewUintFlag(f))
+		case *cli.Uint64Flag:
+			out = append(out, altsrc.NewUint64Flag(f))
+		case *cli.Float64Flag:
+			out = append(out, altsrc.NewFloat64Flag(f))
+		case *cli.DurationFlag:
+			out = append(out, altsrc.NewDurationFlag(f))
+		case *cli.StringSliceFlag:
+			out = append(out, altsrc.NewStringSliceFlag(f))
+		case *cli.IntSliceFlag:
+			out = append(out, altsrc.NewIntSliceFlag(f))
+		case *cli.Int64SliceFlag:
+			out = append(out, altsrc.NewInt64SliceFlag(f))
+		case *cli.Float64SliceFlag:
+			out = append(out, altsrc.NewFloat64SliceFlag(f))
+		case *cli.GenericFlag:
+			out = append(out, altsrc.NewGenericFlag(f))
+		default:
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// loadConfigFile is the App's Before: with --config, it applies the file
+// to the App's wrapped flags. It is altsrc.InitInputSourceWithContext
+// unrolled (make the source, then ApplyInputSourceValues) so that the
+// source's error stays ours to word: one line naming the file.
+func loadConfigFile(c *cli.Context) error {
 	path := c.String("config")
 	if path == "" {
 		return nil
 	}
-	values, err := readConfigFile(path)
+	src, err := configSource(path)
 	if err != nil {
-		return usagef("--config %s: %v", path, err)
+		return usagef("--config %s: %s", path, oneLine(err.Error()))
 	}
-	byName := map[string]cli.Flag{}
-	for _, f := range c.App.Flags {
-		for _, n := range f.Names() {
-			byName[n] = f
-		}
-	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		f, ok := byName[key]
-		if !ok || key == "config" || key == "help" || key == "version" || key == "license" {
-			return usagef("--config %s: unknown setting %q (settings are flag names, without dashes)", path, key)
-		}
-		name := f.Names()[0]
-		if c.IsSet(name) {
-			continue
-		}
-		items, ok := values[key].([]any)
-		if !ok {
-			items = []any{values[key]}
-		}
-		for _, item := range items {
-			s, err := scalar(item)
-			if err != nil {
-				return usagef("--config %s: %s: %v", path, key, err)
-			}
-			if err := c.Set(name, s); err != nil {
-				return usagef("--config %s: %s: %v", path, key, err)
-			}
-		}
+	if err := altsrc.ApplyInputSourceValues(c, src, c.App.Flags); err != nil {
+		return usagef("--config %s: %s", path, oneLine(err.Error()))
 	}
 	return nil
 }
 
-// readConfigFile parses a YAML or TOML file, chosen by its extension, into
-// its top-level keys and values.
-func readConfigFile(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, pathErr(err)
-	}
-	values := map[string]any{}
+// configSource opens path as an altsrc input source, YAML or TOML by its
+// extension.
+func configSource(path string) (altsrc.InputSourceContext, error) {
+	var load func(string) (altsrc.InputSourceContext, error)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml":
-		err = yaml.Unmarshal(b, &values)
+		load = altsrc.NewYamlSourceFromFile
 	case ".toml":
-		err = toml.Unmarshal(b, &values)
+		load = altsrc.NewTomlSourceFromFile
 	default:
 		return nil, fmt.Errorf("extension %q: want .yaml, .yml or .toml", ext)
 	}
+	// altsrc reads anything that parses as a URL with a host over HTTP and
+	// words every stat error as "does not exist": open the file here for
+	// the real reason, and hand altsrc an absolute path, which is local.
+	f, err := os.Open(path)
 	if err != nil {
-		// The parsers' messages may span lines; the usage error is one.
-		return nil, errors.New(strings.Join(strings.Fields(err.Error()), " "))
+		return nil, pathErr(err)
 	}
-	return values, nil
+	f.Close()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := load(abs)
+	if err != nil {
+		return nil, err
+	}
+	return scalarLists{src}, nil
 }
 
-// scalar renders one value of the file as a flag would be written.
-func scalar(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case bool:
-		return strconv.FormatBool(v), nil
-	case int:
-		return strconv.Itoa(v), nil
-	case int64:
-		return strconv.FormatInt(v, 10), nil
-	case uint64:
-		return strconv.FormatUint(v, 10), nil
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64), nil
-	case nil:
-		return "", errors.New("no value")
+// scalarLists lets a single value stand for a one-item list, and a string
+// set a generic flag. Embedding the source keeps its other methods,
+// unexported ones included.
+type scalarLists struct{ altsrc.InputSourceContext }
+
+func (s scalarLists) StringSlice(name string) ([]string, error) {
+	list, err := s.InputSourceContext.StringSlice(name)
+	if err != nil {
+		if v, serr := s.InputSourceContext.String(name); serr == nil {
+			return []string{v}, nil
+		}
 	}
-	return "", fmt.Errorf("want a string, number or boolean, not %T", v)
+	return list, err
+}
+
+func (s scalarLists) IntSlice(name string) ([]int, error) {
+	list, err := s.InputSourceContext.IntSlice(name)
+	if err != nil {
+		if v, ierr := s.InputSourceContext.Int(name); ierr == nil {
+			return []int{v}, nil
+		}
+	}
+	return list, err
+}
+
+func (s scalarLists) Int64Slice(name string) ([]int64, error) {
+	list, err := s.InputSourceContext.Int64Slice(name)
+	if err != nil {
+		if v, ierr := s.InputSourceContext.Int64(name); ierr == nil {
+			return []int64{v}, nil
+		}
+	}
+	return list, err
+}
+
+func (s scalarLists) Float64Slice(name string) ([]float64, error) {
+	list, err := s.InputSourceContext.Float64Slice(name)
+	if err != nil {
+		if v, ferr := s.InputSourceContext.Float64(name); ferr == nil {
+			return []float64{v}, nil
+		}
+	}
+	return list, err
+}
+
+func (s scalarLists) Generic(name string) (cli.Generic, error) {
+	g, err := s.InputSourceContext.Generic(name)
+	if err != nil {
+		if v, serr := s.InputSourceContext.String(name); serr == nil {
+			return stringValue(v), nil
+		}
+	}
+	return g, err
+}
+
+// stringValue is a file's string for a generic flag: altsrc passes
+// String() to the flag's own Set.
+type stringValue string
+
+func (v stringValue) Set(string) error { return nil }
+func (v stringValue) String() string   { return string(v) }
+
+// oneLine trims altsrc's wrapping ("Unable to load Yaml file '...': inner
+// error: '...'", which names the absolute path and spans lines) down to
+// the inner message, on one line.
+func oneLine(msg string) string {
+	const inner = "inner error:"
+	if i := strings.Index(msg, inner); i >= 0 {
+		msg = strings.TrimSpace(msg[i+len(inner):])
+		msg = strings.TrimSuffix(strings.TrimPrefix(msg, "'"), "'")
+	}
+	return strings.Join(strings.Fields(msg), " ")
 }

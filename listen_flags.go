@@ -81,11 +81,7 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 		name string
 		dst  *http.Header
 	}{{"header", &cfg.Header}, {"header-ws", &cfg.HeaderWS}, {"header-http", &cfg.HeaderHTTP}} {
-		list, _ := c.Generic(f.name).(*headerList)
-		if list == nil {
-			continue
-		}
-		for _, line := range *list {
+		for _, line := range c.StringSlice(f.name) {
 			name, value, err := server.ParseHeader(line)
 			if err != nil {
 				return usagef("--%s %q: %v", f.name, line, err)
@@ -98,23 +94,6 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 	}
 	cfg.ReverseLookup = c.Bool("reverselookup")
 	return nil
-}
-
-// headerList is the value of a repeatable --header flag: each use adds
-// one "Name: value" line, taken whole (a comma belongs to the value, so
-// this is not a cli.StringSliceFlag, which would split on it).
-type headerList []string
-
-func (h *headerList) Set(line string) error {
-	*h = append(*h, line)
-	return nil
-}
-
-func (h *headerList) String() string {
-	if h == nil {
-		return ""
-	}
-	return strings.Join(*h, "; ")
 }
 
 // pathErr drops the operation and path from a file error whose message

@@ -649,9 +649,10 @@ func TestConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	yml := filepath.Join(dir, "wsexec.yaml")
 	os.WriteFile(yml, []byte("port: 0\naddress: [127.0.0.1]\nheader-ws: \"X-From: file\"\n"+
-		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2\"\n"), 0o600)
+		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2, 3\"\n"), 0o600)
 
-	// Values from the file apply.
+	// Values from the file apply; a single value stands for a list of one,
+	// and a comma in a list item is part of the header value.
 	s := launch(t, "--config="+yml, "cat")
 	resp, err := upgrade(s.addr, nil)
 	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("X-From") != "file" {
@@ -662,7 +663,7 @@ func TestConfigFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Body.Close()
-	if r.Header.Get("X-A") != "1" || r.Header.Get("X-B") != "2" {
+	if r.Header.Get("X-A") != "1" || len(r.Header.Values("X-B")) != 1 || r.Header.Get("X-B") != "2, 3" {
 		t.Fatalf("a list in the file: %v", r.Header)
 	}
 
@@ -682,21 +683,35 @@ func TestConfigFile(t *testing.T) {
 		t.Fatalf("toml: %v %v", resp, err)
 	}
 
+	// altsrc cannot list a file's keys: one that names no flag is ignored.
+	unknown := filepath.Join(dir, "unknown.yml")
+	os.WriteFile(unknown, []byte("prot: 8080\nport: 0\naddress: 127.0.0.1\nheader: \"X-Known: yes\"\n"), 0o600)
+	s = launch(t, "--config="+unknown, "cat")
+	resp, err = upgrade(s.addr, nil)
+	if err != nil || resp.Header.Get("X-Known") != "yes" {
+		t.Fatalf("a file with an unknown key: %v %v", resp, err)
+	}
+
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("port: [0\n"), 0o600)
-	unknown := filepath.Join(dir, "unknown.yml")
-	os.WriteFile(unknown, []byte("prot: 8080\n"), 0o600)
+	badTOML := filepath.Join(dir, "bad.toml")
+	os.WriteFile(badTOML, []byte("port = [0\n"), 0o600)
 	wrongType := filepath.Join(dir, "type.toml")
 	os.WriteFile(wrongType, []byte("port = \"eighty\"\n"), 0o600)
+	wrongItem := filepath.Join(dir, "item.yaml")
+	os.WriteFile(wrongItem, []byte("header: [\"X-A: 1\", 2]\n"), 0o600)
 	ext := filepath.Join(dir, "wsexec.ini")
 	os.WriteFile(ext, []byte("port=0\n"), 0o600)
+	missing := filepath.Join(dir, "missing.yaml")
 	for _, tc := range []struct{ file, want string }{
-		{bad, bad},
-		{unknown, `"prot"`},
-		{wrongType, wrongType},
-		{ext, ".ini"},
-		{filepath.Join(dir, "missing.yaml"), "missing.yaml"},
+		{bad, "yaml: line 1"},
+		{badTOML, "toml: line 1"},
+		{wrongType, "'port'"},
+		{wrongItem, "'header[1]'"},
+		{ext, `extension ".ini"`},
+		{missing, "no such file"},
 	} {
+		runFail(t, "--config "+tc.file+": ", "--config="+tc.file, "cat")
 		runFail(t, tc.want, "--config="+tc.file, "cat")
 	}
 }

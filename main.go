@@ -78,12 +78,14 @@ func newApp(stderr io.Writer) *cli.App {
 		Writer:          stderr,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
-		Flags:           flags(),
+		Flags:           withConfigFile(flags()),
+		// Repeated flags are never split on commas: a header value may hold one.
+		DisableSliceFlagSeparator: true,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usagef("%v (see --help)", err)
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run reports errors and picks the status
-		Before:         applyConfigFile,
+		Before:         loadConfigFile,
 		Action: func(c *cli.Context) error {
 			if c.Bool("license") {
 				fmt.Fprint(os.Stdout, license)
@@ -137,12 +139,12 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "sslkey", Usage: "private key `FILE` (PEM) for --ssl"},
 		&cli.StringFlag{Name: "sslca", Usage: "CA certificates `FILE` (PEM): with --ssl every client must present a certificate one of them signed (mutual TLS)"},
 		&cli.IntFlag{Name: "redirport", Usage: "also listen on `PORT` with plain HTTP, redirecting every request to the endpoint's scheme and port, path and query kept"},
-		&cli.GenericFlag{Name: "header", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on every response, repeatable"},
-		&cli.GenericFlag{Name: "header-ws", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on WebSocket upgrade (101) responses only, repeatable"},
-		&cli.GenericFlag{Name: "header-http", Value: &headerList{}, Usage: "extra header `\"Name: value\"` on plain HTTP responses only, repeatable"},
+		&cli.StringSliceFlag{Name: "header", Usage: "add the header `LINE` (\"Name: value\", a comma is part of the value) to every response, repeatable"},
+		&cli.StringSliceFlag{Name: "header-ws", Usage: "add the header `LINE` to WebSocket upgrade (101) responses only, repeatable"},
+		&cli.StringSliceFlag{Name: "header-http", Usage: "add the header `LINE` to plain HTTP responses only, repeatable"},
 		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
 		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
-		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names); the command line wins"},
+		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, a key that is not one is ignored); the command line wins"},
 	}
 }
 
