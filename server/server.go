@@ -218,8 +218,18 @@ func (s *Server) Run(ctx context.Context) error {
 		ErrorLog:          hs.ErrorLog,
 	}
 	serveErr := make(chan error, len(ls.main)+len(ls.redirect))
+	// What is served, for the listening lines: the command, or the directories.
+	var serving []any
+	for _, kv := range [][2]string{{"dir", s.cfg.Dir}, {"staticdir", s.cfg.StaticDir}, {"cgidir", s.cfg.CGIDir}} {
+		if kv[1] != "" {
+			serving = append(serving, kv[0], kv[1])
+		}
+	}
+	if len(s.cfg.Command) > 0 {
+		serving = append(serving, "command", s.cfg.Command)
+	}
 	for _, ln := range ls.main {
-		s.log.Info("listening", "addr", ln.addr, "url", ln.url, "command", s.cfg.Command)
+		s.log.Info("listening", append([]any{"addr", ln.addr, "url", ln.url}, serving...)...)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
