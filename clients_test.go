@@ -309,8 +309,12 @@ func TestCompressionPython(t *testing.T) {
 
 // browser is a headless Chromium and a DevTools protocol connection to it.
 type browser struct {
-	addr string // host:port of the DevTools endpoint
-	cdp  *cdpConn
+	addr   string // host:port of the DevTools endpoint
+	cdp    *cdpConn
+	cmd    *exec.Cmd
+	exited chan error // cmd.Wait's result
+	stderr *stderrWatch
+	dir    string // the profile (--user-data-dir)
 }
 
 // devtoolsRE matches the line Chromium prints on stderr once DevTools listens.
@@ -318,9 +322,10 @@ var devtoolsRE = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 
 // stderrWatch keeps Chromium's stderr and reports the DevTools URL once.
 type stderrWatch struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-	url chan string
+	url  chan string // gets the URL once; never reassigned
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	sent bool
 }
 
 func (w *stderrWatch) Write(p []byte) (int, error) {
@@ -329,9 +334,9 @@ func (w *stderrWatch) Write(p []byte) (int, error) {
 	if w.buf.Len() < 1<<20 {
 		w.buf.Write(p)
 	}
-	if m := devtoolsRE.FindSubmatch(w.buf.Bytes()); m != nil && w.url != nil {
-		w.url <- string(m[1])
-		w.url = nil
+	if m := devtoolsRE.FindSubmatch(w.buf.Bytes()); m != nil && !w.sent {
+		w.url <- string(m[1]) // buffered, once
+		w.sent = true
 	}
 	return len(p), nil
 }
@@ -342,63 +347,118 @@ func (w *stderrWatch) String() string {
 	return w.buf.String()
 }
 
-// startChromium runs headless Chromium in its own process group and
-// connects to its DevTools endpoint; a cleanup kills the whole group.
-func startChromium(t *testing.T) *browser {
+// chromiumShared is the one browser the Chromium tests share, since
+// starting one costs more than the tests themselves: the first test to
+// need it starts it, the last one to finish stops it.
+var chromiumShared struct {
+	mu    sync.Mutex
+	b     *browser
+	users int
+}
+
+// useChromium returns the shared browser, starting it if need be; a cleanup
+// stops it once no test uses it.
+func useChromium(t *testing.T) *browser {
 	t.Helper()
 	bin, err := chromiumPath()
 	requireClient(t, "chromium", err)
-	cmd := exec.Command(bin,
+	cs := &chromiumShared
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.b == nil {
+		b, err := startChromium(bin)
+		if err != nil {
+			requireClient(t, "chromium", err)
+		}
+		cs.b = b
+	}
+	cs.users++
+	b := cs.b
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("chromium stderr so far:\n%s", b.stderr.String())
+		}
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		if cs.users--; cs.users == 0 {
+			cs.b = nil
+			if err := b.stop(); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	return b
+}
+
+// startChromium runs headless Chromium in its own process group and
+// connects to its DevTools endpoint.
+func startChromium(bin string) (*browser, error) {
+	dir, err := os.MkdirTemp("", "wsexec-chromium-")
+	if err != nil {
+		return nil, err
+	}
+	b := &browser{dir: dir, exited: make(chan error, 1), stderr: &stderrWatch{url: make(chan string, 1)}}
+	b.cmd = exec.Command(bin,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-breakpad", "--disable-crash-reporter", "--disable-dev-shm-usage",
-		"--user-data-dir="+t.TempDir(), "--remote-debugging-port=0", "about:blank")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	w := &stderrWatch{url: make(chan string, 1)}
-	cmd.Stdout, cmd.Stderr = w, w
-	cmd.WaitDelay = 5 * time.Second // a renderer may hold the pipe a little longer
-	if err := cmd.Start(); err != nil {
-		requireClient(t, "chromium", err)
+		"--user-data-dir="+dir, "--remote-debugging-port=0", "about:blank")
+	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	b.cmd.Stdout, b.cmd.Stderr = b.stderr, b.stderr
+	b.cmd.WaitDelay = 5 * time.Second // a renderer may hold the pipe a little longer
+	if err := b.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	b := &browser{}
-	t.Cleanup(func() {
-		if b.cdp != nil {
-			b.cdp.c.Close()
+	go func() { b.exited <- b.cmd.Wait() }()
+	fail := func(err error) (*browser, error) {
+		if serr := b.stop(); serr != nil {
+			err = errors.Join(err, serr)
 		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			t.Errorf("chromium not reaped 20 s after SIGKILL")
-		}
-		// The group's other processes were killed with it: wait for them to
-		// be gone (zombies left to init do not count) before the profile
-		// directory is removed.
-		waitFor(t, 10*time.Second, "chromium's processes to die", func() bool {
-			return !groupAlive(cmd.Process.Pid)
-		})
-		if t.Failed() {
-			t.Logf("chromium stderr:\n%s", w.String())
-		}
-	})
+		return nil, fmt.Errorf("%w\n%s", err, b.stderr.String())
+	}
 	var wsURL string
 	select {
-	case wsURL = <-w.url:
-	case err := <-exited:
-		exited <- err
-		requireClient(t, "chromium", fmt.Errorf("exited before DevTools listened: %v\n%s", err, w.String()))
+	case wsURL = <-b.stderr.url:
+	case err := <-b.exited:
+		b.exited <- err
+		return fail(fmt.Errorf("chromium exited before DevTools listened: %v", err))
 	case <-time.After(30 * time.Second):
-		t.Fatalf("chromium did not print its DevTools URL within 30 s:\n%s", w.String())
+		return fail(errors.New("chromium did not print its DevTools URL within 30 s"))
 	}
 	u, err := url.Parse(wsURL)
 	if err != nil {
-		t.Fatal(err)
+		return fail(err)
 	}
 	b.addr = u.Host
-	b.cdp = dialCDP(t, b.addr, u.Path)
-	return b
+	if b.cdp, err = dialCDP(b.addr, u.Path); err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+// stop kills the browser's process group, reaps it and removes its profile.
+func (b *browser) stop() error {
+	if b.cdp != nil {
+		b.cdp.c.Close()
+	}
+	pgid := b.cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGKILL)
+	select {
+	case err := <-b.exited:
+		b.exited <- err
+	case <-time.After(20 * time.Second):
+		return errors.New("chromium not reaped 20 s after SIGKILL")
+	}
+	// The group's other processes were killed with it: wait for them to be
+	// gone (zombies left to init do not count) before removing the profile.
+	for deadline := time.Now().Add(10 * time.Second); groupAlive(pgid); {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("chromium's process group %d still alive 10 s after SIGKILL", pgid)
+		}
+		time.Sleep(10 * time.Millisecond) // polling /proc, not synchronising
+	}
+	return os.RemoveAll(b.dir)
 }
 
 // groupAlive reports whether a process of group pgid is still running
@@ -432,16 +492,15 @@ type cdpConn struct {
 	next int
 }
 
-func dialCDP(t *testing.T, addr, path string) *cdpConn {
-	t.Helper()
+func dialCDP(addr, path string) (*cdpConn, error) {
 	c, resp, err := wstest.Dial(addr, path, nil)
 	if err != nil {
-		t.Fatalf("DevTools %s%s: %v", addr, path, err)
+		return nil, fmt.Errorf("DevTools %s%s: %w", addr, path, err)
 	}
 	if c == nil {
-		t.Fatalf("DevTools %s%s: status %s", addr, path, resp.Status)
+		return nil, fmt.Errorf("DevTools %s%s: status %s", addr, path, resp.Status)
 	}
-	return &cdpConn{c: c}
+	return &cdpConn{c: c}, nil
 }
 
 // call sends a command and decodes its result into result (if not nil).
@@ -498,11 +557,14 @@ func (b *browser) newPage(t *testing.T, pageURL string) *cdpConn {
 	if err := b.cdp.call("Target.createTarget", map[string]any{"url": pageURL}, &target); err != nil {
 		t.Fatal(err)
 	}
-	page := dialCDP(t, b.addr, "/devtools/page/"+target.TargetID)
 	t.Cleanup(func() {
-		page.c.Close()
 		b.cdp.call("Target.closeTarget", map[string]any{"targetId": target.TargetID}, nil)
 	})
+	page, err := dialCDP(b.addr, "/devtools/page/"+target.TargetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { page.c.Close() })
 	return page
 }
 
@@ -564,7 +626,7 @@ func chromiumRunner(t *testing.T) func(t *testing.T, url, scenario string) clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := startChromium(t)
+	b := useChromium(t)
 	return func(t *testing.T, wsURL, scenario string) clientResult {
 		page := b.newPage(t, "about:blank")
 		var r clientResult
@@ -610,7 +672,7 @@ func openConsole(t *testing.T, b *browser, s *instance) *cdpConn {
 
 func TestChromiumDevConsole(t *testing.T) {
 	t.Parallel()
-	b := startChromium(t)
+	b := useChromium(t)
 
 	t.Run("greeter: send, echo, disconnect, reconnect", func(t *testing.T) {
 		t.Parallel()
