@@ -55,9 +55,20 @@ func probe(env []string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		return fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, errorLine(out))
 	}
 	return nil
+}
+
+// errorLine picks the line that says what went wrong out of a traceback.
+func errorLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, l := range lines {
+		if strings.Contains(l, "Error:") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return lines[len(lines)-1]
 }
 
 // nodeWS finds node and a node_modules folder holding ws: $WSEXEC_NODE_MODULES,
