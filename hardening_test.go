@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -521,5 +522,71 @@ func TestForkStorm(t *testing.T) {
 	write(t, c, wsproto.OpText, []byte("again"))
 	if got := readText(t, c); got != "again" {
 		t.Fatalf("after the storm: %q", got)
+	}
+}
+
+// TestShutdownWithFreshConnection: a connection that never sent a byte
+// (browsers open spare ones) must not hold up shutdown; net/http alone
+// waits 5 s for such a connection.
+func TestShutdownWithFreshConnection(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cat")
+	rawConn(t, s.addr) // connected, silent
+	// The server must have accepted it before the signal.
+	waitFor(t, 5*time.Second, "the connection to be accepted", func() bool { return fdCount(t, s.pid()) > 0 && tcpEstablished(t, s.pid()) })
+	start := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+		t.Logf("exited %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	case <-time.After(3 * time.Second):
+		t.Fatal("still running 3 s after SIGTERM with one silent connection open")
+	}
+}
+
+// tcpEstablished reports whether pid holds an accepted TCP socket besides
+// its listener, from its fds (a socket fd other than the listener's).
+func tcpEstablished(t *testing.T, pid int) bool {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockets := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); err == nil && strings.HasPrefix(l, "socket:") {
+			sockets++
+		}
+	}
+	return sockets >= 2
+}
+
+// TestClientCloseCodeIsLogged: when the client closes and its program
+// exits at once on stdin closing, the log must say the client's code, not
+// the program's (both ends finish together).
+func TestClientCloseCodeIsLogged(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cat")
+	const n = 20
+	for i := range n {
+		c := dial(t, s.addr, "/", nil)
+		write(t, c, wsproto.OpText, []byte("x"))
+		readText(t, c)
+		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
+		if err := c.WriteClose(4000, "done"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ReadMessage(nil); err == nil {
+			t.Fatalf("conn %d: a message after close", i)
+		}
+		c.Close()
+	}
+	waitFor(t, 10*time.Second, "every disconnect line", func() bool {
+		return strings.Count(s.logText(), "msg=disconnect") == n
+	})
+	if got := strings.Count(s.logText(), "code=4000"); got != n {
+		t.Fatalf("%d of %d disconnect lines say the client's code 4000:\n%s", got, n, s.logText())
 	}
 }

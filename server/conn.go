@@ -107,7 +107,12 @@ func (c *conn) relay() (code uint16, reason string) {
 		code, reason = cf.code, cf.reason
 		nc.SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
 		c.p.Stop()
-		<-readDone
+		if err := <-readDone; !cf.sent {
+			// Our close never went out: the client closed first (the
+			// program then exited on its stdin closing) or vanished. Its
+			// side is what the connection ended with.
+			code, reason = closeCodeOf(err)
+		}
 
 	case err := <-readDone:
 		// The client closed, vanished or broke the protocol. Nothing more
@@ -208,10 +213,13 @@ func (w *stdinWriter) Write(b []byte) (int, error) {
 	}
 }
 
-// closeFrame is the close code and reason the server sent.
+// closeFrame is the close code and reason that say how the program ended,
+// and whether the server's close frame carrying them went out (it does not
+// when the client's close came first, or the client is gone).
 type closeFrame struct {
 	code   uint16
 	reason string
+	sent   bool
 }
 
 // writePump moves the program's output to the socket until stdout ends,
@@ -231,7 +239,7 @@ func (c *conn) writePump() closeFrame {
 	}
 	cf := closeFor(c.p.Wait())
 	if out.err == nil {
-		c.ws.WriteClose(cf.code, cf.reason)
+		cf.sent = c.ws.WriteClose(cf.code, cf.reason) == nil
 	}
 	return cf
 }

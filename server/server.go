@@ -201,7 +201,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	defer s.quitOnce.Do(func() { close(s.quit) })
+	var fresh freshConns
 	hs := &http.Server{
+		ConnState:         fresh.track,
 		Handler:           s.withHeaders(s),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
@@ -212,6 +214,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	// rs serves the redirect listeners, if any; it has no WebSockets.
 	rs := &http.Server{
+		ConnState:         fresh.track,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
@@ -258,6 +261,7 @@ func (s *Server) Run(ctx context.Context) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	s.quitOnce.Do(func() { close(s.quit) })
+	fresh.closeAll()
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
@@ -273,6 +277,44 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// freshConns tracks the connections that have not sent a byte yet
+// (http.StateNew). http.Server.Shutdown counts them as idle only once they
+// are 5 s old, so a browser's spare connection would hold up every
+// shutdown; Run closes them itself, and any accepted after that.
+type freshConns struct {
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	closing bool
+}
+
+// track is an http.Server.ConnState hook.
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case state == http.StateNew && f.closing:
+		c.Close()
+	case state == http.StateNew:
+		if f.conns == nil {
+			f.conns = make(map[net.Conn]struct{})
+		}
+		f.conns[c] = struct{}{}
+	default:
+		delete(f.conns, c)
+	}
+}
+
+// closeAll closes every fresh connection, and from now on each new one.
+func (f *freshConns) closeAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closing = true
+	for c := range f.conns {
+		c.Close()
+	}
+	clear(f.conns)
 }
 
 // shutdownLimit is the longest a clean shutdown can take: a client's close
