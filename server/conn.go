@@ -26,6 +26,9 @@ type conn struct {
 	ws    *wsproto.Conn
 	p     *procio.Process
 	codec procio.Codec
+
+	ka  *keepalive // --pingms; nil when off
+	tag *tagger    // --passstderr; nil when off
 }
 
 // serve starts the program, completes the handshake and relays until one
@@ -45,11 +48,15 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		translated: s.cfg.Path,
 		localPort:  localPort(r),
 	})
+	if res.Subprotocol != "" {
+		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
+	}
+	c.tag = newTagger(s.cfg.PassStderr)
 	p, err := procio.Start(procio.Config{
 		Path:       s.cfg.Path,
 		Args:       s.cfg.Command,
 		Env:        env,
-		Stderr:     func(line []byte) { c.log.Info("stderr", "line", string(line)) },
+		Stderr:     c.stderr,
 		CloseGrace: s.cfg.CloseGrace,
 		KillGrace:  s.cfg.KillGrace,
 	})
@@ -62,13 +69,16 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 
 	nc, br, err := handshake.Accept(w, res, &s.hs)
 	if err != nil {
+		c.tag.detach()
 		p.Stop()
 		return fmt.Errorf("accept: %w", err)
 	}
 	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
 		MaxMessageSize: s.cfg.MaxMessageSize,
 		CloseTimeout:   s.cfg.CloseTimeout,
+		OnPong:         c.ka.onPong(),
 	})
+	c.ka.start(c.ws)
 	if s.cfg.Binary {
 		c.codec = procio.NewBinaryCodec(0)
 	} else {
@@ -78,6 +88,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 
 	code, reason := c.relay()
 	nc.Close()
+	c.ka.stop()
 	state := p.Wait()
 	c.log.Info("disconnect", "code", code, "reason", reason,
 		"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
@@ -114,6 +125,10 @@ func (c *conn) relay() (code uint16, reason string) {
 		// full stdout pipe then sees its stdin close and can exit by itself.
 		code, reason = closeCodeOf(err)
 		nc.SetWriteDeadline(time.Now())
+		if c.ka.stop() { // the client answered no ping: it is gone
+			reason = "ping timeout"
+		}
+		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
 		c.p.Stop()
 		<-writeDone
 
@@ -142,6 +157,7 @@ func (c *conn) relay() (code uint16, reason string) {
 func (c *conn) readPump() error {
 	stdin := c.p.Stdin()
 	defer stdin.Close()
+	w := c.ka.watch(stdin) // stdin itself when pings are off
 	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -151,10 +167,17 @@ func (c *conn) readPump() error {
 		if werr != nil {
 			continue // NextReader discards the unread message
 		}
-		if werr = c.codec.WriteMessage(stdin, msg); werr != nil {
+		if werr = c.codec.WriteMessage(w, msg); werr != nil {
 			c.log.Debug("stdin closed", "err", werr)
 		}
 	}
+}
+
+// stderr takes one line of the program's stderr: it is logged and, with
+// --passstderr, sent to the client.
+func (c *conn) stderr(line []byte) {
+	c.log.Info("stderr", "line", string(line))
+	c.tag.stderr(line)
 }
 
 // closeFrame is the close code and reason the server sent.
@@ -169,7 +192,11 @@ type closeFrame struct {
 // stopped.
 func (c *conn) writePump() closeFrame {
 	out := &sink{ws: c.ws}
-	if err := c.codec.ReadMessages(c.p.Stdout(), out); err != nil && out.err == nil {
+	var dst procio.Sink = out
+	if c.tag != nil {
+		dst = c.tag.attach(out) // stdout and stderr lines as JSON
+	}
+	if err := c.codec.ReadMessages(c.p.Stdout(), dst); err != nil && out.err == nil {
 		c.log.Debug("stdout", "err", err)
 	}
 	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace) // a program that just closed stdout is usually exiting
@@ -177,6 +204,10 @@ func (c *conn) writePump() closeFrame {
 	case <-c.p.Done():
 	case <-time.After(grace):
 		c.p.Stop()
+	}
+	if c.tag != nil {
+		c.p.Stop()     // returns once procio has handed over the last stderr line
+		c.tag.detach() // so they all go out before the close frame
 	}
 	cf := closeFor(c.p.Wait())
 	if out.err == nil {

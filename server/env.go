@@ -37,6 +37,7 @@ var cgiVars = map[string]bool{
 	"QUERY_STRING": true, "REQUEST_URI": true, "UNIQUE_ID": true,
 	"HTTPS": true, "AUTH_TYPE": true, "CONTENT_LENGTH": true,
 	"CONTENT_TYPE": true, "REMOTE_IDENT": true, "REMOTE_USER": true,
+	"WEBSOCKET_PROTOCOL": true, // set in conn.serve when a subprotocol is answered
 }
 
 // envRequest is what the environment is built from for one connection.
@@ -101,6 +102,7 @@ func (b baseEnv) build(q envRequest) []string {
 	if https != "" {
 		env = append(env, "HTTPS="+https)
 	}
+
 	if r.Host != "" {
 		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))
 	}
