@@ -73,6 +73,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		p.Stop()
 		return fmt.Errorf("accept: %w", err)
 	}
+	c.ka = newKeepalive(s.cfg.PingInterval)
 	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
 		MaxMessageSize: s.cfg.MaxMessageSize,
 		CloseTimeout:   s.cfg.CloseTimeout,
