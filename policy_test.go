@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -400,5 +404,71 @@ func TestPolicyUsageErrors(t *testing.T) {
 				t.Fatalf("output %q: want one line mentioning %q", out, tc.want)
 			}
 		})
+	}
+}
+
+// requirePeer skips t when a third-party peer is missing, or fails it when
+// WSEXEC_REQUIRE_PEERS=1 (CI), where every peer must be installed.
+func requirePeer(t *testing.T, name string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("WSEXEC_REQUIRE_PEERS") == "1" {
+		t.Fatalf("%s is required (WSEXEC_REQUIRE_PEERS=1): %v", name, err)
+	}
+	t.Skipf("%s not available, skipping (WSEXEC_REQUIRE_PEERS=1 makes this a failure): %v", name, err)
+}
+
+// TestChromiumSubprotocol shows a browser asking for subprotocols
+// connecting: websocketd answers none, so Chromium fails its handshake;
+// wsexec answers the client's first offer, or with --subprotocol the
+// first of its own list that the client offered.
+func TestChromiumSubprotocol(t *testing.T) {
+	t.Parallel()
+	chromium, err := exec.LookPath("chromium")
+	requirePeer(t, "chromium", err)
+	script := `echo "p=$WEBSOCKET_PROTOCOL"; cat`
+	plain := startServer(t, "sh", "-c", script)
+	listed := startServer(t, "--subprotocol=mqtt,graphql-ws", "sh", "-c", script)
+	page := `<html><body><pre id=out></pre><script>
+function probe(url) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, ["graphql-ws", "mqtt"]);
+    let env = "";
+    ws.onmessage = (e) => { if (!env) { env = e.data; ws.send("hi"); } else { resolve("protocol=" + ws.protocol + " " + env + " echo=" + e.data); ws.close(); } };
+    ws.onclose = (e) => resolve("closed " + e.code);
+  });
+}
+Promise.all([probe("ws://` + plain.addr + `/"), probe("ws://` + listed.addr + `/")]).then((r) => {
+  document.getElementById("out").textContent = "results|" + r.join("|") + "|";
+});
+</script></body></html>`
+	dir := t.TempDir()
+	file := filepath.Join(dir, "page.html")
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=10000",
+		"--dump-dom", "file://"+file)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	out, err := cmd.Output()
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever chromium left in its group
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`<pre id="out">results\|([^|]*)\|([^|]*)\|`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no results in the page:\n%s", out)
+	}
+	if got, want := string(m[1]), "protocol=graphql-ws p=graphql-ws echo=hi"; got != want {
+		t.Errorf("no --subprotocol: %q, want %q", got, want)
+	}
+	if got, want := string(m[2]), "protocol=mqtt p=mqtt echo=hi"; got != want {
+		t.Errorf("--subprotocol=mqtt,graphql-ws: %q, want %q", got, want)
 	}
 }
