@@ -19,8 +19,10 @@ import (
 // and what a client gets when --maxforks programs are already running.
 
 // OriginRule is one entry of --origin: a host, with an optional scheme and
-// port. An empty Scheme or Port matches any; Null matches the opaque
-// origin "null" (file:// pages, sandboxed frames) and nothing else.
+// port. An empty Scheme or Port matches any; a Host starting with "*."
+// matches every subdomain of the rest (not the rest itself); Null matches
+// the opaque origin "null" (file:// pages, sandboxed frames) and nothing
+// else.
 type OriginRule struct {
 	Scheme string // lower case
 	Host   string // lower case, IPv6 without brackets
@@ -72,6 +74,8 @@ func ParseOriginRules(entries []string) ([]OriginRule, error) {
 			return nil, fmt.Errorf("%q: only [scheme://]host[:port], no user, path or query", e)
 		case u.Hostname() == "":
 			return nil, fmt.Errorf("%q: no host", e)
+		case strings.Contains(strings.TrimPrefix(u.Hostname(), "*."), "*"):
+			return nil, fmt.Errorf("%q: a wildcard is only allowed as a first label, as in *.example.com", e)
 		}
 		r := OriginRule{Scheme: strings.ToLower(u.Scheme), Host: strings.ToLower(u.Hostname()), Port: u.Port()}
 		if r.Scheme == "any" {
@@ -121,7 +125,11 @@ func (r OriginRule) matches(o origin) bool {
 	if r.Null || o.null {
 		return r.Null && o.null
 	}
-	return (r.Scheme == "" || r.Scheme == o.scheme) && r.Host == o.host && (r.Port == "" || r.Port == o.port)
+	host := r.Host == o.host
+	if sub, ok := strings.CutPrefix(r.Host, "*"); ok { // sub is ".example.com"
+		host = len(o.host) > len(sub) && strings.HasSuffix(o.host, sub)
+	}
+	return (r.Scheme == "" || r.Scheme == o.scheme) && host && (r.Port == "" || r.Port == o.port)
 }
 
 // sameOrigin reports whether o names the host and port the request was

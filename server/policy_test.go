@@ -21,6 +21,7 @@ func TestParseOriginRules(t *testing.T) {
 		{"http://example.com:80/", OriginRule{Scheme: "http", Host: "example.com", Port: "80"}},
 		{"[::1]:3000", OriginRule{Host: "::1", Port: "3000"}},
 		{"null", OriginRule{Null: true}},
+		{"https://*.example.com", OriginRule{Scheme: "https", Host: "*.example.com"}},
 	}
 	for _, tc := range good {
 		rules, err := ParseOriginRules([]string{tc.in})
@@ -28,7 +29,7 @@ func TestParseOriginRules(t *testing.T) {
 			t.Errorf("%q: got %+v %v, want %+v", tc.in, rules, err, tc.want)
 		}
 	}
-	for _, in := range []string{"http://a/b", "a:0", "a:65536", "a:x", "http://", "user@a", "a?q"} {
+	for _, in := range []string{"http://a/b", "a:0", "a:65536", "a:x", "http://", "user@a", "a?q", "a.*.com", "*"} {
 		if rules, err := ParseOriginRules([]string{in}); err == nil {
 			t.Errorf("%q: accepted as %+v", in, rules)
 		} else if !strings.Contains(err.Error(), in) {
@@ -45,7 +46,7 @@ func TestOriginPolicy(t *testing.T) {
 	if originPolicy(nil, false) != nil {
 		t.Fatal("no rules and no sameorigin must not install a check")
 	}
-	rules, err := ParseOriginRules([]string{"https://app.example", "[::1]:8080", "null"})
+	rules, err := ParseOriginRules([]string{"https://app.example", "[::1]:8080", "null", "*.sub.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +70,9 @@ func TestOriginPolicy(t *testing.T) {
 		{"null", []string{"null"}, "h.example", false, true, false},
 		{"two Origins", []string{"https://app.example", "https://app.example"}, "h.example", false, false, false},
 		{"no scheme", []string{"app.example"}, "h.example", false, false, false},
+		{"wildcard subdomain", []string{"http://a.b.sub.example:81"}, "h.example", false, true, false},
+		{"wildcard is not the apex", []string{"http://sub.example"}, "h.example", false, false, false},
+		{"wildcard is not a suffix", []string{"http://evilsub.example"}, "h.example", false, false, false},
 	}
 	for _, tc := range tests {
 		r := &http.Request{Host: tc.host, Header: http.Header{}}
