@@ -481,3 +481,32 @@ Promise.all([probe("ws://` + plain.addr + `/"), probe("ws://` + listed.addr + `/
 		t.Errorf("--subprotocol=mqtt,graphql-ws: %q, want %q", got, want)
 	}
 }
+
+// TestPingWaitsForBusyProgram: while the program does not read its stdin,
+// the server cannot read the client's pongs either (they wait behind the
+// message it is writing). That is back-pressure, not a dead client: the
+// connection must survive it.
+func TestPingWaitsForBusyProgram(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--pingms=100", "sh", "-c", "sleep 1; exec cat")
+	c := dial(t, s.addr, "/", nil)
+	big := strings.Repeat("z", 1<<20) // far more than a pipe holds
+	got := make(chan string, 1)
+	go func() {
+		// Reading answers pings; the echo comes once cat runs.
+		c.NetConn().SetReadDeadline(time.Now().Add(20 * time.Second))
+		_, p, err := c.ReadMessage(nil)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- string(p)
+	}()
+	write(t, c, wsproto.OpText, []byte(big))
+	if echo := <-got; echo != big {
+		t.Fatalf("echo %.80q (%d bytes), want the 1 MiB message", echo, len(echo))
+	}
+	if strings.Contains(s.logText(), "ping timeout") {
+		t.Fatal("dropped while the program was not reading")
+	}
+}

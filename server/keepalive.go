@@ -19,9 +19,11 @@ import (
 // Only pongs count, as in websocketd: every conforming client answers a
 // ping by itself (RFC 6455 §5.5.2), whatever its application does. A pong
 // cannot arrive while the reader is blocked writing to a program that does
-// not read its stdin; that wait is back-pressure, not silence, so the
-// deadline is not enforced during it. A client that stops reading for
-// twice the interval is dropped too: the ping cannot reach it.
+// not read its stdin (nor while the reader then catches up with what the
+// client sent meanwhile, the pong queued behind it); that is back-pressure,
+// not silence, so the deadline counts from the later of the last pong and
+// the reader's last write to stdin. A client that stops reading for twice
+// the interval is dropped too: the ping cannot reach it.
 //
 // It is owned by its conn: start after the wsproto.Conn exists, stop
 // once; stop waits for the ping goroutine. A nil *keepalive (pings off)
@@ -30,8 +32,9 @@ type keepalive struct {
 	interval time.Duration
 	nc       net.Conn
 	watchdog *time.Timer
-	busy     atomic.Bool // the reader is blocked writing to stdin
-	expired  atomic.Bool // the watchdog dropped the connection
+	busy     atomic.Bool  // the reader is writing to stdin
+	wrote    atomic.Int64 // when its last write to stdin ended, in Unix ns
+	expired  atomic.Bool  // the watchdog dropped the connection
 
 	quit     chan struct{}
 	done     chan struct{}
@@ -94,6 +97,10 @@ func (k *keepalive) expire() {
 		k.watchdog.Reset(2 * k.interval)
 		return
 	}
+	if d := time.Since(time.Unix(0, k.wrote.Load())); d < 2*k.interval {
+		k.watchdog.Reset(2*k.interval - d)
+		return
+	}
 	k.expired.Store(true)
 	k.nc.SetDeadline(time.Now())
 }
@@ -121,16 +128,18 @@ func (k *keepalive) watch(stdin io.Writer) io.Writer {
 	if k == nil {
 		return stdin
 	}
-	return &busyWriter{w: stdin, busy: &k.busy}
+	return &busyWriter{w: stdin, k: k}
 }
 
 type busyWriter struct {
-	w    io.Writer
-	busy *atomic.Bool
+	w io.Writer
+	k *keepalive
 }
 
 func (b *busyWriter) Write(p []byte) (int, error) {
-	b.busy.Store(true)
-	defer b.busy.Store(false)
-	return b.w.Write(p)
+	b.k.busy.Store(true)
+	n, err := b.w.Write(p)
+	b.k.wrote.Store(time.Now().UnixNano())
+	b.k.busy.Store(false)
+	return n, err
 }
