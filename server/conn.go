@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,8 +28,9 @@ type conn struct {
 	p     *procio.Process
 	codec procio.Codec
 
-	ka  *keepalive // --pingms; nil when off
-	tag *tagger    // --passstderr; nil when off
+	ka     *keepalive                  // --pingms; nil when off
+	tag    *tagger                     // --passstderr; nil when off
+	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
 }
 
 // serve starts the program, completes the handshake and relays until one
@@ -52,6 +54,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
 	}
 	c.tag = newTagger(s.cfg.PassStderr)
+	c.errLog.Store(c.log)
 	p, err := procio.Start(procio.Config{
 		Path:       s.cfg.Path,
 		Args:       s.cfg.Command,
@@ -66,6 +69,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}
 	c.p = p
 	c.log = c.log.With("pid", p.Pid())
+	c.errLog.Store(c.log)
 
 	nc, br, err := handshake.Accept(w, res, &s.hs)
 	if err != nil {
@@ -177,7 +181,7 @@ func (c *conn) readPump() error {
 // stderr takes one line of the program's stderr: it is logged and, with
 // --passstderr, sent to the client.
 func (c *conn) stderr(line []byte) {
-	c.log.Info("stderr", "line", string(line))
+	c.errLog.Load().Info("stderr", "line", string(line))
 	c.tag.stderr(line)
 }
 
