@@ -488,7 +488,7 @@ Promise.all([probe("ws://` + plain.addr + `/"), probe("ws://` + listed.addr + `/
 // connection must survive it.
 func TestPingWaitsForBusyProgram(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--pingms=100", "sh", "-c", "sleep 1; exec cat")
+	s := startServer(t, "--pingms=250", "sh", "-c", "sleep 2; exec cat") // 2 s: four pong deadlines
 	c := dial(t, s.addr, "/", nil)
 	big := strings.Repeat("z", 1<<20) // far more than a pipe holds
 	got := make(chan string, 1)
@@ -508,5 +508,51 @@ func TestPingWaitsForBusyProgram(t *testing.T) {
 	}
 	if strings.Contains(s.logText(), "ping timeout") {
 		t.Fatal("dropped while the program was not reading")
+	}
+}
+
+// TestPassStderrInterleaved has both streams written at once, with a long
+// stdout line streamed in fragments among them: every message must be one
+// whole JSON object, and each stream's lines must arrive complete and in
+// order.
+func TestPassStderrInterleaved(t *testing.T) {
+	t.Parallel()
+	const n = 500
+	script := `(i=0; while [ $i -lt ` + strconv.Itoa(n) + ` ]; do echo "e$i" >&2; i=$((i+1)); done) &
+		i=0; while [ $i -lt ` + strconv.Itoa(n) + ` ]; do echo "o$i"; [ $i = 100 ] && head -c 40000 /dev/zero | tr '\0' x && echo; i=$((i+1)); done
+		wait`
+	s := startServer(t, "--passstderr", "sh", "-c", script)
+	c := dial(t, s.addr, "/", nil)
+	c.NetConn().SetReadDeadline(time.Now().Add(30 * time.Second))
+	next := map[string]int{}
+	long := false
+	for i := 0; i < 3*n; i++ {
+		_, p, err := c.ReadMessage(nil)
+		var ce *wsproto.CloseError
+		if errors.As(err, &ce) {
+			if ce.Code != wsproto.CloseNormal {
+				t.Fatalf("close %d %q", ce.Code, ce.Reason)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Stream, Data string }
+		if err := json.Unmarshal(p, &m); err != nil {
+			t.Fatalf("message %d is not JSON: %.80q: %v", i, p, err)
+		}
+		if m.Stream == "stdout" && len(m.Data) == 40000 {
+			long = true
+			continue
+		}
+		prefix := map[string]string{"stdout": "o", "stderr": "e"}[m.Stream]
+		if want := prefix + strconv.Itoa(next[m.Stream]); m.Data != want {
+			t.Fatalf("%s: got %q, want %q", m.Stream, m.Data, want)
+		}
+		next[m.Stream]++
+	}
+	if next["stdout"] != n || next["stderr"] != n || !long {
+		t.Fatalf("got %d stdout lines, %d stderr lines, long line %v; want %d, %d, true", next["stdout"], next["stderr"], long, n, n)
 	}
 }
