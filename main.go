@@ -121,7 +121,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "binary", Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
 		&cli.IntFlag{Name: "closems", Value: int(server.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
-		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once; over it a new connection gets 429 (`N`)"},
+		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once; over it a new connection is refused, see --maxforks-mode (`N`)"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES`; a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error or fatal"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
@@ -145,6 +145,13 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
 		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
 		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, a key that is not one is ignored); the command line wins"},
+		// Policy: who may connect, and how connections are kept.
+		&cli.StringSliceFlag{Name: "origin", Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
+		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the requested Host (host and port); others get 403"},
+		&cli.StringFlag{Name: "maxforks-mode", Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
+		&cli.IntFlag{Name: "pingms", Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
+		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
+		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 	}
 }
 
@@ -199,9 +206,58 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 		}
 		*lim.dst = time.Duration(ms) * time.Millisecond
 	}
+	if err := policyFrom(c, &cfg); err != nil {
+		return cfg, nil, err
+	}
 	cfg.Version = version
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, cfg.Logger, nil
+}
+
+// policyFrom reads the policy flags into cfg: origins, the --maxforks
+// mode, pings, --passstderr and subprotocols.
+func policyFrom(c *cli.Context, cfg *server.Config) error {
+	var err error
+	if cfg.Origins, err = server.ParseOriginRules(splitList(c.StringSlice("origin"))); err != nil {
+		return usagef("--origin %v", err)
+	}
+	cfg.SameOrigin = c.Bool("sameorigin")
+	switch mode := c.String("maxforks-mode"); mode {
+	case "429":
+	case "1013":
+		cfg.MaxForksClose = true
+	default:
+		return usagef("--maxforks-mode %q: want 429 or 1013", mode)
+	}
+	ms := c.Int("pingms")
+	if ms < 0 {
+		return usagef("--pingms %d: must not be negative", ms)
+	}
+	cfg.PingInterval = time.Duration(ms) * time.Millisecond
+	if cfg.PassStderr = c.Bool("passstderr"); cfg.PassStderr && cfg.Binary {
+		return usagef("--passstderr sends lines as JSON text: it cannot be used with --binary")
+	}
+	for _, name := range splitList(c.StringSlice("subprotocol")) {
+		if !server.ValidSubprotocol(name) {
+			return usagef("--subprotocol %q: not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
+		}
+		cfg.Subprotocols = append(cfg.Subprotocols, name)
+	}
+	return nil
+}
+
+// splitList splits each value at commas (urfave/cli has already done so
+// for most forms), trims spaces and drops blanks.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for e := range strings.SplitSeq(v, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 // parseLevel maps websocketd's log levels onto slog's. access lines are

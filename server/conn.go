@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +27,10 @@ type conn struct {
 	ws    *wsproto.Conn
 	p     *procio.Process
 	codec procio.Codec
+
+	ka     *keepalive                  // --pingms; nil when off
+	tag    *tagger                     // --passstderr; nil when off
+	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
 }
 
 // serve starts the program, completes the handshake and relays until one
@@ -46,11 +51,16 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		translated: ep.translated,
 		localPort:  localPort(r),
 	})
+	if res.Subprotocol != "" {
+		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
+	}
+	c.tag = newTagger(s.cfg.PassStderr)
+	c.errLog.Store(c.log)
 	p, err := procio.Start(procio.Config{
 		Path:       ep.path,
 		Args:       ep.args,
 		Env:        env,
-		Stderr:     func(line []byte) { c.log.Info("stderr", "line", string(line)) },
+		Stderr:     c.stderr,
 		CloseGrace: s.cfg.CloseGrace,
 		KillGrace:  s.cfg.KillGrace,
 	})
@@ -60,16 +70,21 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}
 	c.p = p
 	c.log = c.log.With("pid", p.Pid())
+	c.errLog.Store(c.log)
 
 	nc, br, err := handshake.Accept(w, res, &s.hs)
 	if err != nil {
+		c.tag.detach()
 		p.Stop()
 		return fmt.Errorf("accept: %w", err)
 	}
+	c.ka = newKeepalive(s.cfg.PingInterval)
 	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
 		MaxMessageSize: s.cfg.MaxMessageSize,
 		CloseTimeout:   s.cfg.CloseTimeout,
+		OnPong:         c.ka.onPong(),
 	})
+	c.ka.start(c.ws)
 	if s.cfg.Binary {
 		c.codec = procio.NewBinaryCodec(0)
 	} else {
@@ -79,6 +94,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 
 	code, reason := c.relay()
 	nc.Close()
+	c.ka.stop()
 	state := p.Wait()
 	c.log.Info("disconnect", "code", code, "reason", reason,
 		"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
@@ -119,7 +135,10 @@ func (c *conn) relay() (code uint16, reason string) {
 		// can reach it, so stop writing at once: a program blocked on a
 		// full stdout pipe then sees its stdin close and can exit by itself.
 		code, reason = closeCodeOf(err)
-		nc.SetWriteDeadline(time.Now())
+		if c.ka.stop() { // the client answered no ping: it is gone
+			reason = "ping timeout"
+		}
+		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
 		c.p.Stop()
 		<-writeDone
 		if ce := (*wsproto.CloseError)(nil); errors.As(err, &ce) && !ce.Remote {
@@ -149,8 +168,10 @@ func (c *conn) relay() (code uint16, reason string) {
 // socket ends. If the program stops reading (its stdin is closed), messages
 // are read and dropped so that the client's close still arrives.
 func (c *conn) readPump() error {
-	stdin := &stdinWriter{p: c.p, nc: c.ws.NetConn()}
 	defer c.p.Stdin().Close()
+	// stdinWriter notices a client that leaves while the program is not
+	// reading; watch lets the ping watchdog know the pump is busy there.
+	w := c.ka.watch(&stdinWriter{p: c.p, nc: c.ws.NetConn()})
 	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -160,7 +181,7 @@ func (c *conn) readPump() error {
 		if werr != nil {
 			continue // NextReader discards the unread message
 		}
-		if werr = c.codec.WriteMessage(stdin, msg); werr != nil {
+		if werr = c.codec.WriteMessage(w, msg); werr != nil {
 			c.log.Debug("stdin closed", "err", werr)
 		}
 	}
@@ -213,6 +234,13 @@ func (w *stdinWriter) Write(b []byte) (int, error) {
 	}
 }
 
+// stderr takes one line of the program's stderr: it is logged and, with
+// --passstderr, sent to the client.
+func (c *conn) stderr(line []byte) {
+	c.errLog.Load().Info("stderr", "line", string(line))
+	c.tag.stderr(line)
+}
+
 // closeFrame is the close code and reason that say how the program ended,
 // and whether the server's close frame carrying them went out (it does not
 // when the client's close came first, or the client is gone).
@@ -228,7 +256,11 @@ type closeFrame struct {
 // stopped.
 func (c *conn) writePump() closeFrame {
 	out := &sink{ws: c.ws}
-	if err := c.codec.ReadMessages(c.p.Stdout(), out); err != nil && out.err == nil {
+	var dst procio.Sink = out
+	if c.tag != nil {
+		dst = c.tag.attach(out) // stdout and stderr lines as JSON
+	}
+	if err := c.codec.ReadMessages(c.p.Stdout(), dst); err != nil && out.err == nil {
 		c.log.Debug("stdout", "err", err)
 	}
 	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace) // a program that just closed stdout is usually exiting
@@ -236,6 +268,10 @@ func (c *conn) writePump() closeFrame {
 	case <-c.p.Done():
 	case <-time.After(grace):
 		c.p.Stop()
+	}
+	if c.tag != nil {
+		c.p.Stop()     // returns once procio has handed over the last stderr line
+		c.tag.detach() // so they all go out before the close frame
 	}
 	cf := closeFor(c.p.Wait())
 	if out.err == nil {

@@ -44,7 +44,8 @@ var cgiVars = map[string]bool{
 	"QUERY_STRING": true, "REQUEST_URI": true, "UNIQUE_ID": true,
 	"HTTPS": true, "AUTH_TYPE": true, "CONTENT_LENGTH": true,
 	"CONTENT_TYPE": true, "REMOTE_IDENT": true, "REMOTE_USER": true,
-	"SSL_CLIENT_S_DN": true,
+	"SSL_CLIENT_S_DN":    true,
+	"WEBSOCKET_PROTOCOL": true, // set in conn.serve when a subprotocol is answered
 }
 
 // envRequest is what the environment is built from for one connection.
@@ -116,6 +117,7 @@ func (b baseEnv) build(q envRequest) []string {
 		// Apache mod_ssl's name and RFC 2253 form.
 		env = append(env, "SSL_CLIENT_S_DN="+sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
 	}
+
 	if r.Host != "" {
 		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))
 	}

@@ -91,6 +91,29 @@ type Config struct {
 	// gets 431. At least MinMaxHeaderBytes.
 	MaxHeaderBytes int
 
+	// Policy (policy.go, keepalive.go, passstderr.go).
+	//
+	// Origins lists the origins allowed to connect (--origin); SameOrigin
+	// also requires the Origin to name the requested Host (--sameorigin).
+	// Either refuses a mismatch with 403. With neither, any origin may
+	// connect; a request without Origin (not a browser) always may.
+	Origins    []OriginRule
+	SameOrigin bool
+	// MaxForksClose: a client over MaxForks gets the handshake and a close
+	// with 1013 (try again later) instead of a 429.
+	MaxForksClose bool
+	// Subprotocols is the server's list in preference order: the first
+	// one the client also offers is answered, and a client offering only
+	// others is refused with 400. Empty: the client's first offer is
+	// answered. The choice is in the program's WEBSOCKET_PROTOCOL.
+	Subprotocols []string
+	// PingInterval: ping the client this often and drop a connection that
+	// answers no ping for twice as long (0: no pings).
+	PingInterval time.Duration
+	// PassStderr sends stdout and stderr lines as tagged JSON (line mode
+	// only).
+	PassStderr bool
+
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
 	// Logger receives every log line; nil discards them.
@@ -165,6 +188,14 @@ func New(cfg Config) (*Server, error) {
 	} else if cfg.MaxHeaderBytes < MinMaxHeaderBytes {
 		cfg.MaxHeaderBytes = MinMaxHeaderBytes
 	}
+	if cfg.PassStderr && cfg.Binary {
+		return nil, errors.New("--passstderr sends lines as JSON text: it cannot be used with --binary")
+	}
+	for _, p := range cfg.Subprotocols {
+		if !ValidSubprotocol(p) {
+			return nil, fmt.Errorf("subprotocol %q is not a token", p)
+		}
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -187,6 +218,7 @@ func New(cfg Config) (*Server, error) {
 			s.hs.Header[name] = append(s.hs.Header[name], values...)
 		}
 	}
+	policyHandshake(&s.hs, &s.cfg)
 	return s, nil
 }
 
@@ -342,11 +374,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		refuse(w, log, err)
 		return
 	}
+	s.answerSubprotocol(res)
 	if s.running.Add(1) > int64(s.cfg.MaxForks) {
 		s.running.Add(-1)
-		w.Header().Set("Retry-After", "1")
-		refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
-			Reason: fmt.Sprintf("too many connections (--maxforks=%d)", s.cfg.MaxForks)})
+		s.refuseBusy(w, log, res)
 		return
 	}
 	defer s.running.Add(-1)

@@ -49,6 +49,10 @@ type Config struct {
 	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
 	// accumulate there until Flush, a control frame, or a full buffer.
 	WriteBufferSize int
+	// OnPong, if set, is called by the reading goroutine for each pong it
+	// reads, solicited or not: a keepalive uses it to see that the peer
+	// is alive. It must not block.
+	OnPong func()
 }
 
 // Conn is one WebSocket connection after the opening handshake: RFC 6455
@@ -74,7 +78,8 @@ type Conn struct {
 	closeTimeout time.Duration
 
 	// Read side, owned by the reading goroutine.
-	r readState
+	r      readState
+	onPong func() // Config.OnPong
 
 	// Write side. A sync.Mutex rather than a single writer goroutine fed
 	// by a channel: the data writer already owns the socket between its
@@ -120,6 +125,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 		maxMessage:   cfg.MaxMessageSize,
 		closeTimeout: cfg.CloseTimeout,
 		bw:           bufio.NewWriterSize(nc, wsize),
+		onPong:       cfg.OnPong,
 	}
 	if c.maxMessage <= 0 {
 		c.maxMessage = DefaultMaxMessageSize

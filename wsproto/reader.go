@@ -245,7 +245,11 @@ func (c *Conn) control(h Header) error {
 			return r.err
 		}
 	case OpPong:
-		// §5.5.3: a pong needs no answer.
+		// §5.5.3: a pong needs no answer; it may tell a keepalive that
+		// the peer is alive.
+		if c.onPong != nil {
+			c.onPong()
+		}
 	case OpClose:
 		return c.peerClose(p)
 	}

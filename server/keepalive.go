@@ -1,0 +1,145 @@
+package server
+
+import (
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// keepalive pings the client every interval (--pingms) and drops the
+// connection when no pong has come for twice the interval: a client that
+// vanished without a word (a laptop closed, a network gone) is then found
+// within that bound, and its program stopped, instead of when TCP gives up
+// minutes or hours later.
+//
+// Only pongs count, as in websocketd: every conforming client answers a
+// ping by itself (RFC 6455 §5.5.2), whatever its application does. A pong
+// cannot arrive while the reader is blocked writing to a program that does
+// not read its stdin (nor while the reader then catches up with what the
+// client sent meanwhile, the pong queued behind it); that is back-pressure,
+// not silence, so the deadline counts from the later of the last pong and
+// the reader's last write to stdin. A client that stops reading for twice
+// the interval is dropped too: the ping cannot reach it.
+//
+// It is owned by its conn: start after the wsproto.Conn exists, stop
+// once; stop waits for the ping goroutine. A nil *keepalive (pings off)
+// does nothing.
+type keepalive struct {
+	interval time.Duration
+	nc       net.Conn
+	watchdog *time.Timer
+	busy     atomic.Bool  // the reader is writing to stdin
+	wrote    atomic.Int64 // when its last write to stdin ended, in Unix ns
+	expired  atomic.Bool  // the watchdog dropped the connection
+
+	quit     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// newKeepalive returns a keepalive pinging every interval, or nil when
+// interval is 0.
+func newKeepalive(interval time.Duration) *keepalive {
+	if interval <= 0 {
+		return nil
+	}
+	return &keepalive{interval: interval, quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// onPong returns the wsproto.Config.OnPong hook, nil when k is nil.
+func (k *keepalive) onPong() func() {
+	if k == nil {
+		return nil
+	}
+	return func() { k.watchdog.Reset(2 * k.interval) }
+}
+
+// start arms the watchdog and starts pinging over ws. It must run before
+// the first read of ws.
+func (k *keepalive) start(ws *wsproto.Conn) {
+	if k == nil {
+		return
+	}
+	k.nc = ws.NetConn()
+	k.watchdog = time.AfterFunc(2*k.interval, k.expire)
+	go k.ping(ws)
+}
+
+func (k *keepalive) ping(ws *wsproto.Conn) {
+	defer close(k.done)
+	t := time.NewTicker(k.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-k.quit:
+			return
+		case <-t.C:
+		}
+		if err := ws.WritePing(nil); err != nil {
+			return // the connection is closing or gone
+		}
+	}
+}
+
+// expire drops the connection: every read and write on it fails at once,
+// so both pumps end and the relay stops the program.
+func (k *keepalive) expire() {
+	select {
+	case <-k.quit:
+		return
+	default:
+	}
+	if k.busy.Load() {
+		k.watchdog.Reset(2 * k.interval)
+		return
+	}
+	if d := time.Since(time.Unix(0, k.wrote.Load())); d < 2*k.interval {
+		k.watchdog.Reset(2*k.interval - d)
+		return
+	}
+	k.expired.Store(true)
+	k.nc.SetDeadline(time.Now())
+}
+
+// stop stops pinging and waits for the ping goroutine; it reports whether
+// the watchdog had dropped the connection. The caller must first have made
+// a blocked write return (a past write deadline, or Close), or the ping
+// may wait behind it. Since a ping's write clears the write deadline, a
+// caller aborting writes with a deadline sets it again after stop.
+func (k *keepalive) stop() (expired bool) {
+	if k == nil {
+		return false
+	}
+	k.stopOnce.Do(func() {
+		close(k.quit)
+		k.watchdog.Stop()
+		<-k.done
+	})
+	return k.expired.Load()
+}
+
+// watch returns stdin wrapped so that the watchdog knows when the reader
+// is blocked writing to it; stdin itself when k is nil.
+func (k *keepalive) watch(stdin io.Writer) io.Writer {
+	if k == nil {
+		return stdin
+	}
+	return &busyWriter{w: stdin, k: k}
+}
+
+type busyWriter struct {
+	w io.Writer
+	k *keepalive
+}
+
+func (b *busyWriter) Write(p []byte) (int, error) {
+	b.k.busy.Store(true)
+	n, err := b.w.Write(p)
+	b.k.wrote.Store(time.Now().UnixNano())
+	b.k.busy.Store(false)
+	return n, err
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestParseOriginRules(t *testing.T) {
+	t.Parallel()
+	good := []struct {
+		in   string
+		want OriginRule
+	}{
+		{"example.com", OriginRule{Host: "example.com"}},
+		{"Example.COM:8080", OriginRule{Host: "example.com", Port: "8080"}},
+		{"HTTPS://example.com", OriginRule{Scheme: "https", Host: "example.com"}},
+		{"http://example.com:80/", OriginRule{Scheme: "http", Host: "example.com", Port: "80"}},
+		{"[::1]:3000", OriginRule{Host: "::1", Port: "3000"}},
+		{"null", OriginRule{Null: true}},
+		{"https://*.example.com", OriginRule{Scheme: "https", Host: "*.example.com"}},
+	}
+	for _, tc := range good {
+		rules, err := ParseOriginRules([]string{tc.in})
+		if err != nil || len(rules) != 1 || rules[0] != tc.want {
+			t.Errorf("%q: got %+v %v, want %+v", tc.in, rules, err, tc.want)
+		}
+	}
+	for _, in := range []string{"http://a/b", "a:0", "a:65536", "a:x", "http://", "user@a", "a?q", "a.*.com", "*"} {
+		if rules, err := ParseOriginRules([]string{in}); err == nil {
+			t.Errorf("%q: accepted as %+v", in, rules)
+		} else if !strings.Contains(err.Error(), in) {
+			t.Errorf("%q: error %q does not name the entry", in, err)
+		}
+	}
+	if rules, err := ParseOriginRules([]string{"", " "}); err != nil || len(rules) != 0 {
+		t.Errorf("blank entries: %+v %v", rules, err)
+	}
+}
+
+func TestOriginPolicy(t *testing.T) {
+	t.Parallel()
+	if originPolicy(nil, false) != nil {
+		t.Fatal("no rules and no sameorigin must not install a check")
+	}
+	rules, err := ParseOriginRules([]string{"https://app.example", "[::1]:8080", "null", "*.sub.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := originPolicy(rules, false)
+	same := originPolicy(nil, true)
+	tests := []struct {
+		name       string
+		origin     []string
+		host       string
+		tls        bool
+		list, same bool // allowed by each policy
+	}{
+		{"no Origin", nil, "h.example", false, true, true},
+		{"listed, any port", []string{"https://app.example:444"}, "h.example", false, true, false},
+		{"IPv6 listed", []string{"http://[::1]:8080"}, "[::1]:8080", false, true, true},
+		{"IPv6 other port", []string{"http://[::1]:8081"}, "[::1]:8080", false, false, false},
+		{"same, default ports", []string{"http://h.example"}, "h.example", false, false, true},
+		{"same, explicit default port", []string{"http://h.example:80"}, "h.example", false, false, true},
+		{"same under TLS", []string{"https://h.example"}, "H.example", true, false, true},
+		{"https origin to plain port 80", []string{"https://h.example"}, "h.example", false, false, false},
+		{"null", []string{"null"}, "h.example", false, true, false},
+		{"two Origins", []string{"https://app.example", "https://app.example"}, "h.example", false, false, false},
+		{"no scheme", []string{"app.example"}, "h.example", false, false, false},
+		{"wildcard subdomain", []string{"http://a.b.sub.example:81"}, "h.example", false, true, false},
+		{"wildcard is not the apex", []string{"http://sub.example"}, "h.example", false, false, false},
+		{"wildcard is not a suffix", []string{"http://evilsub.example"}, "h.example", false, false, false},
+	}
+	for _, tc := range tests {
+		r := &http.Request{Host: tc.host, Header: http.Header{}}
+		if tc.origin != nil {
+			r.Header["Origin"] = tc.origin
+		}
+		if tc.tls {
+			r.TLS = &tls.ConnectionState{}
+		}
+		if err := list(r); (err == nil) != tc.list {
+			t.Errorf("%s: --origin: %v, want allowed=%v", tc.name, err, tc.list)
+		}
+		if err := same(r); (err == nil) != tc.same {
+			t.Errorf("%s: --sameorigin: %v, want allowed=%v", tc.name, err, tc.same)
+		}
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		"", "plain", `"quoted" \back\`, "tab\tnl\ncr\r", "\x00\x01\x1f\x7f",
+		"é ✓ 🙂", "bad \xff\xfe utf8 \xe2\x82", "\u2028\u2029", "<>&",
+	} {
+		b := appendJSONString([]byte(`"`), []byte(in))
+		b = append(b, '"')
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Errorf("%q: %s is not JSON: %v", in, b, err)
+			continue
+		}
+		if want := strings.ToValidUTF8(in, "\uFFFD"); got != want && !utf8.ValidString(in) {
+			// Each invalid byte is its own U+FFFD, as a TextDecoder shows it.
+			if strings.ReplaceAll(got, "\uFFFD", "") != strings.ReplaceAll(want, "\uFFFD", "") {
+				t.Errorf("%q: decodes to %q", in, got)
+			}
+		} else if utf8.ValidString(in) && got != in {
+			t.Errorf("%q: decodes to %q", in, got)
+		}
+		for _, c := range b {
+			if c < 0x20 {
+				t.Errorf("%q: raw control byte in %q", in, b)
+			}
+		}
+	}
+}
