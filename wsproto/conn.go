@@ -49,6 +49,11 @@ type Config struct {
 	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
 	// accumulate there until Flush, a control frame, or a full buffer.
 	WriteBufferSize int
+	// Deflate, if not nil, holds the negotiated permessage-deflate
+	// parameters (RFC 7692; see NegotiateDeflate and DeflateAnswer): the
+	// Conn then inflates messages that arrive compressed and compresses
+	// the messages it sends. nil means no extension.
+	Deflate *DeflateParams
 }
 
 // Conn is one WebSocket connection after the opening handshake: RFC 6455
@@ -95,6 +100,7 @@ type Conn struct {
 	closeFlag atomic.Bool    // closeSent, readable without wmu
 	maskRand  *mrand.ChaCha8 // masking keys (client role only), RFC 6455 §10.3
 	mw        messageWriter
+	wz        *deflater // permessage-deflate, nil without it
 }
 
 // NewConn wraps an established WebSocket connection. Frames are read from
@@ -137,6 +143,11 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 	}
 	c.mw.c = c
 	c.r.mr.c = c
+	if cfg.Deflate != nil {
+		c.r.rsvOK = rsv1
+		c.r.z = newInflater(c, cfg.Deflate)
+		c.wz = newDeflater(cfg.Deflate, c.role)
+	}
 	return c
 }
 
