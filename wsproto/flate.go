@@ -89,6 +89,9 @@ func newDeflater(p *DeflateParams, role Role) *deflater {
 	}
 	if d.level == 0 || d.level < flate.HuffmanOnly || d.level > flate.BestCompression {
 		d.level = DefaultDeflateLevel
+		if d.noContext {
+			d.level = DefaultDeflateLevelNoContext
+		}
 	}
 	if d.threshold == 0 {
 		d.threshold = DefaultDeflateThreshold
