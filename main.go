@@ -116,6 +116,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once; over it a new connection gets 429 (`N`)"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES`; a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error or fatal"},
+		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio), nocontext (no per-connection compression memory when idle) or off"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser"},
 	}
 }
@@ -155,6 +156,9 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	}
 	if cfg.Command, cfg.Path, err = command(c.Args().Slice()); err != nil {
 		return cfg, nil, err
+	}
+	if cfg.Compression, err = server.ParseCompression(c.String("compression")); err != nil {
+		return cfg, nil, usagef("--compression %q: %v", c.String("compression"), err)
 	}
 	cfg.Binary = c.Bool("binary")
 	cfg.DevConsole = c.Bool("devconsole")

@@ -68,6 +68,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
 		MaxMessageSize: s.cfg.MaxMessageSize,
 		CloseTimeout:   s.cfg.CloseTimeout,
+		Deflate:        s.cfg.Compression.deflateParams(res),
 	})
 	if s.cfg.Binary {
 		c.codec = procio.NewBinaryCodec(0)

@@ -60,6 +60,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// MaxHeaderBytes caps the size of a request's headers.
 	MaxHeaderBytes int
+	// Compression is the permessage-deflate policy; the zero value is on.
+	Compression Compression
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
@@ -131,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
+		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
 		quit:     make(chan struct{}),
 	}, nil
