@@ -114,27 +114,34 @@ func readAllNames(msgs []string) []string {
 // §7.2.3.1's fixed-Huffman block, level 1 §7.2.3.3's stored block; the
 // second "Hello" with context takeover is a back-reference (compress/flate
 // encodes it differently from §7.2.3.2, so it is checked by reading it
-// back and by its length), and without takeover it repeats the first.
+// back and by its length), and without takeover it repeats the first
+// (streamed, since WriteMessage would then send "Hello" uncompressed: it
+// does not shrink).
 func TestDeflateGoldenWrite(t *testing.T) {
 	tests := []struct {
 		name   string
 		params DeflateParams
+		stream bool // write with NextWriter: compressed even when it does not pay
 		check  func(t *testing.T, frames []wireFrame)
 	}{
-		{"level 6 takeover", DeflateParams{Level: 6, Threshold: -1}, func(t *testing.T, f []wireFrame) {
+		{"level 6 takeover", DeflateParams{Level: 6, Threshold: -1}, false, func(t *testing.T, f []wireFrame) {
 			wantFrame(t, f[0], "c1 07 f2 48 cd c9 c9 07 00")
 			if f[1].h.Length >= f[0].h.Length || f[1].h.Rsv != rsv1 {
 				t.Errorf("second Hello %x: want a shorter compressed frame", f[1].p)
 			}
 		}},
-		{"level 6 no context", DeflateParams{Level: 6, Threshold: -1, ServerNoContextTakeover: true}, func(t *testing.T, f []wireFrame) {
+		{"level 6 no context", DeflateParams{Level: 6, Threshold: -1, ServerNoContextTakeover: true}, true, func(t *testing.T, f []wireFrame) {
 			wantFrame(t, f[0], "c1 07 f2 48 cd c9 c9 07 00")
 			wantFrame(t, f[1], "c1 07 f2 48 cd c9 c9 07 00")
 		}},
-		{"level 1 stored block", DeflateParams{Level: 1, Threshold: -1, ServerNoContextTakeover: true}, func(t *testing.T, f []wireFrame) {
+		{"level 1 stored block", DeflateParams{Level: 1, Threshold: -1, ServerNoContextTakeover: true}, true, func(t *testing.T, f []wireFrame) {
 			wantFrame(t, f[0], "c1 0b 00 05 00 fa ff 48 65 6c 6c 6f 00")
 		}},
-		{"under the threshold", DeflateParams{Threshold: 6}, func(t *testing.T, f []wireFrame) {
+		{"no context, compressing does not pay", DeflateParams{Level: 6, Threshold: -1, ServerNoContextTakeover: true}, false, func(t *testing.T, f []wireFrame) {
+			wantFrame(t, f[0], "81 05 48 65 6c 6c 6f")
+			wantFrame(t, f[1], "81 05 48 65 6c 6c 6f")
+		}},
+		{"under the threshold", DeflateParams{Threshold: 6}, false, func(t *testing.T, f []wireFrame) {
 			wantFrame(t, f[0], "81 05 48 65 6c 6c 6f")
 		}},
 	}
@@ -142,7 +149,17 @@ func TestDeflateGoldenWrite(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, fc := deflateConn(Server, nil, tc.params)
 			for range 2 {
-				if err := c.WriteMessage(OpText, []byte("Hello")); err != nil {
+				if !tc.stream {
+					if err := c.WriteMessage(OpText, []byte("Hello")); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				w := c.NextWriter(OpText)
+				if _, err := w.Write([]byte("Hello")); err != nil {
+					t.Fatal(err)
+				}
+				if err := w.Close(); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -101,7 +101,8 @@ func newDeflater(p *DeflateParams, role Role) *deflater {
 
 // writeDeflate writes a data frame of a compressed connection (RFC 7692
 // §7.2.1). A message shorter than the threshold, given whole, goes out
-// uncompressed; any other is compressed, RSV1 set on its first frame
+// uncompressed, and so does a small one that compressing did not shrink
+// when this side keeps no context; any other is compressed, RSV1 set on its first frame
 // only, the compressor's output leaving as frames as it comes, and the
 // final sync flush's 00 00 ff ff removed. op is OpContinuation for every
 // frame after a message's first. c.wmu must be held.
@@ -118,13 +119,18 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 		return c.writeFrame(fin, op, 0, p)
 	}
 	z := d.z
+	// A whole message of one chunk is compressed before anything is sent,
+	// so that without context takeover it can go out as it is when
+	// compressing did not make it smaller (the peer's window does not
+	// care; with takeover the compressor's would then be out of step).
+	whole, orig := fin && op != OpContinuation && len(p) <= deflateChunk, p
 	for len(p) > 0 {
 		n := min(len(p), deflateChunk)
 		if _, err := z.fw.Write(p[:n]); err != nil {
 			return err
 		}
 		p = p[n:]
-		if len(z.buf) > 0 {
+		if len(z.buf) > 0 && !whole {
 			if err := c.deflateFrame(false); err != nil {
 				return err
 			}
@@ -140,7 +146,13 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 		return errors.New("deflate: sync flush without its 00 00 ff ff tail")
 	}
 	z.buf = z.buf[:len(z.buf)-4]
-	if err := c.deflateFrame(true); err != nil {
+	var err error
+	if whole && d.noContext && len(z.buf) >= len(orig) {
+		err = c.writeFrame(true, d.op, 0, orig)
+	} else {
+		err = c.deflateFrame(true)
+	}
+	if err != nil {
 		return err
 	}
 	if d.noContext {
