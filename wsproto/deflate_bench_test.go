@@ -104,23 +104,6 @@ func clientLine(p *DeflateParams) []byte {
 	return in
 }
 
-// BenchmarkDeflateIdleMemory measures the heap a server Conn holds once it
-// has read and written one compressed message and gone idle (idle-B/conn),
-// pools emptied by the GC, for each mode.
-func BenchmarkDeflateIdleMemory(b *testing.B) {
-	const conns = 50
-	for _, m := range benchModes {
-		b.Run(m.name, func(b *testing.B) {
-			in := clientLine(m.p)
-			var perConn float64
-			for b.Loop() {
-				perConn = idleMemory(b, conns, in, m.p)
-			}
-			b.ReportMetric(perConn, "idle-B/conn")
-		})
-	}
-}
-
 // idleMemory returns the heap held per Conn by n server Conns that each
 // read in and wrote one JSON line.
 func idleMemory(t testing.TB, n int, in []byte, p *DeflateParams) float64 {
@@ -152,9 +135,11 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// TestDeflateIdleMemory pins the point of the no-context mode: an idle
-// Conn holds no compressor and no window, while context takeover keeps
-// both; the figures are logged (go test -v -run IdleMemory).
+// TestDeflateIdleMemory measures the heap a server Conn holds once it has
+// read and written one JSON line and gone idle, pools emptied by the GC,
+// in each mode, and logs it (go test -v -run IdleMemory ./wsproto). It
+// pins the point of the no-context mode: an idle Conn holds no compressor
+// and no window, while context takeover keeps both.
 func TestDeflateIdleMemory(t *testing.T) {
 	got := map[string]float64{}
 	for _, m := range benchModes {

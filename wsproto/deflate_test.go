@@ -284,9 +284,9 @@ func utf8Valid(p []byte) bool {
 
 // jsonLine is a typical line a monitoring program prints, about 200 bytes.
 func jsonLine(i int) string {
-	return fmt.Sprintf(`{"time":"2026-12-01T21:%02d:%02d.%03dZ","host":"board-07","cpu":%d.%d,"load":[%d.%02d,%d.%02d,%d.%02d],"mem_free":%d,"temp_c":%d.%d,"net":{"rx":%d,"tx":%d},"status":"ok"}`,
+	return fmt.Sprintf(`{"time":"2026-12-01T21:%02d:%02d.%03dZ","host":"board-07","cpu":%d.%d,"load":[%d.%02d,%d.%02d,%d.%02d],"mem_free":%d,"temp_c":%d.%d,"net":{"rx":%d,"tx":%d},"disk":{"used":%d,"free":%d},"status":"ok"}`,
 		i/60%60, i%60, i*37%1000, i*7%100, i%10, i%4, i*13%100, i%3, i*17%100, i%2, i*19%100,
-		180000+i*113%5000, 40+i%20, i%10, 1000000+i*7919, 500000+i*104729)
+		180000+i*113%5000, 40+i%20, i%10, 1000000+i*7919, 500000+i*104729, 3000000+i*31, 12000000-i*31)
 }
 
 // TestDeflateViolations: what a compressed connection refuses, and why.
