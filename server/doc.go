@@ -24,6 +24,10 @@
 // program; a program that does not read stdin stalls the read pump, which
 // stops reading the socket.
 //
+// Compression (permessage-deflate, RFC 7692) is negotiated in the handshake
+// as Config.Compression says (compress.go) and done by wsproto; the pumps
+// see plain messages either way.
+//
 // Only this package logs (log/slog). Each connection has an id from a
 // counter, also given to the program as UNIQUE_ID.
 package server
