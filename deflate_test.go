@@ -67,7 +67,7 @@ func TestCompressionEcho(t *testing.T) {
 	}{
 		{"on", wsproto.DeflateConfig{}, "permessage-deflate"},
 		{"nocontext", wsproto.DeflateConfig{}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
-		{"on", wsproto.DeflateConfig{NoContextTakeover: true}, "permessage-deflate; server_no_context_takeover"},
+		{"on", wsproto.DeflateConfig{NoContextTakeover: true}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.mode, "/", tc.offer.NoContextTakeover), func(t *testing.T) {

@@ -92,8 +92,9 @@ type DeflateParams struct {
 // compress/flate always uses a 32 KiB window, so a smaller one cannot be
 // promised. The answer holds only parameters this side will keep:
 // server_no_context_takeover when the client asked for it or cfg wants it,
-// client_no_context_takeover when cfg wants it (§7.1.1.2 lets a server ask
-// it of any client), server_max_window_bits=15 when the client gave
+// client_no_context_takeover when the client offered it (then no window of
+// the client's is kept) or cfg wants it (§7.1.1.2 lets a server ask it of
+// any client), server_max_window_bits=15 when the client gave
 // server_max_window_bits=15 (accepting it means echoing it, §7.1.2.1).
 // client_max_window_bits is never answered: leaving it out lets the client
 // use the window it announced, and any window decompresses here.
@@ -111,11 +112,11 @@ func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (*Extension, Deflat
 			p.ServerNoContextTakeover = true
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramServerNoContext})
 		}
-		// The client's own client_no_context_takeover is a hint (§7.1.1.2):
-		// the reader resets its window for each message only when the
-		// answer makes it binding.
-		p.ClientNoContextTakeover = cfg.NoContextTakeover
-		if cfg.NoContextTakeover {
+		// The client's own client_no_context_takeover is a hint
+		// (§7.1.1.2); answering it makes it binding, so that this side
+		// need not keep the client's window, which it would not use.
+		if p.ClientNoContextTakeover || cfg.NoContextTakeover {
+			p.ClientNoContextTakeover = true
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramClientNoContext})
 		}
 		if p.ServerMaxWindowBits == 15 {
