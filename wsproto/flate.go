@@ -297,6 +297,13 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		p = p[:room]
 	}
 	n, err := z.fr.Read(p)
+	if r.err != nil {
+		// The connection failed underneath (a network error, or a
+		// violation in the frames carrying the data, already answered
+		// with its close frame); what came out before it counts for
+		// nothing.
+		return 0, r.err
+	}
 	z.out += int64(n)
 	if z.out > c.maxMessage {
 		return 0, c.fail(CloseMessageTooBig, "message too big")
@@ -310,8 +317,6 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 	switch {
 	case err == nil:
 		return n, nil
-	case r.err != nil:
-		return 0, r.err // the connection failed underneath
 	case err != io.EOF:
 		return 0, c.fail(CloseProtocolError, "invalid compressed data")
 	}

@@ -14,7 +14,8 @@ const fuzzLimit = 1 << 12
 // FuzzReadMessage feeds arbitrary bytes to a server Conn and checks that it
 // never panics, never holds more than the message limit, reports a
 // violation with the close frame it sent, and that each message it accepts
-// re-encodes (through a client Conn) to frames it reads back the same.
+// re-encodes (through a client Conn) to frames it reads back the same. The
+// same bytes then go to a Conn with permessage-deflate agreed.
 func FuzzReadMessage(f *testing.F) {
 	for _, v := range goldenVectors {
 		f.Add(v.wire)
@@ -23,6 +24,7 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add(join(cframe(true, OpBinary, ""), cframe(true, OpClose, closeBody(1000, "bye"))))
 	f.Add(cframe(true, OpText, "κόσμε\xed\xa0\x80"))
 	f.Add(cframe(true, OpClose, "\x03"))
+	f.Add(masked(f, unhex("41 03 f2 48 cd 89 00 80 04 c9 c9 07 00 c1 05 f2 00 11 00 00")))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit})
 		var buf []byte
@@ -57,7 +59,42 @@ func FuzzReadMessage(f *testing.F) {
 				t.Fatalf("wrote %v before the end", f.h.Op)
 			}
 		}
+		readDeflated(t, input)
 	})
+}
+
+// readDeflated reads input as FuzzReadMessage does, with permessage-deflate
+// agreed, so that RSV1 is allowed: never a panic, never a message over the
+// limit or a text message that is not UTF-8, and a violation ends with its
+// close frame.
+func readDeflated(t *testing.T, input []byte) {
+	c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit, Deflate: &takeover})
+	var buf []byte
+	var err error
+	for range len(input) + 1 {
+		var op Opcode
+		op, buf, err = c.ReadMessage(buf)
+		if err != nil {
+			break
+		}
+		if len(buf) > fuzzLimit || cap(buf) > 2*fuzzLimit+512 {
+			t.Fatalf("deflate: message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
+		}
+		if op == OpText && !utf8Valid(buf) {
+			t.Fatalf("deflate: text message %q is not UTF-8", buf)
+		}
+	}
+	if err == nil {
+		t.Fatal("deflate: more messages than bytes")
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) && !ce.Remote {
+		out, _ := fc.written()
+		frames := parseFrames(t, out)
+		if len(frames) == 0 || closeFrameCode(t, frames[len(frames)-1]) != ce.Code {
+			t.Fatalf("deflate: %v, but the last frame written is not its close", err)
+		}
+	}
 }
 
 // checkReencode writes a message as a client and reads it back as a server.

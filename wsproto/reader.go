@@ -306,6 +306,9 @@ func (c *Conn) peerClose(p []byte) error {
 // a close frame with code and reason (at most once, and best effort since
 // the connection is being given up anyway) and makes the error sticky.
 func (c *Conn) fail(code uint16, reason string) error {
+	if c.r.err != nil {
+		return c.r.err // failed already: the first violation is the one sent
+	}
 	ce := &CloseError{Code: code, Reason: reason}
 	c.r.err = ce
 	_ = c.WriteClose(code, reason)
