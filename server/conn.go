@@ -83,6 +83,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		MaxMessageSize: s.cfg.MaxMessageSize,
 		CloseTimeout:   s.cfg.CloseTimeout,
 		OnPong:         c.ka.onPong(),
+		Deflate:        s.cfg.Compression.deflateParams(res),
 	})
 	c.ka.start(c.ws)
 	if s.cfg.Binary {

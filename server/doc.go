@@ -38,6 +38,9 @@
 // (TLSConfig). Config.RedirPort adds plain-HTTP listeners that only
 // redirect to the endpoint. Extra response headers (Config.Header,
 // HeaderWS, HeaderHTTP) are checked by ParseHeader's rules in New.
+// Compression (permessage-deflate, RFC 7692) is negotiated in the handshake
+// as Config.Compression says (compress.go) and done by wsproto; the pumps
+// see plain messages either way.
 //
 // Only this package logs (log/slog). Each connection has an id from a
 // counter, also given to the program as UNIQUE_ID.

@@ -90,6 +90,8 @@ type Config struct {
 	// MaxHeaderBytes caps the request line and headers together; more
 	// gets 431. At least MinMaxHeaderBytes.
 	MaxHeaderBytes int
+	// Compression is the permessage-deflate policy; the zero value is on.
+	Compression Compression
 
 	// Policy (policy.go, keepalive.go, passstderr.go).
 	//
@@ -205,6 +207,7 @@ func New(cfg Config) (*Server, error) {
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
 		rt:       rt,
+		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
 		quit:     make(chan struct{}),
 	}

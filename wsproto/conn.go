@@ -53,6 +53,11 @@ type Config struct {
 	// reads, solicited or not: a keepalive uses it to see that the peer
 	// is alive. It must not block.
 	OnPong func()
+	// Deflate, if not nil, holds the negotiated permessage-deflate
+	// parameters (RFC 7692; see NegotiateDeflate and DeflateAnswer): the
+	// Conn then inflates messages that arrive compressed and compresses
+	// the messages it sends. nil means no extension.
+	Deflate *DeflateParams
 }
 
 // Conn is one WebSocket connection after the opening handshake: RFC 6455
@@ -100,6 +105,7 @@ type Conn struct {
 	closeFlag atomic.Bool    // closeSent, readable without wmu
 	maskRand  *mrand.ChaCha8 // masking keys (client role only), RFC 6455 §10.3
 	mw        messageWriter
+	wz        *deflater // permessage-deflate, nil without it
 }
 
 // NewConn wraps an established WebSocket connection. Frames are read from
@@ -143,6 +149,11 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 	}
 	c.mw.c = c
 	c.r.mr.c = c
+	if cfg.Deflate != nil {
+		c.r.rsvOK = rsv1
+		c.r.z = newInflater(c, cfg.Deflate)
+		c.wz = newDeflater(cfg.Deflate, c.role)
+	}
 	return c
 }
 

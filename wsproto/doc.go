@@ -17,7 +17,9 @@
 // too. Each violation sends a close frame and ends reading with a
 // *CloseError whose code says why (§7.4.1):
 //
-//   - 1002: reserved bits not owned by an extension, reserved opcodes,
+//   - 1002: reserved bits not owned by an extension (RSV1 belongs to
+//     permessage-deflate when negotiated, and only on a message's first
+//     frame), DEFLATE data that does not inflate, reserved opcodes,
 //     fragmented control frames or ones over 125 bytes, continuation
 //     frames without a message or a new message inside one, a 64-bit
 //     length with its top bit set, an unmasked frame in the server role or
@@ -25,7 +27,8 @@
 //     close code not valid on the wire (§7.4).
 //   - 1007: invalid UTF-8 in a text message or a close reason.
 //   - 1009: a message over Config.MaxMessageSize, found from the frame
-//     headers before its payload is read.
+//     headers before its payload is read (a compressed one also as it
+//     inflates).
 //
 // Writes are buffered: WriteMessage, WriteFragment and NextWriter queue
 // frames and Flush sends them, so many small messages ready together leave
@@ -37,10 +40,23 @@
 //
 // Reading and writing allocate nothing per message in steady state.
 //
+// permessage-deflate (RFC 7692): NegotiateDeflate is the server's side of
+// the negotiation (DeflateOffer and DeflateAnswer the client's), and a
+// Conn given the agreed DeflateParams in Config.Deflate owns RSV1: it
+// inflates messages whose first frame has it, streaming (the inflated size
+// counts against MaxMessageSize as it grows, so a small message that
+// inflates past it fails with 1009 without the rest being produced; data
+// that does not inflate fails with 1002; inflated text that is not UTF-8
+// with 1007), and compresses what it sends, with context takeover where
+// agreed. RSV1 on a continuation or control frame is a 1002. Small
+// messages go out uncompressed (DeflateConfig.Threshold). Compressors and
+// decompressors are pooled; with context takeover the Conn keeps its
+// compressor and the peer's last 32 KiB between messages, without it
+// nothing. compress/flate always compresses with a 32 KiB window, so
+// this side never agrees to a window of its own under 15 bits; it
+// inflates any window. docs/compression.md has the measurements.
+//
 // Left out: the opening handshake (§4, package handshake), dialing,
-// subprotocols, automatic keep-alive pings, and extensions (§9). The seam
-// for permessage-deflate (RFC 7692) is small: the reader accepts the RSV
-// bits an extension owns (readState.rsvOK) and the writer passes RSV bits
-// per frame (writeFrame); the extension wraps the message reader and
-// writer around them. The Extension type holds negotiated parameters.
+// subprotocols, automatic keep-alive pings, and extensions other than
+// permessage-deflate (§9). The Extension type holds negotiated parameters.
 package wsproto

@@ -2,7 +2,9 @@ package wsproto
 
 import (
 	"bytes"
+	"compress/flate"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -12,7 +14,8 @@ const fuzzLimit = 1 << 12
 // FuzzReadMessage feeds arbitrary bytes to a server Conn and checks that it
 // never panics, never holds more than the message limit, reports a
 // violation with the close frame it sent, and that each message it accepts
-// re-encodes (through a client Conn) to frames it reads back the same.
+// re-encodes (through a client Conn) to frames it reads back the same. The
+// same bytes then go to a Conn with permessage-deflate agreed.
 func FuzzReadMessage(f *testing.F) {
 	for _, v := range goldenVectors {
 		f.Add(v.wire)
@@ -21,6 +24,7 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add(join(cframe(true, OpBinary, ""), cframe(true, OpClose, closeBody(1000, "bye"))))
 	f.Add(cframe(true, OpText, "κόσμε\xed\xa0\x80"))
 	f.Add(cframe(true, OpClose, "\x03"))
+	f.Add(masked(f, unhex("41 03 f2 48 cd 89 00 80 04 c9 c9 07 00 c1 05 f2 00 11 00 00")))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit})
 		var buf []byte
@@ -55,7 +59,42 @@ func FuzzReadMessage(f *testing.F) {
 				t.Fatalf("wrote %v before the end", f.h.Op)
 			}
 		}
+		readDeflated(t, input)
 	})
+}
+
+// readDeflated reads input as FuzzReadMessage does, with permessage-deflate
+// agreed, so that RSV1 is allowed: never a panic, never a message over the
+// limit or a text message that is not UTF-8, and a violation ends with its
+// close frame.
+func readDeflated(t *testing.T, input []byte) {
+	c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit, Deflate: &takeover})
+	var buf []byte
+	var err error
+	for range len(input) + 1 {
+		var op Opcode
+		op, buf, err = c.ReadMessage(buf)
+		if err != nil {
+			break
+		}
+		if len(buf) > fuzzLimit || cap(buf) > 2*fuzzLimit+512 {
+			t.Fatalf("deflate: message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
+		}
+		if op == OpText && !utf8Valid(buf) {
+			t.Fatalf("deflate: text message %q is not UTF-8", buf)
+		}
+	}
+	if err == nil {
+		t.Fatal("deflate: more messages than bytes")
+	}
+	var ce *CloseError
+	if errors.As(err, &ce) && !ce.Remote {
+		out, _ := fc.written()
+		frames := parseFrames(t, out)
+		if len(frames) == 0 || closeFrameCode(t, frames[len(frames)-1]) != ce.Code {
+			t.Fatalf("deflate: %v, but the last frame written is not its close", err)
+		}
+	}
 }
 
 // checkReencode writes a message as a client and reads it back as a server.
@@ -70,6 +109,104 @@ func checkReencode(t *testing.T, op Opcode, p []byte) {
 	}
 	wire, _ := fc.written()
 	r, _ := newTestConn(Server, wire, Config{MaxMessageSize: fuzzLimit})
+	op2, p2, err := r.ReadMessage(nil)
+	if err != nil || op2 != op || !bytes.Equal(p2, p) {
+		t.Fatalf("re-encoded %v %q reads back as %v %q, %v", op, p, op2, p2, err)
+	}
+}
+
+// FuzzInflate feeds arbitrary DEFLATE data as the payloads of two
+// compressed messages, with or without context takeover, and checks the
+// inflate path against compress/flate used directly: the same bytes when
+// they inflate within the limit, else a close frame with 1002 (bad data),
+// 1007 (text not UTF-8) or 1009 (past the limit); never a panic, never a
+// message over the limit. Each accepted message is compressed again
+// through a Conn and must read back the same.
+func FuzzInflate(f *testing.F) {
+	for _, v := range deflateGolden {
+		frames := parseFrames(f, unhex(v.wire))
+		if len(frames) == 1 {
+			f.Add(frames[0].p, []byte(nil), true, false)
+		}
+	}
+	f.Add(unhex("f2 48 cd c9 c9 07 00"), unhex("f2 00 11 00 00"), true, false)
+	f.Add(unhex("f3 48 cd c9 c9 07 00 00"), unhex("02 13 00 00"), false, false)
+	f.Add(unhex("ca c9 c9 07 00"), unhex("00"), false, true)
+	f.Fuzz(func(t *testing.T, a, b []byte, text, noCtx bool) {
+		params := takeover
+		if noCtx {
+			params = noContext
+		}
+		op := OpBinary
+		if text {
+			op = OpText
+		}
+		wire := join(compressedFrame(op, a), compressedFrame(op, b))
+		c, fc := newTestConn(Client, wire, Config{Deflate: &params, MaxMessageSize: fuzzLimit})
+		var dict []byte
+		for i, payload := range [][]byte{a, b} {
+			want, werr := inflateReference(payload, dict)
+			if noCtx {
+				want, werr = inflateReference(payload, nil)
+			}
+			_, got, err := c.ReadMessage(nil)
+			if len(got) > fuzzLimit || cap(got) > 2*fuzzLimit+512 {
+				t.Fatalf("message %d: %d bytes in %d, limit %d", i, len(got), cap(got), fuzzLimit)
+			}
+			var code uint16
+			switch {
+			case werr != nil:
+				code = CloseProtocolError
+			case len(want) > fuzzLimit:
+				code = CloseMessageTooBig
+			case text && !utf8Valid(want):
+				code = CloseInvalidPayload
+			}
+			if code == 0 {
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("message %d: %q, %v; compress/flate gives %q", i, got, err, want)
+				}
+				checkReencodeDeflate(t, op, got, params)
+				dict = append(dict, want...)
+				continue
+			}
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Remote {
+				t.Fatalf("message %d: %v, want close %d", i, err, code)
+			}
+			// Bad data past the limit may be caught by either check first.
+			if ce.Code != code && !(werr != nil && ce.Code == CloseMessageTooBig) && !(code == CloseProtocolError && ce.Code == CloseInvalidPayload && text) {
+				t.Fatalf("message %d: close %d, want %d (%v)", i, ce.Code, code, werr)
+			}
+			out, _ := fc.written()
+			frames := parseFrames(t, out)
+			if len(frames) == 0 || closeFrameCode(t, frames[len(frames)-1]) != ce.Code {
+				t.Fatalf("%v, but the last frame written is not its close", err)
+			}
+			return
+		}
+	})
+}
+
+// inflateReference inflates a message payload with compress/flate directly,
+// reading at most one byte past the fuzz limit.
+func inflateReference(p, dict []byte) ([]byte, error) {
+	in := append(append([]byte(nil), p...), inflateTail[:]...)
+	fr := flate.NewReaderDict(bytes.NewReader(in), dict)
+	return io.ReadAll(io.LimitReader(fr, fuzzLimit+1))
+}
+
+// checkReencodeDeflate compresses a message through a server Conn and
+// reads it back through a client Conn.
+func checkReencodeDeflate(t *testing.T, op Opcode, p []byte, params DeflateParams) {
+	t.Helper()
+	w, fc := newTestConn(Server, nil, Config{Deflate: &params})
+	if err := w.WriteMessage(op, p); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	wire, _ := fc.written()
+	r, _ := newTestConn(Client, wire, Config{Deflate: &params, MaxMessageSize: fuzzLimit})
 	op2, p2, err := r.ReadMessage(nil)
 	if err != nil || op2 != op || !bytes.Equal(p2, p) {
 		t.Fatalf("re-encoded %v %q reads back as %v %q, %v", op, p, op2, p2, err)

@@ -28,11 +28,12 @@ type readState struct {
 	pos    int // masking key position of the next byte
 
 	// rsvOK holds the RSV bits a negotiated extension owns (§5.2, §9); the
-	// others fail the connection. It is the seam for permessage-deflate
-	// (RFC 7692): that extension will set RSV1 here, record the first
-	// frame's RSV1 in nextFrame, and wrap the reader NextReader returns in
-	// its decompressor. Nothing negotiates an extension yet, so it is 0.
+	// others fail the connection. permessage-deflate (RFC 7692) owns RSV1.
 	rsvOK byte
+	// compressed: the open message's first frame had RSV1 (RFC 7692 §6)
+	// and its inflated payload is not yet read to the end; z inflates it.
+	compressed bool
+	z          *inflater
 
 	ctrl [maxControlPayload]byte // control frame payloads; also the drain buffer
 	mr   messageReader
@@ -58,7 +59,7 @@ type messageReader struct{ c *Conn }
 // Only one goroutine may read at a time.
 func (c *Conn) NextReader() (Opcode, io.Reader, error) {
 	r := &c.r
-	for r.err == nil && r.inMsg {
+	for r.err == nil && (r.inMsg || r.compressed) {
 		if _, err := r.mr.Read(r.ctrl[:]); err == io.EOF {
 			break
 		}
@@ -92,7 +93,12 @@ func (c *Conn) ReadMessage(dst []byte) (Opcode, []byte, error) {
 			} else if err != nil {
 				return 0, dst[:0], err
 			}
-			dst = slices.Grow(dst, int(min(c.r.remain, int64(max(cap(dst), 512)))))
+			grow := min(c.r.remain, int64(max(cap(dst), 512)))
+			if c.r.compressed {
+				// The inflated size is unknown: double, up to just past the limit.
+				grow = min(int64(max(cap(dst), 512)), c.maxMessage-int64(len(dst))+1)
+			}
+			dst = slices.Grow(dst, int(grow))
 		}
 		n, err := mr.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
@@ -107,9 +113,23 @@ func (c *Conn) ReadMessage(dst []byte) (Opcode, []byte, error) {
 
 // Read reads payload of the current message, unmasking it and checking a
 // text message's UTF-8 as it goes (§8.1: the connection fails at the
-// first bad byte, before the rest of the message arrives).
+// first bad byte, before the rest of the message arrives). A compressed
+// message is inflated on the way (readInflated).
 func (mr *messageReader) Read(p []byte) (int, error) {
 	c := mr.c
+	if c.r.err != nil {
+		return 0, c.r.err
+	}
+	if c.r.compressed {
+		return c.readInflated(p)
+	}
+	return c.readRaw(p)
+}
+
+// readRaw reads the payload of the current message as it is on the wire,
+// unmasked, across frames; it checks UTF-8 unless the message is
+// compressed, which is checked once inflated.
+func (c *Conn) readRaw(p []byte) (int, error) {
 	r := &c.r
 	if r.err != nil {
 		return 0, r.err
@@ -117,9 +137,10 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	if !r.inMsg {
 		return 0, io.EOF
 	}
+	check := r.text && !r.compressed
 	for r.remain == 0 {
 		if r.fin {
-			if r.text && !r.utf8.complete() {
+			if check && !r.utf8.complete() {
 				return 0, c.fail(CloseInvalidPayload, "invalid UTF-8 in text message")
 			}
 			r.inMsg = false
@@ -140,7 +161,7 @@ func (mr *messageReader) Read(p []byte) (int, error) {
 	if r.masked {
 		r.pos = Mask(p[:n], r.mask, r.pos)
 	}
-	if r.text && !r.utf8.write(p[:n]) {
+	if check && !r.utf8.write(p[:n]) {
 		return 0, c.fail(CloseInvalidPayload, "invalid UTF-8 in text message")
 	}
 	if err != nil {
@@ -176,6 +197,7 @@ func (c *Conn) nextFrame() error {
 			r.text = h.Op == OpText
 			r.size = 0
 			r.utf8.reset()
+			r.compressed = h.Rsv&rsv1 != 0
 		}
 		r.size += h.Length
 		r.fin = h.Fin
@@ -196,6 +218,8 @@ func (c *Conn) check(h Header) (uint16, string) {
 		return CloseProtocolError, "reserved bits set" // §5.2
 	case h.Op.reserved():
 		return CloseProtocolError, "reserved opcode" // §5.2
+	case h.Rsv&rsv1 != 0 && (h.Op.IsControl() || h.Op == OpContinuation):
+		return CloseProtocolError, "RSV1 set on a control frame or a continuation" // RFC 7692 §6.1
 	case c.role == Server && !h.Masked:
 		return CloseProtocolError, "unmasked frame from client" // §5.1
 	case c.role == Client && h.Masked:
@@ -286,6 +310,9 @@ func (c *Conn) peerClose(p []byte) error {
 // a close frame with code and reason (at most once, and best effort since
 // the connection is being given up anyway) and makes the error sticky.
 func (c *Conn) fail(code uint16, reason string) error {
+	if c.r.err != nil {
+		return c.r.err // failed already: the first violation is the one sent
+	}
 	ce := &CloseError{Code: code, Reason: reason}
 	c.r.err = ce
 	_ = c.WriteClose(code, reason)

@@ -179,9 +179,13 @@ func (c *Conn) writeControlLocked(op Opcode, p []byte) error {
 
 // writeData writes a data frame and wraps its error. c.wmu must be held.
 func (c *Conn) writeData(fin bool, op Opcode, p []byte) error {
-	// rsv is 0 until an extension such as permessage-deflate sets RSV1
-	// on the first frame of the messages it transforms.
-	if err := c.writeFrame(fin, op, 0, p); err != nil {
+	var err error
+	if c.wz != nil {
+		err = c.writeDeflate(fin, op, p)
+	} else {
+		err = c.writeFrame(fin, op, 0, p)
+	}
+	if err != nil {
 		return fmt.Errorf("write frame: %w", err)
 	}
 	return nil

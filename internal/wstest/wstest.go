@@ -1,6 +1,7 @@
 // Package wstest is a small WebSocket client for wsexec's own tests and
 // benchmarks: an RFC 6455 §4.1 client handshake over TCP or a Unix socket,
-// then a wsproto.Conn in the client role.
+// then a wsproto.Conn in the client role, compressed (RFC 7692) when the
+// request offers permessage-deflate (DeflateHeader) and the server accepts.
 package wstest
 
 import (
@@ -70,10 +71,15 @@ func Handshake(nc net.Conn, host, target string, hdr http.Header) (*wsproto.Conn
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), handshake.AcceptKey(key); got != want {
 		return nil, resp, fmt.Errorf("Sec-WebSocket-Accept %q, want %q", got, want)
 	}
+	deflate, err := negotiated(req, resp)
+	if err != nil {
+		return nil, resp, fmt.Errorf("Sec-WebSocket-Extensions: %w", err)
+	}
 	c := wsproto.NewConn(nc, br, wsproto.Config{
 		Role:           wsproto.Client,
 		MaxMessageSize: 64 << 20,
 		CloseTimeout:   5 * time.Second,
+		Deflate:        deflate,
 	})
 	return c, resp, nil
 }

@@ -3,9 +3,10 @@
 //
 //	go run ./wsproto/internal/echoserver -addr 127.0.0.1:9001
 //
-// It accepts the opening handshake with package handshake (no subprotocols,
-// no extensions), then echoes every message with its type, up to 64 MiB,
-// and does nothing else.
+// It accepts the opening handshake with package handshake (no subprotocols;
+// permessage-deflate, RFC 7692, when offered, for Autobahn's cases 12 and
+// 13; -nocontext answers it without context takeover), then echoes every
+// message with its type, up to 64 MiB, and does nothing else.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:9001", "listen address")
+	flag.BoolVar(&deflate.NoContextTakeover, "nocontext", false, "answer permessage-deflate without context takeover")
 	flag.Parse()
 	srv := &http.Server{
 		Addr:              *addr,
@@ -31,9 +33,20 @@ func main() {
 	log.Fatal(srv.ListenAndServe())
 }
 
+// deflate is the permessage-deflate policy.
+var deflate wsproto.DeflateConfig
+
+// hs negotiates permessage-deflate and nothing else.
+var hs = handshake.Config{Extensions: func(offers []wsproto.Extension) ([]wsproto.Extension, error) {
+	if answer, _, ok := wsproto.NegotiateDeflate(offers, deflate); ok {
+		return []wsproto.Extension{*answer}, nil
+	}
+	return nil, nil
+}}
+
 // serve upgrades the request and echoes until the connection ends.
 func serve(w http.ResponseWriter, r *http.Request) {
-	res, err := handshake.Check(r, nil)
+	res, err := handshake.Check(r, &hs)
 	if err != nil {
 		var herr *handshake.Error
 		if errors.As(err, &herr) {
@@ -47,7 +60,12 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer nc.Close()
-	c := wsproto.NewConn(nc, br, wsproto.Config{MaxMessageSize: 64 << 20})
+	params, err := wsproto.DeflateAnswer(res.Extensions, wsproto.Server, deflate)
+	if err != nil {
+		log.Printf("%s: %v", r.RemoteAddr, err)
+		return
+	}
+	c := wsproto.NewConn(nc, br, wsproto.Config{MaxMessageSize: 64 << 20, Deflate: params})
 	if err := echo(c); err != nil {
 		log.Printf("%s: %v", r.RemoteAddr, err)
 	}

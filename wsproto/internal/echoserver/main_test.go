@@ -10,11 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsexec/wsexec/handshake"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
 // dial opens a WebSocket connection to the test server as a client.
 func dial(t *testing.T, srv *httptest.Server) *wsproto.Conn {
+	c, _ := dialOffering(t, srv, "")
+	return c
+}
+
+// dialOffering is dial with a Sec-WebSocket-Extensions offer (if not
+// empty); it returns the server's answer and sets up what it agreed.
+func dialOffering(t *testing.T, srv *httptest.Server, offer string) (*wsproto.Conn, string) {
 	t.Helper()
 	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
@@ -24,7 +32,11 @@ func dial(t *testing.T, srv *httptest.Server) *wsproto.Conn {
 	nc.SetDeadline(time.Now().Add(10 * time.Second)) // bounds every step of the test
 	const key = "dGhlIHNhbXBsZSBub25jZQ=="
 	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	if offer != "" {
+		req += "Sec-WebSocket-Extensions: " + offer + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +52,50 @@ func dial(t *testing.T, srv *httptest.Server) *wsproto.Conn {
 	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 		t.Fatalf("accept %q", got)
 	}
-	return wsproto.NewConn(nc, br, wsproto.Config{Role: wsproto.Client})
+	answer := resp.Header.Get("Sec-WebSocket-Extensions")
+	exts, err := handshake.ParseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := wsproto.DeflateAnswer(exts, wsproto.Client, wsproto.DeflateConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wsproto.NewConn(nc, br, wsproto.Config{Role: wsproto.Client, Deflate: params}), answer
+}
+
+// TestEchoCompressed: permessage-deflate offered is accepted, and
+// compressed messages, whole and fragmented, echo intact.
+func TestEchoCompressed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(serve))
+	defer srv.Close()
+	c, answer := dialOffering(t, srv, "permessage-deflate; client_max_window_bits, permessage-deflate")
+	if answer != "permessage-deflate" {
+		t.Fatalf("answer %q, want permessage-deflate", answer)
+	}
+	big := strings.Repeat("compress me ", 20000)
+	if err := c.WriteMessage(wsproto.OpText, []byte(big)); err != nil {
+		t.Fatal(err)
+	}
+	w := c.NextWriter(wsproto.OpBinary)
+	for range 3 {
+		if _, err := w.Write([]byte("frag")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{big, "fragfragfrag"} {
+		_, p, err := c.ReadMessage(nil)
+		if err != nil || string(p) != want {
+			t.Fatalf("echo %.20q, %v; want %.20q", p, err, want)
+		}
+	}
 }
 
 func TestEcho(t *testing.T) {

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsexec/wsexec/internal/wstest"
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// countingConn counts the bytes read from the network.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// dialCounting dials addr offering hdr and returns the Conn, the response
+// and the counter of bytes received.
+func dialCounting(t *testing.T, addr string, hdr http.Header) (*wsproto.Conn, *http.Response, *countingConn) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &countingConn{Conn: nc}
+	c, resp, err := wstest.Handshake(cc, addr, "/", hdr)
+	if err != nil || c == nil {
+		nc.Close()
+		t.Fatalf("handshake: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, resp, cc
+}
+
+// TestCompressionEcho sends large, repetitive, random and many small
+// messages through `cat` with permessage-deflate negotiated, in both
+// modes, and checks they come back intact and compressed on the wire.
+func TestCompressionEcho(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 8))
+	raw := make([]byte, 150<<10)
+	for i := range raw {
+		raw[i] = byte(rng.Uint32())
+	}
+	random := base64.StdEncoding.EncodeToString(raw) // incompressible past its alphabet, no newline
+	repetitive := strings.Repeat(`{"k":"value","n":12345},`, 1<<20/24)
+	tests := []struct {
+		mode   string
+		offer  wsproto.DeflateConfig
+		answer string
+	}{
+		{"on", wsproto.DeflateConfig{}, "permessage-deflate"},
+		{"nocontext", wsproto.DeflateConfig{}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+		{"on", wsproto.DeflateConfig{NoContextTakeover: true}, "permessage-deflate; server_no_context_takeover; client_no_context_takeover"},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprint(tc.mode, "/", tc.offer.NoContextTakeover), func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, "--compression="+tc.mode, "cat")
+			c, resp, cc := dialCounting(t, s.addr, wstest.DeflateHeader(tc.offer))
+			if got := resp.Header.Get("Sec-WebSocket-Extensions"); got != tc.answer {
+				t.Fatalf("answer %q, want %q", got, tc.answer)
+			}
+			// Repetitive: 1 MiB must cross the wire in a small fraction.
+			before := cc.read.Load()
+			write(t, c, wsproto.OpText, []byte(repetitive))
+			if got := readText(t, c); got != repetitive {
+				t.Fatalf("repetitive: %d bytes back, want %d", len(got), len(repetitive))
+			}
+			if n := cc.read.Load() - before; n > int64(len(repetitive))/20 {
+				t.Fatalf("repetitive 1 MiB took %d bytes on the wire: not compressed", n)
+			}
+			write(t, c, wsproto.OpText, []byte(random))
+			if got := readText(t, c); got != random {
+				t.Fatalf("random: %d bytes back, want %d", len(got), len(random))
+			}
+			before = cc.read.Load()
+			var lines int
+			for i := range 200 {
+				line := fmt.Sprintf(`{"time":"2026-12-01T21:00:%02d","cpu":%d.%d,"mem":%d,"status":"ok"}`, i%60, i%100, i%10, 100000+i*7)
+				lines += len(line)
+				write(t, c, wsproto.OpText, []byte(line))
+				if got := readText(t, c); got != line {
+					t.Fatalf("line %d: %q, want %q", i, got, line)
+				}
+			}
+			t.Logf("200 JSON lines: %d bytes of text, %d bytes received", lines, cc.read.Load()-before)
+			for _, small := range []string{"", "a", "héllo wörld ✓"} {
+				write(t, c, wsproto.OpText, []byte(small))
+				if got := readText(t, c); got != small {
+					t.Fatalf("small %q: got %q", small, got)
+				}
+			}
+		})
+	}
+}
+
+// TestCompressionOff: --compression=off answers no extension to an offer,
+// and the connection works uncompressed.
+func TestCompressionOff(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--compression=off", "cat")
+	c, resp, cc := dialCounting(t, s.addr, wstest.DeflateHeader(wsproto.DeflateConfig{}))
+	if got := resp.Header.Values("Sec-WebSocket-Extensions"); len(got) != 0 {
+		t.Fatalf("extensions answered: %q", got)
+	}
+	msg := strings.Repeat("abc", 10000)
+	write(t, c, wsproto.OpText, []byte(msg))
+	if got := readText(t, c); got != msg {
+		t.Fatalf("echo: %d bytes, want %d", len(got), len(msg))
+	}
+	if n := cc.read.Load(); n < int64(len(msg)) {
+		t.Fatalf("%d bytes received for a %d-byte echo: compressed though off", n, len(msg))
+	}
+}
+
+// TestCompressionDeclinedOffer: an offer the server cannot honour (a
+// server window under 15 bits) is declined, and the handshake succeeds.
+func TestCompressionDeclinedOffer(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cat")
+	hdr := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; server_max_window_bits=10"}}
+	c, resp, _ := dialCounting(t, s.addr, hdr)
+	if got := resp.Header.Values("Sec-WebSocket-Extensions"); len(got) != 0 {
+		t.Fatalf("extensions answered: %q", got)
+	}
+	write(t, c, wsproto.OpText, []byte("hello"))
+	if got := readText(t, c); got != "hello" {
+		t.Fatalf("echo %q", got)
+	}
+}
+
+// TestCompressionFlagError: a bad --compression value is a usage error.
+func TestCompressionFlagError(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(binPath, "--port=0", "--address=127.0.0.1", "--compression=maybe", "cat")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--compression") ||
+		strings.Count(stderr.String(), "\n") != 1 {
+		t.Fatalf("exit %v, stderr %q; want status 2 and one line naming --compression", err, stderr.String())
+	}
+}
