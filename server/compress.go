@@ -16,17 +16,24 @@ type Compression uint8
 const (
 	// CompressionOn accepts the first offer it can honour, with context
 	// takeover both ways unless the client asks otherwise: the best ratio
-	// on streams of similar lines, but an active connection keeps its
-	// compressor (about 0.9 MB) and a 32 KB window for its life.
+	// on streams of similar lines. The server's compressor (about 0.85 MB
+	// in compress/flate) is held only while messages flow; after a second
+	// without one it goes back to a pool and the connection keeps the last
+	// DeflateHistory bytes it sent, to prime the next compressor with.
 	CompressionOn Compression = iota
 	// CompressionOff declines every offer: no extension is answered.
 	CompressionOff
-	// CompressionNoContext accepts like On but answers
-	// server_no_context_takeover and client_no_context_takeover, so an idle
-	// connection holds no compression state: compressors and decompressors
-	// are pooled and held only while a message passes.
+	// CompressionNoContext answers server_no_context_takeover and
+	// client_no_context_takeover, so an idle connection holds no
+	// compression state at all: compressors and decompressors are pooled
+	// and held only while a message passes; each message is compressed on
+	// its own.
 	CompressionNoContext
 )
+
+// DeflateHistory is how much of the text it sent an idle CompressionOn
+// connection keeps in place of its compressor.
+const DeflateHistory = 8 << 10
 
 var compressionNames = []string{"on", "off", "nocontext"}
 
@@ -49,7 +56,7 @@ func ParseCompression(s string) (Compression, error) {
 
 // deflateConfig is the wsproto policy for c.
 func (c Compression) deflateConfig() wsproto.DeflateConfig {
-	return wsproto.DeflateConfig{NoContextTakeover: c == CompressionNoContext}
+	return wsproto.DeflateConfig{NoContextTakeover: c == CompressionNoContext, History: DeflateHistory}
 }
 
 // extensionsHook is the handshake's extension negotiation for c: at most

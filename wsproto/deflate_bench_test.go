@@ -23,6 +23,9 @@ var benchModes = []struct {
 	{"off", nil},
 	{"takeover-level1", &DeflateParams{Level: 1}},
 	{"takeover-level6", &DeflateParams{Level: 6}},
+	{"history2k-level6", &DeflateParams{Level: 6, History: 2 << 10}},
+	{"history8k-level6", &DeflateParams{Level: 6, History: 8 << 10}},
+	{"history8k-level1", &DeflateParams{Level: 1, History: 8 << 10}},
 	{"nocontext-level1", &DeflateParams{Level: 1, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
 	{"nocontext-level6", &DeflateParams{Level: 6, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
 }
@@ -120,6 +123,9 @@ func idleMemory(t testing.TB, n int, in []byte, p *DeflateParams) float64 {
 		if err := c.Flush(); err != nil {
 			t.Fatal(err)
 		}
+		if c.wz != nil && c.wz.history > 0 {
+			c.releaseCompressor() // what the idle timer does after deflateIdle
+		}
 		held[i] = c
 	}
 	after := heapInUse()
@@ -145,6 +151,9 @@ func TestDeflateIdleMemory(t *testing.T) {
 	for _, m := range benchModes {
 		got[m.name] = idleMemory(t, 20, clientLine(m.p), m.p)
 		t.Logf("%-18s %8.0f bytes per idle connection", m.name, got[m.name])
+	}
+	if d := got["history8k-level6"] - got["off"]; d > 64<<10 {
+		t.Errorf("context takeover with history holds %.0f bytes more per idle connection than no compression", d)
 	}
 	if d := got["nocontext-level6"] - got["off"]; d > 4096 {
 		t.Errorf("no context takeover holds %.0f bytes more per idle connection than no compression", d)

@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Parameters for tests: context takeover both ways, and none.
@@ -211,7 +213,8 @@ func TestDeflateRoundTrip(t *testing.T) {
 	for _, mode := range []struct {
 		name string
 		p    DeflateParams
-	}{{"takeover", takeover}, {"nocontext", noContext}, {"threshold", DeflateParams{}}} {
+	}{{"takeover", takeover}, {"nocontext", noContext}, {"threshold", DeflateParams{}},
+		{"history", DeflateParams{History: 4 << 10, Threshold: -1}}} {
 		for _, writer := range []Role{Server, Client} {
 			t.Run(fmt.Sprint(mode.name, "/", writer), func(t *testing.T) {
 				w, fc := deflateConn(writer, nil, mode.p)
@@ -537,4 +540,85 @@ func TestDeflateAnswerClient(t *testing.T) {
 		{Name: paramServerNoContext}, {Name: paramClientNoContext}, {Name: paramClientMaxWindow}}) {
 		t.Fatalf("DeflateOffer = %+v", got)
 	}
+}
+
+// TestDeflateHistory: with History, a compressor given back to the pool
+// (as the idle timer does) is replaced by one primed with the text sent so
+// far, so the stream stays readable with context takeover and a message
+// after the pause still refers back to the earlier ones.
+func TestDeflateHistory(t *testing.T) {
+	p := DeflateParams{History: 4 << 10}
+	w, fc := deflateConn(Server, nil, p)
+	nc, ncFC := deflateConn(Server, nil, noContext)
+	var sizes, alone []int
+	var want []string
+	for i := range 40 {
+		line := []byte(jsonLine(i))
+		if i%10 == 0 {
+			w.releaseCompressor()
+			if w.wz.z != nil {
+				t.Fatal("compressor kept after release")
+			}
+		}
+		for _, c := range []*Conn{w, nc} {
+			if err := c.WriteMessage(OpText, line); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Flush(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wire, _ := fc.written()
+		ncWire, _ := ncFC.written()
+		sizes = append(sizes, len(wire)-sum(sizes))
+		alone = append(alone, len(ncWire)-sum(alone))
+		want = append(want, "text:"+string(line))
+	}
+	for _, i := range []int{10, 20, 30} { // first messages after a release
+		if sizes[i]*2 > alone[i] {
+			t.Errorf("message %d after a release: %d bytes, compressed alone %d: history not used", i, sizes[i], alone[i])
+		}
+	}
+	wire, _ := fc.written()
+	r, _ := newTestConn(Client, wire, Config{Deflate: &p})
+	got, err := readAll(r)
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("read back %d messages, want %d, or they differ", len(got), len(want))
+	}
+	t.Logf("bytes per message after a release: %d, %d, %d (compressed alone: %d)", sizes[10], sizes[20], sizes[30], alone[10])
+}
+
+// TestDeflateIdleRelease: the idle timer gives the compressor back.
+func TestDeflateIdleRelease(t *testing.T) {
+	t.Parallel()
+	w, _ := deflateConn(Server, nil, DeflateParams{History: 4 << 10})
+	if err := w.WriteMessage(OpText, []byte(jsonLine(1))); err != nil {
+		t.Fatal(err)
+	}
+	held := func() bool {
+		w.wmu.Lock()
+		defer w.wmu.Unlock()
+		return w.wz.z != nil
+	}
+	if !held() {
+		t.Fatal("no compressor held right after a message")
+	}
+	deadline := time.Now().Add(deflateIdle + 5*time.Second)
+	for held() {
+		if time.Now().After(deadline) {
+			t.Fatalf("compressor still held %v after the message", deflateIdle+5*time.Second)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 )
 
 // rsv1 is the "Per-Message Compressed" bit (RFC 7692 §6) in Header.Rsv.
@@ -24,6 +25,11 @@ const deflateChunk = 16 << 10
 // stored block, so that the decompressor ends the message with io.EOF
 // instead of waiting for a block that will never come.
 var inflateTail = [...]byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+// deflateIdle is how long a Conn that keeps history (DeflateParams.History)
+// holds its compressor after a message: a burst of messages shares one, an
+// idle connection gives it back to the pool.
+const deflateIdle = time.Second
 
 // deflateTail ends the output of a sync flush; RFC 7692 §7.2.1 removes it.
 var deflateTail = [4]byte{0x00, 0x00, 0xff, 0xff}
@@ -74,6 +80,9 @@ type deflater struct {
 	level     int
 	threshold int
 	noContext bool        // this side resets its window after each message
+	history   int         // with context: keep this much sent text, not an idle compressor
+	hist      []byte      // the last history bytes of compressed messages' text
+	idle      *time.Timer // gives z back to the pool once the connection is idle
 	z         *compressor // nil when not in use
 	on        bool        // the open message is compressed
 	sent      bool        // its first frame went out
@@ -86,6 +95,9 @@ func newDeflater(p *DeflateParams, role Role) *deflater {
 	d := &deflater{level: p.Level, threshold: p.Threshold, noContext: p.ServerNoContextTakeover}
 	if role == Client {
 		d.noContext = p.ClientNoContextTakeover
+	}
+	if !d.noContext {
+		d.history = min(max(p.History, 0), windowSize)
 	}
 	if d.level == 0 || d.level < flate.HuffmanOnly || d.level > flate.BestCompression {
 		d.level = DefaultDeflateLevel
@@ -113,6 +125,7 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 		d.op, d.sent = op, false
 		if d.on && d.z == nil {
 			d.z = getCompressor(d.level)
+			d.prime()
 		}
 	}
 	if !d.on {
@@ -128,6 +141,9 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 		n := min(len(p), deflateChunk)
 		if _, err := z.fw.Write(p[:n]); err != nil {
 			return err
+		}
+		if !whole {
+			d.remember(p[:n])
 		}
 		p = p[n:]
 		if len(z.buf) > 0 && !whole {
@@ -150,16 +166,71 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 	if whole && d.noContext && len(z.buf) >= len(orig) {
 		err = c.writeFrame(true, d.op, 0, orig)
 	} else {
+		if whole {
+			d.remember(orig)
+		}
 		err = c.deflateFrame(true)
 	}
+	d.on = false
 	if err != nil {
 		return err
 	}
-	if d.noContext {
+	switch {
+	case d.noContext:
 		putCompressor(d.level, z)
 		d.z = nil
+	case d.history > 0:
+		if d.idle == nil {
+			d.idle = time.AfterFunc(deflateIdle, c.releaseCompressor)
+		} else {
+			d.idle.Reset(deflateIdle)
+		}
 	}
 	return nil
+}
+
+// releaseCompressor gives an idle compressor back to the pool; the next
+// message primes a fresh one with hist. It runs on the idle timer.
+func (c *Conn) releaseCompressor() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if d := c.wz; d.z != nil && !d.on {
+		putCompressor(d.level, d.z)
+		d.z = nil
+	}
+}
+
+// prime readies a compressor fresh from the pool to continue this side's
+// context when it keeps history rather than a compressor: it compresses
+// hist, the end of what the peer's window holds, and drops the output, so
+// that the message that follows may refer back into those bytes. The sync
+// flush leaves the compressor at a byte boundary, as a message must start.
+func (d *deflater) prime() {
+	if len(d.hist) == 0 {
+		return
+	}
+	d.z.fw.Write(d.hist) // writes into d.z.buf; cannot fail
+	d.z.fw.Flush()
+	d.z.buf = d.z.buf[:0]
+}
+
+// remember appends text of a compressed message to hist, keeping the last
+// history bytes.
+func (d *deflater) remember(b []byte) {
+	if d.history == 0 {
+		return
+	}
+	if d.hist == nil {
+		d.hist = make([]byte, 0, d.history)
+	}
+	if len(b) >= d.history {
+		d.hist = append(d.hist[:0], b[len(b)-d.history:]...)
+		return
+	}
+	if over := len(d.hist) + len(b) - d.history; over > 0 {
+		d.hist = d.hist[:copy(d.hist, d.hist[over:])]
+	}
+	d.hist = append(d.hist, b...)
 }
 
 // deflateFrame sends the compressor's output as a frame of the open
