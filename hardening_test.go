@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
@@ -588,5 +591,79 @@ func TestClientCloseCodeIsLogged(t *testing.T) {
 	})
 	if got := strings.Count(s.logText(), "code=4000"); got != n {
 		t.Fatalf("%d of %d disconnect lines say the client's code 4000:\n%s", got, n, s.logText())
+	}
+}
+
+// TestWebsocketdValues: values websocketd accepts that wsexec reads the
+// same way: 0 for "no limit", --loglevel=none, --anyorigin, --socketmode.
+func TestWebsocketdValues(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "ws.sock")
+	cmd := exec.Command(binPath, "--unixsocket="+sock, "--socketmode=0600", "--loglevel=none",
+		"--maxforks=0", "--maxframesize=0", "--anyorigin", "cat")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	var fi os.FileInfo
+	waitFor(t, 10*time.Second, "the socket file", func() bool {
+		var err error
+		fi, err = os.Stat(sock)
+		return err == nil
+	})
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, want 0600", fi.Mode().Perm())
+	}
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, resp, err := wstest.Handshake(nc, "localhost", "/", http.Header{"Origin": {"https://anywhere.example"}})
+	if err != nil || c == nil {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	big := bytes.Repeat([]byte("m"), 20<<20) // over the 16 MiB default, and no limit now
+	wrote := make(chan error, 1)
+	go func() { // cat echoes as it reads: read while writing
+		c.NetConn().SetWriteDeadline(time.Now().Add(30 * time.Second))
+		err := c.WriteMessage(wsproto.OpText, big)
+		if err == nil {
+			err = c.Flush()
+		}
+		wrote <- err
+	}()
+	c.NetConn().SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, got, err := c.ReadMessage(nil)
+	if err != nil || len(got) != len(big) {
+		t.Fatalf("echo of %d bytes (%v), want %d", len(got), err, len(big))
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+		if waitErr != nil {
+			t.Fatalf("exit: %v", waitErr)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	if stderr.Len() != 0 {
+		t.Fatalf("--loglevel=none printed %q", stderr.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -24,6 +25,16 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 	cfg.UnixSocket = c.String("unixsocket")
 	if cfg.UnixSocket != "" && strings.ContainsRune(cfg.UnixSocket, 0) {
 		return usagef("--unixsocket %q: not a path", cfg.UnixSocket)
+	}
+	if m := c.String("socketmode"); m != "" {
+		mode, err := strconv.ParseUint(m, 8, 32)
+		if err != nil || mode > 0o777 {
+			return usagef("--socketmode %q: want octal permissions such as 0660", m)
+		}
+		if cfg.UnixSocket == "" {
+			return usagef("--socketmode needs --unixsocket")
+		}
+		cfg.UnixSocketMode = os.FileMode(mode)
 	}
 	// A Unix socket alone means no TCP listener, unless TCP is asked for.
 	tcp := cfg.UnixSocket == "" || c.IsSet("port") || c.IsSet("address")

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -121,9 +122,9 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "binary", Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
 		&cli.IntFlag{Name: "closems", Value: int(server.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
-		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once; over it a new connection is refused, see --maxforks-mode (`N`)"},
-		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES`; a larger one closes the connection with 1009"},
-		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error or fatal"},
+		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
+		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
+		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
 		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
 		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (no dot-files, no scripts)"},
@@ -134,6 +135,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "closetimeoutms", Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
 		// Listening, TLS, response headers and the config file (see listen.go).
 		&cli.StringFlag{Name: "unixsocket", Aliases: []string{"uds"}, Usage: "also listen on a Unix socket at `PATH`; without --port or --address it is the only listener. A stale socket file there is replaced, a live one is an error"},
+		&cli.StringFlag{Name: "socketmode", Usage: "permissions of the --unixsocket file, in octal `MODE` such as 0660 (default: as the umask leaves them)"},
 		&cli.BoolFlag{Name: "ssl", Usage: "serve TLS 1.2+ (wss://) with --sslcert and --sslkey; the default port becomes 443"},
 		&cli.StringFlag{Name: "sslcert", Usage: "certificate chain `FILE` (PEM) for --ssl"},
 		&cli.StringFlag{Name: "sslkey", Usage: "private key `FILE` (PEM) for --ssl"},
@@ -147,6 +149,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, a key that is not one is ignored); the command line wins"},
 		// Policy: who may connect, and how connections are kept.
 		&cli.StringSliceFlag{Name: "origin", Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
+		&cli.BoolFlag{Name: "anyorigin", Usage: "allow every origin: the default, stated (websocketd's flag; not with --origin or --sameorigin)"},
 		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the requested Host (host and port); others get 403"},
 		&cli.StringFlag{Name: "maxforks-mode", Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
 		&cli.IntFlag{Name: "pingms", Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
@@ -175,11 +178,18 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	} else {
 		cfg.CloseGrace = time.Duration(ms) * time.Millisecond
 	}
-	if cfg.MaxForks = c.Int("maxforks"); cfg.MaxForks < 1 {
-		return cfg, nil, usagef("--maxforks %d: must be at least 1", cfg.MaxForks)
+	// 0 is "no limit" for both, as in websocketd.
+	switch cfg.MaxForks = c.Int("maxforks"); {
+	case cfg.MaxForks < 0:
+		return cfg, nil, usagef("--maxforks %d: must not be negative (0: no limit)", cfg.MaxForks)
+	case cfg.MaxForks == 0:
+		cfg.MaxForks = math.MaxInt32
 	}
-	if cfg.MaxMessageSize = c.Int64("maxframesize"); cfg.MaxMessageSize < 1 {
-		return cfg, nil, usagef("--maxframesize %d: must be at least 1", cfg.MaxMessageSize)
+	switch cfg.MaxMessageSize = c.Int64("maxframesize"); {
+	case cfg.MaxMessageSize < 0:
+		return cfg, nil, usagef("--maxframesize %d: must not be negative (0: no limit)", cfg.MaxMessageSize)
+	case cfg.MaxMessageSize == 0:
+		cfg.MaxMessageSize = math.MaxInt64 // messages are streamed, never held whole
 	}
 	if err := listenFrom(c, &cfg, port); err != nil {
 		return cfg, nil, err
@@ -226,6 +236,9 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 		return usagef("--origin %v", err)
 	}
 	cfg.SameOrigin = c.Bool("sameorigin")
+	if c.Bool("anyorigin") && (len(cfg.Origins) > 0 || cfg.SameOrigin) {
+		return usagef("--anyorigin cannot be used with --origin or --sameorigin")
+	}
 	switch mode := c.String("maxforks-mode"); mode {
 	case "429":
 	case "1013":
@@ -276,8 +289,10 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	case "fatal":
 		return slog.LevelError + 4, nil
+	case "none":
+		return slog.LevelError + 8, nil // above every level logged
 	}
-	return 0, usagef("--loglevel %q: want debug, trace, access, info, error or fatal", s)
+	return 0, usagef("--loglevel %q: want debug, trace, access, info, error, fatal or none", s)
 }
 
 // addresses joins each --address with the port. An empty list listens on

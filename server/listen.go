@@ -70,7 +70,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: a, url: scheme + "://" + a + "/"})
 	}
 	if s.cfg.UnixSocket != "" {
-		ln, err := listenUnix(s.cfg.UnixSocket)
+		ln, err := listenUnix(s.cfg.UnixSocket, s.cfg.UnixSocketMode)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func (s *Server) wrapTLS(ln net.Listener) net.Listener {
 // that something still accepts on is an error, and so is a path that is
 // not a socket at all: neither is ours to remove. Closing the listener
 // removes the file (net.UnixListener's default).
-func listenUnix(path string) (net.Listener, error) {
+func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -131,6 +131,12 @@ func listenUnix(path string) (net.Listener, error) {
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if mode != 0 {
+		if err := os.Chmod(path, mode); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("unix socket %s: %w", path, err)
+		}
 	}
 	return ln, nil
 }

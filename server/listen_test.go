@@ -96,11 +96,14 @@ func TestListenUnix(t *testing.T) {
 	stale.(*net.UnixListener).SetUnlinkOnClose(false)
 	stale.Close()
 
-	ln, err := listenUnix(path)
+	ln, err := listenUnix(path, 0o660)
 	if err != nil {
 		t.Fatalf("over a stale socket: %v", err)
 	}
-	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "another server") {
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Fatalf("socket file mode %v (%v), want 0660", fi.Mode().Perm(), err)
+	}
+	if _, err := listenUnix(path, 0); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Fatalf("over a live socket: %v", err)
 	}
 	ln.Close()
@@ -111,7 +114,7 @@ func TestListenUnix(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := listenUnix(path, 0); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Fatalf("over a regular file: %v", err)
 	}
 }

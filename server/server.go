@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -57,14 +58,16 @@ type Config struct {
 	// HeaderWS on the 101 only, HeaderHTTP on plain-HTTP ones only (see
 	// ParseHeader for what is refused). ReverseLookup puts the client's
 	// reverse DNS name in REMOTE_HOST (bounded by ReverseLookupTimeout).
-	Addresses     []string
-	UnixSocket    string
-	TLS           *tls.Config
-	RedirPort     int
-	Header        http.Header
-	HeaderWS      http.Header
-	HeaderHTTP    http.Header
-	ReverseLookup bool
+	Addresses  []string
+	UnixSocket string
+	// UnixSocketMode, when not 0, is set on the socket file (chmod).
+	UnixSocketMode os.FileMode
+	TLS            *tls.Config
+	RedirPort      int
+	Header         http.Header
+	HeaderWS       http.Header
+	HeaderHTTP     http.Header
+	ReverseLookup  bool
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
