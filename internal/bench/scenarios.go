@@ -539,7 +539,7 @@ func (h *harness) bigLine() []row {
 	for range h.repeat {
 		ws := h.latencies(trips, func() { rt(c, msg, buf) })
 		base := h.latencies(trips, pipe)
-		r.value = append(r.value, size/median(ws))   // bytes per µs = MB/s
+		r.value = append(r.value, size/median(ws)) // bytes per µs = MB/s
 		r.base = append(r.base, size/median(base)) // the same over pipes
 	}
 	return []row{r}
