@@ -144,6 +144,7 @@ func Start(cfg Config) (*Process, error) {
 	}
 	p.stdin = &stdinPipe{f: inW}
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
+	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
 	if p.stderr != nil {
 		go p.readStderr(cfg.Stderr)
 	} else {
@@ -193,6 +194,7 @@ func ExitReason(state *os.ProcessState) string {
 func (p *Process) supervise() {
 	defer close(p.released)
 	// A non-zero exit is not an error here: the outcome is in ProcessState.
+	waitExit(p.cmd.Process.Pid)
 	_ = p.cmd.Wait()
 	p.state = p.cmd.ProcessState
 	close(p.done)
@@ -258,13 +260,29 @@ func stopped(c <-chan struct{}) bool {
 	}
 }
 
-// readStderr hands each stderr line to fn, in pieces of at most len(buf) for
-// longer lines, until EOF or until supervise closes the pipe.
+// readStderr hands each stderr line to fn, in pieces of at most 64 KiB for
+// longer lines, until EOF or until supervise closes the pipe. It holds a
+// buffer only while a line is incomplete: a quiet stderr costs none.
 func (p *Process) readStderr(fn func([]byte)) {
 	defer close(p.stderrDone)
-	buf := make([]byte, 64<<10)
+	rc, _ := p.stderr.SyscallConn() // never fails for an *os.File
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			stderrPool.put(bp)
+		}
+	}()
 	held := 0 // buf[:held] is the start of a line
 	for {
+		if held == 0 && bp != nil {
+			stderrPool.put(bp)
+			bp = nil
+		}
+		if bp == nil {
+			_ = waitReadable(rc) // an error shows in the Read
+			bp = stderrPool.get()
+		}
+		buf := *bp
 		n, err := p.stderr.Read(buf[held:])
 		held = splitLines(buf[:held+n], held, func(line []byte) { fn(dropCR(line)) })
 		if held == len(buf) {
@@ -279,6 +297,9 @@ func (p *Process) readStderr(fn func([]byte)) {
 		}
 	}
 }
+
+// stderrPool holds the stderr readers' 64 KiB buffers.
+var stderrPool = poolFor(64 << 10)
 
 // splitLines calls fn for each '\n'-terminated line of b (without the '\n'),
 // knowing that b[:from] holds no newline, moves the unterminated rest to the
@@ -315,6 +336,7 @@ func (w *stdinPipe) Close() error {
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
 	f         *os.File
+	rc        syscall.RawConn // f's, made once: SyscallConn allocates
 	eof       chan struct{} // closed when a Read has returned io.EOF
 	eofOnce   sync.Once
 	closed    atomic.Bool
@@ -329,6 +351,8 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+func (r *stdoutPipe) waitReadable() error { return waitReadable(r.rc) }
 
 func (r *stdoutPipe) close() {
 	r.closed.Store(true)
