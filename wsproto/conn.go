@@ -47,7 +47,9 @@ type Config struct {
 	// none; 0 means 4096.
 	ReadBufferSize int
 	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
-	// accumulate there until Flush, a control frame, or a full buffer.
+	// accumulate there until Flush, a control frame, or a full buffer. The
+	// buffer comes from a pool shared by every Conn of that size and goes
+	// back once a flush empties it, so an idle Conn holds none.
 	WriteBufferSize int
 }
 
@@ -88,7 +90,8 @@ type Conn struct {
 	// reading too, which is the back-pressure wanted, and the owner's
 	// deadlines or Close end it.
 	wmu       sync.Mutex
-	bw        *bufio.Writer
+	bw        *bufio.Writer // from wpool while frames are buffered, nil when empty (bufpool.go)
+	wpool     *sync.Pool
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
 	closeSent bool
@@ -119,7 +122,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 		role:         cfg.Role,
 		maxMessage:   cfg.MaxMessageSize,
 		closeTimeout: cfg.CloseTimeout,
-		bw:           bufio.NewWriterSize(nc, wsize),
+		wpool:        writerPool(wsize),
 	}
 	if c.maxMessage <= 0 {
 		c.maxMessage = DefaultMaxMessageSize
