@@ -26,13 +26,24 @@ type conn struct {
 	ws    *wsproto.Conn
 	p     *procio.Process
 	codec procio.Codec
+	end   func() // called once, when the connection is over
 }
 
-// serve starts the program, completes the handshake and relays until one
-// side ends, then winds both down. It logs connect and disconnect lines; the
-// error it returns is one worth a warning (an expected end returns nil).
+// serve starts the program and completes the handshake, then hands the
+// relay to a goroutine of its own and returns: net/http then lets go of
+// everything it kept for the request (the handler goroutine's stack, its
+// buffers, the request), which was most of an idle connection's memory. That
+// goroutine relays until one side ends, winds both down, logs the disconnect
+// line and calls c.end. The error serve returns is one worth a warning; c.end
+// has then been called.
 func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.end()
+		}
+	}()
 	s := c.s
 
 	// Start the program before sending 101, so that a program that cannot
@@ -76,11 +87,15 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
-	code, reason := c.relay()
-	nc.Close()
-	state := p.Wait()
-	c.log.Info("disconnect", "code", code, "reason", reason,
-		"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
+	handedOff = true
+	go func() {
+		defer c.end()
+		code, reason := c.relay()
+		nc.Close()
+		state := p.Wait()
+		c.log.Info("disconnect", "code", code, "reason", reason,
+			"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
+	}()
 	return nil
 }
 
