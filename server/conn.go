@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ type conn struct {
 	ws    *wsproto.Conn
 	p     *procio.Process
 	codec procio.Codec
+	stdin *stdinBatch // readPump's
 	end   func() // called once, when the connection is over
 }
 
@@ -76,9 +78,18 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		p.Stop()
 		return fmt.Errorf("accept: %w", err)
 	}
-	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
-		MaxMessageSize: s.cfg.MaxMessageSize,
-		CloseTimeout:   s.cfg.CloseTimeout,
+	// The WebSocket reads through batchReader, which writes out the stdin
+	// batch before each socket read (batch.go); the write buffer is pooled,
+	// so its size costs an idle connection nothing.
+	c.stdin = &stdinBatch{w: p.Stdin()}
+	in := &batchReader{pre: br, nc: nc, batch: c.stdin}
+	if br.Buffered() == 0 {
+		in.pre = nil // net/http's reader and its buffer can go
+	}
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(in, readBufferSize), wsproto.Config{
+		MaxMessageSize:  s.cfg.MaxMessageSize,
+		CloseTimeout:    s.cfg.CloseTimeout,
+		WriteBufferSize: writeBufferSize,
 	})
 	if s.cfg.Binary {
 		c.codec = procio.NewBinaryCodec(0)
@@ -155,8 +166,8 @@ func (c *conn) relay() (code uint16, reason string) {
 // socket ends. If the program stops reading (its stdin is closed), messages
 // are read and dropped so that the client's close still arrives.
 func (c *conn) readPump() error {
-	stdin := c.p.Stdin()
-	defer stdin.Close()
+	defer c.p.Stdin().Close()
+	defer c.stdin.flush() // the messages read with the client's close
 	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -166,7 +177,7 @@ func (c *conn) readPump() error {
 		if werr != nil {
 			continue // NextReader discards the unread message
 		}
-		if werr = c.codec.WriteMessage(stdin, msg); werr != nil {
+		if werr = c.codec.WriteMessage(c.stdin, msg); werr != nil {
 			c.log.Debug("stdin closed", "err", werr)
 		}
 	}
