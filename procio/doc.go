@@ -21,7 +21,14 @@
 // not held whole: it is sent as a fragmented message whose last fragment is
 // sent when the newline arrives. Every line of one read goes to the Sink
 // before a single Flush, and Flush follows every read that produced
-// something, so a quiet program's line goes out at once.
+// something unless more output already waits in the pipe (then the next
+// read's lines join the same Flush): lines ready together leave together,
+// and a quiet program's line goes out at once.
+//
+// Codecs take their buffers from pools shared by every connection and hold
+// none while the program is quiet: they wait for the pipe to become
+// readable first (in the runtime's poller, on Linux), and a buffer goes
+// back as soon as it holds nothing still needed.
 //
 // Text messages always carry valid UTF-8. The rule for output that is not:
 // each invalid byte sequence is replaced by U+FFFD, one U+FFFD per maximal

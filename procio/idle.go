@@ -16,8 +16,13 @@ import (
 // readWaiter is implemented by the pipes Start returns: waitReadable blocks
 // until a Read would not block (data, EOF or an error), with no buffer. An
 // error means it cannot tell; the caller then simply reads.
+// readyNow tells without waiting. (waitReadable always asks the pipe
+// first, even right after readyNow said no: the poller forgets readiness
+// it recorded before a wait begins, so skipping that check could miss
+// output that came in between.)
 type readWaiter interface {
 	waitReadable() error
+	readyNow() bool
 }
 
 // waitIdle waits for r to have something to read, if r can say so.
@@ -25,6 +30,13 @@ func waitIdle(r io.Reader) {
 	if w, ok := r.(readWaiter); ok {
 		_ = w.waitReadable()
 	}
+}
+
+// readyNow reports whether r has something to read at once; false when r
+// cannot say.
+func readyNow(r io.Reader) bool {
+	w, ok := r.(readWaiter)
+	return ok && w.readyNow()
 }
 
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does

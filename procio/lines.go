@@ -44,7 +44,8 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	}()
 	held := 0     // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
 	more := false // a fragment without fin went out: the message is not finished
-	full := false // the last read filled the buffer: more is probably waiting
+	full := false    // the last read filled the buffer, or more is known to be waiting
+	pending := false // messages went to out since its last Flush
 	for stalls := 0; ; {
 		if held == 0 && !full {
 			// Nothing to keep and the pipe is probably empty: wait for
@@ -94,12 +95,12 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				}
 				sent = true
 			}
-			if sent {
+			if sent || pending {
 				return out.Flush()
 			}
 			return nil
 		case err != nil:
-			if sent {
+			if sent || pending {
 				if err := out.Flush(); err != nil {
 					return err
 				}
@@ -119,9 +120,18 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		default:
 			held = copy(b, rest)
 		}
-		if sent {
-			if err := out.Flush(); err != nil {
-				return err
+		pending = pending || sent
+		if pending {
+			// More output already waiting joins this flush (the Sink
+			// writes out a full buffer by itself); otherwise flush now, so
+			// a quiet program's line goes out at once.
+			if readyNow(stdout) {
+				full = true // read again at once
+			} else {
+				if err := out.Flush(); err != nil {
+					return err
+				}
+				pending = false
 			}
 		}
 		if n > 0 {

@@ -145,6 +145,7 @@ func Start(cfg Config) (*Process, error) {
 	p.stdin = &stdinPipe{f: inW}
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
+	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
 	if p.stderr != nil {
 		go p.readStderr(cfg.Stderr)
 	} else {
@@ -337,6 +338,10 @@ func (w *stdinPipe) Close() error {
 type stdoutPipe struct {
 	f         *os.File
 	rc        syscall.RawConn // f's, made once: SyscallConn allocates
+	// readyNow's answer and the func it passes to rc, made once (a
+	// closure made per call allocates).
+	ready bool
+	check func(fd uintptr)
 	eof       chan struct{} // closed when a Read has returned io.EOF
 	eofOnce   sync.Once
 	closed    atomic.Bool
@@ -353,6 +358,13 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 }
 
 func (r *stdoutPipe) waitReadable() error { return waitReadable(r.rc) }
+
+func (r *stdoutPipe) readyNow() bool {
+	if r.rc.Control(r.check) != nil {
+		return true // closed: let the Read say so
+	}
+	return r.ready
+}
 
 func (r *stdoutPipe) close() {
 	r.closed.Store(true)
