@@ -42,8 +42,8 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			c.out.put(bp)
 		}
 	}()
-	held := 0     // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
-	more := false // a fragment without fin went out: the message is not finished
+	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
+	more := false    // a fragment without fin went out: the message is not finished
 	full := false    // the last read filled the buffer, or more is known to be waiting
 	pending := false // messages went to out since its last Flush
 	for stalls := 0; ; {

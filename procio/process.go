@@ -336,12 +336,12 @@ func (w *stdinPipe) Close() error {
 // stdoutPipe is the parent's end of stdout. It records EOF for supervise and
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
-	f         *os.File
-	rc        syscall.RawConn // f's, made once: SyscallConn allocates
+	f  *os.File
+	rc syscall.RawConn // f's, made once: SyscallConn allocates
 	// readyNow's answer and the func it passes to rc, made once (a
 	// closure made per call allocates).
-	ready bool
-	check func(fd uintptr)
+	ready     bool
+	check     func(fd uintptr)
 	eof       chan struct{} // closed when a Read has returned io.EOF
 	eofOnce   sync.Once
 	closed    atomic.Bool

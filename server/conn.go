@@ -28,7 +28,7 @@ type conn struct {
 	p     *procio.Process
 	codec procio.Codec
 	stdin *stdinBatch // readPump's
-	end   func() // called once, when the connection is over
+	end   func()      // called once, when the connection is over
 }
 
 // serve starts the program and completes the handshake, then hands the
