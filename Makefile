@@ -43,8 +43,12 @@ fuzz-brief:
 fuzz:
 	$(MAKE) --no-print-directory fuzz-brief FUZZTIME=2m
 
-bench:
+# The package micro-benchmarks, then the end-to-end harness against the
+# real binary (docs/benchmarks.md). BENCHFLAGS go to the harness, e.g.
+# BENCHFLAGS=-big for 5,000 idle connections.
+bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./procio ./server
+	$(GO) run ./internal/bench -bin $(BIN) $(BENCHFLAGS)
 
 clean:
 	rm -rf bin

@@ -65,7 +65,7 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		full = end == len(b)
 		sent := false
 		start := 0 // where the line not yet sent begins
-		if last := bytes.LastIndexByte(b[held:end], '\n'); last >= 0 {
+		if last := lastNewline(b[held:end]); last >= 0 {
 			// The complete lines: checking them in one go is much cheaper
 			// than line by line, and a valid whole splits into valid lines.
 			lines := b[:held+last+1]
@@ -146,6 +146,17 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 // replaced.
 func (c *lineCodec) send(out Sink, p []byte, fin bool) error {
 	return out.WriteFragment(false, c.toValidUTF8(p), fin)
+}
+
+// lastNewline returns the index of the last '\n' in p, or -1. It looks for
+// any first with bytes.IndexByte, which is vectorised where LastIndexByte is
+// a byte loop: a long line's read has none, and with short lines the
+// backward search is short.
+func lastNewline(p []byte) int {
+	if bytes.IndexByte(p, '\n') < 0 {
+		return -1
+	}
+	return bytes.LastIndexByte(p, '\n')
 }
 
 // dropCR removes a '\r' ending p.

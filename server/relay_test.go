@@ -222,3 +222,28 @@ func BenchmarkRelayCycle(b *testing.B) {
 		c.Close()
 	}
 }
+
+// BenchmarkRelayBigLine is a 1 MiB line through cat and back.
+func BenchmarkRelayBigLine(b *testing.B) {
+	c := relayClient(b, "cat")
+	msg := bytes.Repeat([]byte("x"), 1<<20)
+	buf := make([]byte, 0, 1<<20)
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		done := make(chan error, 1)
+		go func() {
+			err := c.WriteMessage(wsproto.OpText, msg)
+			if err == nil {
+				err = c.Flush()
+			}
+			done <- err
+		}()
+		if _, p, err := c.ReadMessage(buf); err != nil || len(p) != len(msg) {
+			b.Fatalf("echo of %d bytes: %v", len(p), err)
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
