@@ -137,6 +137,7 @@ func Start(cfg Config) (*Process, error) {
 	}
 
 	err = p.cmd.Start()
+	p.cmd.Env = nil // the child has it; an idle connection need not keep it
 	closeAll(theirs)
 	if err != nil {
 		closeAll(ours)

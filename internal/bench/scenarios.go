@@ -568,6 +568,7 @@ func (h *harness) memory() []row {
 	}
 	total := row{metric: fmt.Sprintf("6. server RSS at %d idle conns", top), unit: "MiB"}
 	child := row{metric: "6. child (cat) RSS each, not counted above", unit: "KiB"}
+	threads := row{metric: fmt.Sprintf("6. server OS threads at %d idle conns", top), unit: ""}
 	repeats := min(h.repeat, 3)
 	for range repeats {
 		s := h.startServer(fmt.Sprintf("--maxforks=%d", top+16), h.cat)
@@ -589,6 +590,7 @@ func (h *harness) memory() []row {
 			rows[1].value = append(rows[1].value, (rss[5000]-rss[1000])/4000)
 		}
 		total.value = append(total.value, rss[top]/1024)
+		threads.value = append(threads.value, statusField(pid, "Threads:"))
 		if kids > 0 {
 			child.value = append(child.value, kidRSS/float64(kids))
 		}
@@ -597,7 +599,7 @@ func (h *harness) memory() []row {
 		}
 		s.stop()
 	}
-	return append(rows, total, child)
+	return append(rows, total, threads, child)
 }
 
 // ---- 7. cost as work grows ------------------------------------------------

@@ -101,13 +101,16 @@ func (s *server) dial() *wsproto.Conn {
 
 // rssKiB returns VmRSS of pid, in KiB, from /proc/PID/status: the process
 // alone, its children excluded.
-func rssKiB(pid int) float64 {
+func rssKiB(pid int) float64 { return statusField(pid, "VmRSS:") }
+
+// statusField returns the number of a field of /proc/PID/status.
+func statusField(pid int, name string) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == name {
 			n, _ := strconv.ParseFloat(f[1], 64)
 			return n
 		}
