@@ -96,4 +96,3 @@ func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling a file, not synchronising
 	}
 }
-
