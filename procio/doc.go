@@ -58,7 +58,10 @@
 // on its own, then sends SIGINT, waits KillGrace, sends SIGTERM, waits
 // KillGrace and sends SIGKILL, each to the whole process group, stopping as
 // soon as the program has exited. Once the program is reaped a final SIGKILL
-// goes to its group, so nothing it forked survives.
+// goes to its group, so nothing it forked survives. On Linux the exit is
+// awaited on a pidfd in the runtime's poller before the reap, so a running
+// program holds no OS thread (os/exec's Wait alone blocks one in waitid);
+// the pidfd is one more descriptor per running program.
 //
 // When the program exits by itself while something it left behind still
 // holds stdout open, the reader is not left waiting: procio gives stdout
