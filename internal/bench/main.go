@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command bench is wsexec's end-to-end benchmark harness, run by `make bench`
 // as `go run ./internal/bench -bin bin/wsexec`. It starts the real binary on
 // loopback with real programs (cat, seq), drives it with a client built on
@@ -5,7 +7,8 @@
 // the same work without WebSocket (spawning the program, pipe and TCP round
 // trips) in the same run. Every figure is the median of several repeats; the
 // table gives its spread, the baseline, their ratio and the target for that
-// ratio. docs/benchmarks.md explains the scenarios and the figures.
+// ratio. docs/benchmarks.md explains the scenarios and the figures. It runs
+// on Linux only: it reads /proc for memory and the machine.
 package main
 
 import (
