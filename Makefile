@@ -27,6 +27,9 @@ run: build
 # a brief run of every fuzz target.
 test: check
 	$(GO) test -race -count=1 ./...
+	@# The allocation tests again without the race detector, which allocates
+	@# on its own and makes sync.Pool drop items (they skip or relax under it).
+	$(GO) test -count=1 -run 'Allocs' ./wsproto ./procio ./server
 	$(MAKE) --no-print-directory fuzz-brief
 
 check:
@@ -44,8 +47,12 @@ fuzz-brief:
 fuzz:
 	$(MAKE) --no-print-directory fuzz-brief FUZZTIME=2m
 
-bench:
+# The package micro-benchmarks, then the end-to-end harness against the
+# real binary (docs/benchmarks.md). BENCHFLAGS go to the harness, e.g.
+# BENCHFLAGS=-big for 5,000 idle connections.
+bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./procio ./server
+	$(GO) run ./internal/bench -bin $(BIN) $(BENCHFLAGS)
 
 # Mixed traffic against one server for SOAKTIME, printing its fds,
 # children and memory every 10 s; not part of `make test`.

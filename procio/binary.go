@@ -9,34 +9,51 @@ import (
 // each stdout read out as one binary message.
 type binaryCodec struct {
 	size int
-	in   []byte // WriteMessage's buffer, made on first use
-	out  []byte // ReadMessages's buffer, made on first use
+	in   *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
+	out  *bufPool // ReadMessages's buffers, held while output is flowing
 }
 
 // NewBinaryCodec returns a codec that writes payloads raw to stdin (in one
 // write when a payload is at most bufSize bytes) and sends each stdout read
 // (of at most bufSize bytes) as one binary message followed by a Flush.
-// bufSize 0 means DefaultBufferSize.
+// bufSize 0 means DefaultBufferSize. Like the line codec, it takes pooled
+// buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
-	return &binaryCodec{size: bufferSize(bufSize)}
+	size := bufferSize(bufSize)
+	return &binaryCodec{size: size, in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
 }
 
 func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
-	if c.in == nil {
-		c.in = make([]byte, c.size+1) // see copyMessage
-	}
-	return copyMessage(stdin, msg, c.in, false)
+	bp := c.in.get()
+	defer c.in.put(bp)
+	return copyMessage(stdin, msg, *bp, false)
 }
 
 func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	if c.out == nil {
-		c.out = make([]byte, c.size)
-	}
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			c.out.put(bp)
+		}
+	}()
+	full := false // the last read filled the buffer: more is probably waiting
 	for stalls := 0; ; {
-		n, err := stdout.Read(c.out)
+		if !full {
+			if bp != nil {
+				c.out.put(bp)
+				bp = nil
+			}
+			waitIdle(stdout)
+		}
+		if bp == nil {
+			bp = c.out.get()
+		}
+		b := *bp
+		n, err := stdout.Read(b)
+		full = n == len(b)
 		if n > 0 {
 			stalls = 0
-			if err := out.WriteFragment(true, c.out[:n], true); err != nil {
+			if err := out.WriteFragment(true, b[:n], true); err != nil {
 				return err
 			}
 			if err := out.Flush(); err != nil {

@@ -7,8 +7,10 @@ import (
 
 // DefaultBufferSize is the codecs' buffer size when none is given: the stdout
 // read buffer, the longest line sent as a single frame, and the stdin write
-// buffer.
-const DefaultBufferSize = 16 << 10
+// buffer. It matches a Linux pipe's default capacity. The buffers are pooled
+// and held only while data moves, so their size costs an idle connection
+// nothing.
+const DefaultBufferSize = 64 << 10
 
 // MinBufferSize is the smallest buffer a codec uses; smaller sizes are raised
 // to it. It leaves room for a held-back incomplete rune and one byte more.

@@ -21,7 +21,14 @@
 // not held whole: it is sent as a fragmented message whose last fragment is
 // sent when the newline arrives. Every line of one read goes to the Sink
 // before a single Flush, and Flush follows every read that produced
-// something, so a quiet program's line goes out at once.
+// something unless more output already waits in the pipe (then the next
+// read's lines join the same Flush): lines ready together leave together,
+// and a quiet program's line goes out at once.
+//
+// Codecs take their buffers from pools shared by every connection and hold
+// none while the program is quiet: they wait for the pipe to become
+// readable first (in the runtime's poller, on Linux), and a buffer goes
+// back as soon as it holds nothing still needed.
 //
 // Text messages always carry valid UTF-8. The rule for output that is not:
 // each invalid byte sequence is replaced by U+FFFD, one U+FFFD per maximal
@@ -51,7 +58,10 @@
 // on its own, then sends SIGINT, waits KillGrace, sends SIGTERM, waits
 // KillGrace and sends SIGKILL, each to the whole process group, stopping as
 // soon as the program has exited. Once the program is reaped a final SIGKILL
-// goes to its group, so nothing it forked survives.
+// goes to its group, so nothing it forked survives. On Linux the exit is
+// awaited on a pidfd in the runtime's poller before the reap, so a running
+// program holds no OS thread (os/exec's Wait alone blocks one in waitid);
+// the pidfd is one more descriptor per running program.
 //
 // When the program exits by itself while something it left behind still
 // holds stdout open, the reader is not left waiting: procio gives stdout

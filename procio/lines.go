@@ -10,42 +10,62 @@ import (
 // lineCodec is websocketd's line mode; see the package documentation.
 type lineCodec struct {
 	size int
-	in   []byte // WriteMessage's buffer, made on first use
-	out  []byte // ReadMessages's buffer, made on first use
-	repl []byte // ReadMessages's U+FFFD replacement buffer, made the first time output is not UTF-8
+	in   *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
+	out  *bufPool // ReadMessages's buffers, held while output is coming
+	repl []byte   // ReadMessages's U+FFFD replacement buffer, made the first time output is not UTF-8
 }
 
 // NewLineCodec returns websocketd's line codec: each message is written to
 // stdin followed by '\n' (in one write when it is at most bufSize bytes), each
 // stdout line becomes one text message. bufSize (0 means DefaultBufferSize)
 // is both the stdout read buffer and the longest line sent as a single frame;
-// longer lines go out as fragmented messages. The codec allocates its buffers
-// on first use and nothing per message after that, except a U+FFFD
-// replacement buffer made once, the first time output is not valid UTF-8.
+// longer lines go out as fragmented messages. The codec takes its buffers
+// from pools shared by every connection and allocates nothing per message,
+// except a U+FFFD replacement buffer made once, the first time output is not
+// valid UTF-8. It holds no buffer while stdout is quiet with no partial line
+// pending, nor between incoming messages.
 func NewLineCodec(bufSize int) Codec {
-	return &lineCodec{size: bufferSize(bufSize)}
+	size := bufferSize(bufSize)
+	return &lineCodec{size: size, in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
 }
 
 func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
-	if c.in == nil {
-		c.in = make([]byte, c.size+1) // see copyMessage
-	}
-	return copyMessage(stdin, msg, c.in, true)
+	bp := c.in.get()
+	defer c.in.put(bp)
+	return copyMessage(stdin, msg, *bp, true)
 }
 
 func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	if c.out == nil {
-		c.out = make([]byte, c.size)
-	}
-	b := c.out
-	held := 0     // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
-	more := false // a fragment without fin went out: the message is not finished
+	var bp *[]byte // the buffer, while it holds something or output is flowing
+	defer func() {
+		if bp != nil {
+			c.out.put(bp)
+		}
+	}()
+	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
+	more := false    // a fragment without fin went out: the message is not finished
+	full := false    // the last read filled the buffer, or more is known to be waiting
+	pending := false // messages went to out since its last Flush
 	for stalls := 0; ; {
+		if held == 0 && !full {
+			// Nothing to keep and the pipe is probably empty: wait for
+			// output without holding a buffer.
+			if bp != nil {
+				c.out.put(bp)
+				bp = nil
+			}
+			waitIdle(stdout)
+		}
+		if bp == nil {
+			bp = c.out.get()
+		}
+		b := *bp
 		n, err := stdout.Read(b[held:])
 		end := held + n
+		full = end == len(b)
 		sent := false
 		start := 0 // where the line not yet sent begins
-		if last := bytes.LastIndexByte(b[held:end], '\n'); last >= 0 {
+		if last := lastNewline(b[held:end]); last >= 0 {
 			// The complete lines: checking them in one go is much cheaper
 			// than line by line, and a valid whole splits into valid lines.
 			lines := b[:held+last+1]
@@ -75,12 +95,12 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				}
 				sent = true
 			}
-			if sent {
+			if sent || pending {
 				return out.Flush()
 			}
 			return nil
 		case err != nil:
-			if sent {
+			if sent || pending {
 				if err := out.Flush(); err != nil {
 					return err
 				}
@@ -100,9 +120,18 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		default:
 			held = copy(b, rest)
 		}
-		if sent {
-			if err := out.Flush(); err != nil {
-				return err
+		pending = pending || sent
+		if pending {
+			// More output already waiting joins this flush (the Sink
+			// writes out a full buffer by itself); otherwise flush now, so
+			// a quiet program's line goes out at once.
+			if readyNow(stdout) {
+				full = true // read again at once
+			} else {
+				if err := out.Flush(); err != nil {
+					return err
+				}
+				pending = false
 			}
 		}
 		if n > 0 {
@@ -117,6 +146,17 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 // replaced.
 func (c *lineCodec) send(out Sink, p []byte, fin bool) error {
 	return out.WriteFragment(false, c.toValidUTF8(p), fin)
+}
+
+// lastNewline returns the index of the last '\n' in p, or -1. It looks for
+// any first with bytes.IndexByte, which is vectorised where LastIndexByte is
+// a byte loop: a long line's read has none, and with short lines the
+// backward search is short.
+func lastNewline(p []byte) int {
+	if bytes.IndexByte(p, '\n') < 0 {
+		return -1
+	}
+	return bytes.LastIndexByte(p, '\n')
 }
 
 // dropCR removes a '\r' ending p.
@@ -157,7 +197,7 @@ func (c *lineCodec) toValidUTF8(p []byte) []byte {
 	if c.repl == nil {
 		// Worst case, every byte becomes a 3-byte U+FFFD; len(p) never
 		// exceeds the read buffer.
-		c.repl = make([]byte, 0, len(c.out)*len(string(utf8.RuneError)))
+		c.repl = make([]byte, 0, c.size*len(string(utf8.RuneError)))
 	}
 	b := c.repl[:0]
 	for i := 0; i < len(p); {

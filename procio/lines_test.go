@@ -208,8 +208,15 @@ func TestBinaryCodec(t *testing.T) {
 }
 
 // The codecs allocate nothing per message once their buffers exist; the line
-// codec's U+FFFD buffer is made once, the first time it is needed.
+// codec's U+FFFD buffer is made once, the first time it is needed. Under the
+// race detector the buffer pools drop buffers at random, so a call may make
+// its buffer anew (2 allocations) — still nothing per message: one per
+// message would be at least 100 here.
 func TestCodecAllocs(t *testing.T) {
+	limit := 0.0
+	if raceEnabled {
+		limit = 2
+	}
 	lines := bytes.Repeat([]byte("a short line of output\n"), 100)
 	invalid := bytes.Repeat([]byte("bad \xff\xe2\x82 line\r\n"), 100)
 	msg := []byte("an incoming message")
@@ -232,7 +239,7 @@ func TestCodecAllocs(t *testing.T) {
 				}
 			}
 			read() // makes the buffers
-			if n := testing.AllocsPerRun(50, read); n != 0 {
+			if n := testing.AllocsPerRun(50, read); n > limit {
 				t.Errorf("ReadMessages: %v allocations per 100 lines", n)
 			}
 			write := func() {
@@ -242,7 +249,7 @@ func TestCodecAllocs(t *testing.T) {
 				}
 			}
 			write()
-			if n := testing.AllocsPerRun(50, write); n != 0 {
+			if n := testing.AllocsPerRun(50, write); n > limit {
 				t.Errorf("WriteMessage: %v allocations per message", n)
 			}
 		})

@@ -23,3 +23,34 @@ func pipeBuffered(f *os.File) int {
 	}
 	return int(n)
 }
+
+// readable reports whether a read of fd would not block: data, EOF, an error
+// or a hang-up (ppoll with a zero timeout, which every Linux port has).
+func readable(fd uintptr) bool {
+	pfd := struct {
+		fd      int32
+		events  int16
+		revents int16
+	}{fd: int32(fd), events: pollIn}
+	var ts syscall.Timespec
+	for {
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1,
+			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno == syscall.EINTR {
+			// A signal (the Go runtime preempts with SIGURG) says nothing
+			// about the pipe: ask again. Taken as "readable", it made the
+			// line codec read on instead of flushing, and a lone echo sat
+			// in the write buffer while the read blocked.
+			continue
+		}
+		return errno != 0 || n != 0 // on another error, let the read tell
+	}
+}
+
+const pollIn = 0x1 // POLLIN
+
+// waitReadable blocks until rc has something to read, in the runtime's
+// poller (no thread is held), without reading it.
+func waitReadable(rc syscall.RawConn) error {
+	return rc.Read(readable)
+}

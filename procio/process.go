@@ -137,6 +137,7 @@ func Start(cfg Config) (*Process, error) {
 	}
 
 	err = p.cmd.Start()
+	p.cmd.Env = nil // the child has it; an idle connection need not keep it
 	closeAll(theirs)
 	if err != nil {
 		closeAll(ours)
@@ -144,6 +145,8 @@ func Start(cfg Config) (*Process, error) {
 	}
 	p.stdin = &stdinPipe{f: inW}
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
+	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
+	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
 	if p.stderr != nil {
 		go p.readStderr(cfg.Stderr)
 	} else {
@@ -199,6 +202,7 @@ func ExitReason(state *os.ProcessState) string {
 func (p *Process) supervise() {
 	defer close(p.released)
 	// A non-zero exit is not an error here: the outcome is in ProcessState.
+	waitExit(p.cmd.Process.Pid)
 	_ = p.cmd.Wait()
 	p.state = p.cmd.ProcessState
 	close(p.done)
@@ -264,13 +268,29 @@ func stopped(c <-chan struct{}) bool {
 	}
 }
 
-// readStderr hands each stderr line to fn, in pieces of at most len(buf) for
-// longer lines, until EOF or until supervise closes the pipe.
+// readStderr hands each stderr line to fn, in pieces of at most 64 KiB for
+// longer lines, until EOF or until supervise closes the pipe. It holds a
+// buffer only while a line is incomplete: a quiet stderr costs none.
 func (p *Process) readStderr(fn func([]byte)) {
 	defer close(p.stderrDone)
-	buf := make([]byte, 64<<10)
+	rc, _ := p.stderr.SyscallConn() // never fails for an *os.File
+	var bp *[]byte
+	defer func() {
+		if bp != nil {
+			stderrPool.put(bp)
+		}
+	}()
 	held := 0 // buf[:held] is the start of a line
 	for {
+		if held == 0 && bp != nil {
+			stderrPool.put(bp)
+			bp = nil
+		}
+		if bp == nil {
+			_ = waitReadable(rc) // an error shows in the Read
+			bp = stderrPool.get()
+		}
+		buf := *bp
 		n, err := p.stderr.Read(buf[held:])
 		held = splitLines(buf[:held+n], held, func(line []byte) { fn(dropCR(line)) })
 		if held == len(buf) {
@@ -285,6 +305,9 @@ func (p *Process) readStderr(fn func([]byte)) {
 		}
 	}
 }
+
+// stderrPool holds the stderr readers' 64 KiB buffers.
+var stderrPool = poolFor(64 << 10)
 
 // splitLines calls fn for each '\n'-terminated line of b (without the '\n'),
 // knowing that b[:from] holds no newline, moves the unterminated rest to the
@@ -320,7 +343,12 @@ func (w *stdinPipe) Close() error {
 // stdoutPipe is the parent's end of stdout. It records EOF for supervise and
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
-	f         *os.File
+	f  *os.File
+	rc syscall.RawConn // f's, made once: SyscallConn allocates
+	// readyNow's answer and the func it passes to rc, made once (a
+	// closure made per call allocates).
+	ready     bool
+	check     func(fd uintptr)
 	eof       chan struct{} // closed when a Read has returned io.EOF
 	eofOnce   sync.Once
 	closed    atomic.Bool
@@ -334,6 +362,15 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 		r.eofOnce.Do(func() { close(r.eof) })
 	}
 	return n, err
+}
+
+func (r *stdoutPipe) waitReadable() error { return waitReadable(r.rc) }
+
+func (r *stdoutPipe) readyNow() bool {
+	if r.rc.Control(r.check) != nil {
+		return true // closed: let the Read say so
+	}
+	return r.ready
 }
 
 func (r *stdoutPipe) close() {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -27,17 +28,29 @@ type conn struct {
 	ws    *wsproto.Conn
 	p     *procio.Process
 	codec procio.Codec
+	stdin *stdinBatch // readPump's
+	end   func()      // called once, when the connection is over
 
 	ka     *keepalive                  // --pingms; nil when off
 	tag    *tagger                     // --passstderr; nil when off
 	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
 }
 
-// serve starts the program, completes the handshake and relays until one
-// side ends, then winds both down. It logs connect and disconnect lines; the
-// error it returns is one worth a warning (an expected end returns nil).
+// serve starts the program and completes the handshake, then hands the
+// relay to a goroutine of its own and returns: net/http then lets go of
+// everything it kept for the request (the handler goroutine's stack, its
+// buffers, the request), which was most of an idle connection's memory. That
+// goroutine relays until one side ends, winds both down, logs the disconnect
+// line and calls c.end. The error serve returns is one worth a warning; c.end
+// has then been called.
 func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.end()
+		}
+	}()
 	s := c.s
 
 	// Start the program before sending 101, so that a program that cannot
@@ -79,11 +92,22 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		return fmt.Errorf("accept: %w", err)
 	}
 	c.ka = newKeepalive(s.cfg.PingInterval)
-	c.ws = wsproto.NewConn(nc, br, wsproto.Config{
-		MaxMessageSize: s.cfg.MaxMessageSize,
-		CloseTimeout:   s.cfg.CloseTimeout,
-		OnPong:         c.ka.onPong(),
-		Deflate:        s.cfg.Compression.deflateParams(res),
+	// The WebSocket reads through batchReader, which writes out the stdin
+	// batch before each socket read (batch.go); the write buffer is pooled,
+	// so its size costs an idle connection nothing. The batch writes
+	// through stdinWriter, which notices a client that leaves while the
+	// program is not reading, and through the ping watchdog's watch.
+	c.stdin = &stdinBatch{w: c.ka.watch(&stdinWriter{p: p, nc: nc})}
+	in := &batchReader{pre: br, nc: nc, batch: c.stdin}
+	if br.Buffered() == 0 {
+		in.pre = nil // net/http's reader and its buffer can go
+	}
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(in, readBufferSize), wsproto.Config{
+		MaxMessageSize:  s.cfg.MaxMessageSize,
+		CloseTimeout:    s.cfg.CloseTimeout,
+		WriteBufferSize: writeBufferSize,
+		OnPong:          c.ka.onPong(),
+		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
 	c.ka.start(c.ws)
 	if s.cfg.Binary {
@@ -93,12 +117,16 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
-	code, reason := c.relay()
-	nc.Close()
-	c.ka.stop()
-	state := p.Wait()
-	c.log.Info("disconnect", "code", code, "reason", reason,
-		"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
+	handedOff = true
+	go func() {
+		defer c.end()
+		code, reason := c.relay()
+		nc.Close()
+		c.ka.stop()
+		state := p.Wait()
+		c.log.Info("disconnect", "code", code, "reason", reason,
+			"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
+	}()
 	return nil
 }
 
@@ -170,9 +198,7 @@ func (c *conn) relay() (code uint16, reason string) {
 // are read and dropped so that the client's close still arrives.
 func (c *conn) readPump() error {
 	defer c.p.Stdin().Close()
-	// stdinWriter notices a client that leaves while the program is not
-	// reading; watch lets the ping watchdog know the pump is busy there.
-	w := c.ka.watch(&stdinWriter{p: c.p, nc: c.ws.NetConn()})
+	defer c.stdin.flush() // the messages read with the client's close
 	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -182,7 +208,7 @@ func (c *conn) readPump() error {
 		if werr != nil {
 			continue // NextReader discards the unread message
 		}
-		if werr = c.codec.WriteMessage(w, msg); werr != nil {
+		if werr = c.codec.WriteMessage(c.stdin, msg); werr != nil {
 			c.log.Debug("stdin closed", "err", werr)
 		}
 	}

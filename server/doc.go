@@ -26,6 +26,14 @@
 //   - the server shuts down: close 1001 ("going away"), the close timeout
 //     for the client's answer, then the program is stopped as above.
 //
+// Messages ready together leave together: the read pump gathers incoming
+// messages in a batch written to stdin just before it next reads the
+// socket, and the write pump flushes the socket only when stdout has
+// nothing more ready. Once the handshake is done the relay runs in a
+// goroutine of its own and the HTTP handler returns, so net/http keeps
+// nothing for the connection; buffers are pooled and held only while data
+// moves (docs/benchmarks.md).
+//
 // Back-pressure is end to end and memory is bounded: a client that does not
 // read stalls the write pump, which stops reading stdout, which blocks the
 // program; a program that does not read stdin stalls the read pump, which

@@ -386,11 +386,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		s.refuseBusy(w, log, res)
 		return
 	}
-	defer s.running.Add(-1)
 	s.conns.Add(1)
-	defer s.conns.Done()
-
 	c := &conn{s: s, id: id, log: log, start: time.Now()}
+	// serve returns once the relay runs in a goroutine of its own (see
+	// there); end runs when the connection is over and its program reaped.
+	c.end = func() {
+		s.conns.Done()
+		s.running.Add(-1)
+	}
 	if err := c.serve(w, r, res, ep); err != nil {
 		log.Warn("connection error", "err", err)
 	}

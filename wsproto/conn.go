@@ -47,7 +47,9 @@ type Config struct {
 	// none; 0 means 4096.
 	ReadBufferSize int
 	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
-	// accumulate there until Flush, a control frame, or a full buffer.
+	// accumulate there until Flush, a control frame, or a full buffer. The
+	// buffer comes from a pool shared by every Conn of that size and goes
+	// back once a flush empties it, so an idle Conn holds none.
 	WriteBufferSize int
 	// OnPong, if set, is called by the reading goroutine for each pong it
 	// reads, solicited or not: a keepalive uses it to see that the peer
@@ -98,7 +100,8 @@ type Conn struct {
 	// reading too, which is the back-pressure wanted, and the owner's
 	// deadlines or Close end it.
 	wmu       sync.Mutex
-	bw        *bufio.Writer
+	bw        *bufio.Writer // from wpool while frames are buffered, nil when empty (bufpool.go)
+	wpool     *sync.Pool
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
 	closeSent bool
@@ -130,7 +133,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 		role:         cfg.Role,
 		maxMessage:   cfg.MaxMessageSize,
 		closeTimeout: cfg.CloseTimeout,
-		bw:           bufio.NewWriterSize(nc, wsize),
+		wpool:        writerPool(wsize),
 		onPong:       cfg.OnPong,
 	}
 	if c.maxMessage <= 0 {

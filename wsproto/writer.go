@@ -103,9 +103,13 @@ func (w *messageWriter) Close() error {
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.bw == nil {
+		return nil // nothing buffered
+	}
 	if err := c.bw.Flush(); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
+	c.releaseWriter()
 	return nil
 }
 
@@ -174,7 +178,11 @@ func (c *Conn) writeControlLocked(op Opcode, p []byte) error {
 	if err := c.writeFrame(true, op, 0, p); err != nil {
 		return err
 	}
-	return c.bw.Flush()
+	if err := c.bw.Flush(); err != nil {
+		return err
+	}
+	c.releaseWriter()
+	return nil
 }
 
 // writeData writes a data frame and wraps its error. c.wmu must be held.
@@ -201,6 +209,7 @@ func (c *Conn) writeFrame(fin bool, op Opcode, rsv byte, p []byte) error {
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.maskRand.Uint64()))
 	}
+	c.takeWriter()
 	if _, err := c.bw.Write(AppendHeader(c.wHeader[:0], h)); err != nil {
 		return err
 	}

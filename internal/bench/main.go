@@ -1,0 +1,212 @@
+//go:build linux
+
+// Command bench is wsexec's end-to-end benchmark harness, run by `make bench`
+// as `go run ./internal/bench -bin bin/wsexec`. It starts the real binary on
+// loopback with real programs (cat, seq), drives it with a client built on
+// wsproto's client role, and measures each scenario beside the bare cost of
+// the same work without WebSocket (spawning the program, pipe and TCP round
+// trips) in the same run. Every figure is the median of several repeats; the
+// table gives its spread, the baseline, their ratio and the target for that
+// ratio. docs/benchmarks.md explains the scenarios and the figures. It runs
+// on Linux only: it reads /proc for memory and the machine.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+var (
+	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
+	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
+	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc)")
+)
+
+// row is one line of the table. value and base hold one figure per repeat;
+// base may be empty (no baseline). ratio is median(value)/median(base).
+// target, when not zero, is the bound the ratio must meet: at least target
+// when higher is better, at most target otherwise; absolute targets apply
+// to the value itself.
+type row struct {
+	metric   string
+	unit     string
+	value    []float64
+	base     []float64
+	higher   bool    // higher values are better
+	target   float64 // 0: none
+	absolute bool    // target bounds the value, not the ratio
+	note     string
+}
+
+func main() {
+	flag.Parse()
+	bin, err := exec.LookPath(*binFlag)
+	if err != nil {
+		fatalf("-bin %s: %v (run make build first)", *binFlag, err)
+	}
+	catPath := mustLook("cat")
+	seqPath := mustLook("seq")
+	start := time.Now()
+
+	h := &harness{bin: bin, cat: catPath, seq: seqPath, repeat: max(*repeatFlag, 1)}
+	scenarios := []struct {
+		name string
+		run  func() []row
+	}{
+		{"cycle", h.cycle},
+		{"rtt", h.roundTrip},
+		{"stream", h.stream},
+		{"pipeline", h.pipeline},
+		{"mib", h.bigLine},
+		{"memory", h.memory},
+		{"size", h.sizes},
+		{"conc", h.concurrency},
+	}
+	var rows []row
+	for _, s := range scenarios {
+		if *onlyFlag != "" && !strings.Contains(s.name, *onlyFlag) {
+			continue
+		}
+		progress("scenario %s", s.name)
+		rows = append(rows, s.run()...)
+	}
+	for _, p := range procs {
+		p.close()
+	}
+	fmt.Println(machine())
+	fmt.Printf("repeats: %d; total time %v\n\n", h.repeat, time.Since(start).Round(time.Second))
+	printTable(rows)
+}
+
+func mustLook(name string) string {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		fatalf("%s: %v", name, err)
+	}
+	return p
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// machine describes where the figures come from.
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(l[strings.Index(l, ":")+1:])
+				break
+			}
+		}
+	}
+	kernel := "unknown kernel"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("machine: %s, %d CPUs, Linux %s, %s %s/%s",
+		cpu, runtime.NumCPU(), kernel, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// spread is the range of v as a percentage of its median.
+func spread(v []float64) string {
+	if len(v) < 2 {
+		return "-"
+	}
+	m := median(v)
+	if m == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("±%.0f%%", 50*(slices.Max(v)-slices.Min(v))/m)
+}
+
+// num formats a figure with three significant digits and SI-ish suffixes.
+func num(f float64) string {
+	a := math.Abs(f)
+	switch {
+	case math.IsNaN(f):
+		return "-"
+	case a >= 10e9:
+		return fmt.Sprintf("%.1fG", f/1e9)
+	case a >= 10e6:
+		return fmt.Sprintf("%.1fM", f/1e6)
+	case a >= 10e3:
+		return fmt.Sprintf("%.1fk", f/1e3)
+	case a >= 100:
+		return fmt.Sprintf("%.0f", f)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", f)
+	}
+	return fmt.Sprintf("%.2f", f)
+}
+
+func printTable(rows []row) {
+	fmt.Println("| metric | median | spread | baseline | ratio | target | |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+	for _, r := range rows {
+		m := median(r.value)
+		base, ratio := "-", math.NaN()
+		if len(r.base) > 0 {
+			b := median(r.base)
+			base = num(b) + " " + r.unit
+			ratio = m / b
+		}
+		target, verdict := "-", ""
+		if r.target != 0 {
+			got := ratio
+			if r.absolute {
+				got = m
+			}
+			ok := got >= r.target
+			op := "≥"
+			if !r.higher {
+				ok, op = got <= r.target, "≤"
+			}
+			target = op + num(r.target)
+			if r.absolute {
+				target += " " + r.unit
+			} else {
+				target += "×"
+			}
+			verdict = "ok"
+			if !ok {
+				verdict = "**miss**"
+			}
+		}
+		ratioS := "-"
+		if !math.IsNaN(ratio) {
+			ratioS = fmt.Sprintf("%.2f×", ratio)
+		}
+		if r.note != "" {
+			verdict = strings.TrimSpace(verdict + " " + r.note)
+		}
+		fmt.Printf("| %s | %s %s | %s | %s | %s | %s | %s |\n",
+			r.metric, num(m), r.unit, spread(r.value), base, ratioS, target, verdict)
+	}
+}

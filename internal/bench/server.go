@@ -1,0 +1,174 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wsexec/wsexec/internal/wstest"
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// harness holds what every scenario needs.
+type harness struct {
+	bin, cat, seq string
+	repeat        int
+}
+
+// server is one running wsexec.
+type server struct {
+	cmd    *exec.Cmd
+	addr   string
+	exited chan struct{}
+}
+
+var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServer runs wsexec on 127.0.0.1, port 0, at its default log level
+// (one access line per connect and disconnect, drained here), with args
+// (flags, then the command).
+func (h *harness) startServer(args ...string) *server {
+	all := append([]string{"--port=0", "--address=127.0.0.1"}, args...)
+	s := &server{cmd: exec.Command(h.bin, all...), exited: make(chan struct{})}
+	stderr, err := s.cmd.StderrPipe()
+	if err != nil {
+		fatalf("%v", err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		fatalf("start %s: %v", h.bin, err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		defer close(s.exited)
+		br := bufio.NewReader(stderr)
+		for {
+			line, err := br.ReadString('\n')
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+				break
+			}
+			if err != nil {
+				s.cmd.Wait()
+				return
+			}
+		}
+		io.Copy(io.Discard, br)
+		s.cmd.Wait()
+	}()
+	select {
+	case s.addr = <-addr:
+	case <-s.exited:
+		fatalf("wsexec %v exited before listening", all)
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		fatalf("wsexec %v did not log its address", all)
+	}
+	return s
+}
+
+// stop shuts the server down with SIGTERM and waits for it (SIGKILL after
+// 20 s).
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// dial opens a WebSocket to s.
+func (s *server) dial() *wsproto.Conn {
+	c, resp, err := wstest.Dial(s.addr, "/", nil)
+	if err != nil {
+		fatalf("dial %s: %v", s.addr, err)
+	}
+	if c == nil {
+		fatalf("dial %s: status %s", s.addr, resp.Status)
+	}
+	return c
+}
+
+// rssKiB returns VmRSS of pid, in KiB, from /proc/PID/status: the process
+// alone, its children excluded.
+func rssKiB(pid int) float64 { return statusField(pid, "VmRSS:") }
+
+// statusField returns the number of a field of /proc/PID/status.
+func statusField(pid int, name string) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == name {
+			n, _ := strconv.ParseFloat(f[1], 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// childrenRSS returns the number of children of pid and the sum of their
+// VmRSS in KiB.
+func childrenRSS(pid int) (int, float64) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, 0
+	}
+	n, sum := 0, 0.0
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+			continue
+		}
+		n++
+		sum += rssKiB(child)
+	}
+	return n, sum
+}
+
+// raiseNoFile lifts RLIMIT_NOFILE (inherited by the server) to want if it
+// can, and returns the soft limit now in force.
+func raiseNoFile(want uint64) uint64 {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 1024
+	}
+	if lim.Cur >= want {
+		return lim.Cur
+	}
+	try := syscall.Rlimit{Cur: want, Max: max(lim.Max, want)}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &try) == nil {
+		return want
+	}
+	lim.Cur = lim.Max // not root: as far as the hard limit goes
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return lim.Cur
+}

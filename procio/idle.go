@@ -1,0 +1,71 @@
+package procio
+
+import (
+	"io"
+	"sync"
+)
+
+// Buffers for idle connections: a program that is running but quiet should
+// cost its connection as little as possible, so the codecs and the stderr
+// reader do not keep a buffer while they wait. They wait for their pipe to
+// become readable without one (readWaiter), take a buffer from a pool to
+// read, and give it back once it holds nothing they still need. A busy
+// connection keeps its buffer; pools are per size and shared by every
+// connection.
+
+// readWaiter is implemented by the pipes Start returns: waitReadable blocks
+// until a Read would not block (data, EOF or an error), with no buffer. An
+// error means it cannot tell; the caller then simply reads.
+// readyNow tells without waiting. (waitReadable always asks the pipe
+// first, even right after readyNow said no: the poller forgets readiness
+// it recorded before a wait begins, so skipping that check could miss
+// output that came in between.)
+type readWaiter interface {
+	waitReadable() error
+	readyNow() bool
+}
+
+// waitIdle waits for r to have something to read, if r can say so.
+func waitIdle(r io.Reader) {
+	if w, ok := r.(readWaiter); ok {
+		_ = w.waitReadable()
+	}
+}
+
+// readyNow reports whether r has something to read at once; false when r
+// cannot say.
+func readyNow(r io.Reader) bool {
+	w, ok := r.(readWaiter)
+	return ok && w.readyNow()
+}
+
+// bufPool hands out buffers of one size. It stores *[]byte so that Put does
+// not allocate.
+type bufPool struct {
+	size int
+	p    sync.Pool
+}
+
+var (
+	poolsMu sync.Mutex
+	pools   = map[int]*bufPool{}
+)
+
+// poolFor returns the pool of buffers of size bytes.
+func poolFor(size int) *bufPool {
+	poolsMu.Lock()
+	defer poolsMu.Unlock()
+	bp := pools[size]
+	if bp == nil {
+		bp = &bufPool{size: size}
+		bp.p.New = func() any {
+			b := make([]byte, size)
+			return &b
+		}
+		pools[size] = bp
+	}
+	return bp
+}
+
+func (bp *bufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
+func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package procio
+
+const raceEnabled = false

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsexec/wsexec/internal/wstest"
+	"github.com/wsexec/wsexec/wsproto"
+)
+
+// relayClient dials an in-process server running argv.
+func relayClient(tb testing.TB, argv ...string) *wsproto.Conn {
+	tb.Helper()
+	addr := newBenchServer(tb, argv...)
+	c, resp, err := wstest.Dial(addr, "/", nil)
+	if err != nil || c == nil {
+		tb.Fatalf("dial: %v %v", resp, err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newBenchServer serves argv in process on loopback and returns its
+// host:port.
+func newBenchServer(tb testing.TB, argv ...string) string {
+	tb.Helper()
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		tb.Skipf("%s not found: %v", argv[0], err)
+	}
+	s, err := New(Config{
+		Command:    argv,
+		Path:       path,
+		Addresses:  []string{"127.0.0.1:0"},
+		CloseGrace: 100 * time.Millisecond,
+		KillGrace:  100 * time.Millisecond,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	tb.Cleanup(ts.Close)
+	return strings.TrimPrefix(ts.URL, "http://")
+}
+
+// echo sends n messages of msg through the relay, in batches of batch
+// (flushed together, so the program's output comes back many lines per
+// read), and reads every echo back into buf, checking it.
+func echo(tb testing.TB, c *wsproto.Conn, msg, buf []byte, n, batch int) {
+	for sent := 0; sent < n; {
+		k := min(batch, n-sent)
+		for range k {
+			if err := c.WriteMessage(wsproto.OpText, msg); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if err := c.Flush(); err != nil {
+			tb.Fatal(err)
+		}
+		for range k {
+			_, p, err := c.ReadMessage(buf)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if !bytes.Equal(p, msg) {
+				tb.Fatalf("echo %q, want %q", p, msg)
+			}
+		}
+		sent += k
+	}
+}
+
+// TestRelayZeroAllocs pins the steady-state claim of the relay: a message
+// through the server (socket, stdin, cat, stdout, socket) allocates nothing,
+// whether messages come one at a time or many together. The client runs in
+// the same process and is itself allocation-free (wsproto's
+// TestZeroAllocs), so every allocation counted here is the server's; a
+// per-message allocation anywhere in readPump, writePump, the codec or
+// wsproto gives at least 1 per message and fails the test.
+func TestRelayZeroAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own (and sync.Pool drops items at random under it)")
+	}
+	for _, tc := range []struct {
+		name  string
+		size  int
+		batch int
+	}{
+		{"one at a time", 64, 1},
+		{"batches of 64", 64, 64},
+		{"4 KiB one at a time", 4 << 10, 1},
+		{"40 KiB fragmented", 40 << 10, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := relayClient(t, "cat")
+			msg := bytes.Repeat([]byte("x"), tc.size)
+			buf := make([]byte, 0, tc.size)
+			echo(t, c, msg, buf, 512, tc.batch) // warm up: buffers, pools, goroutine stacks
+			const n = 2048
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			echo(t, c, msg, buf, n, tc.batch)
+			runtime.ReadMemStats(&after)
+			// A little slack for the runtime's and the test framework's own
+			// allocations, which are not per message.
+			if per := float64(after.Mallocs-before.Mallocs) / n; per > 0.05 {
+				t.Fatalf("%.2f allocations per message (%d over %d messages), want 0",
+					per, after.Mallocs-before.Mallocs, n)
+			}
+		})
+	}
+}
+
+// The relay benchmarks run the server in process, so that `go test
+// -cpuprofile` profiles it (with the client, which is small beside it):
+//
+//	go test -run '^$' -bench Relay -cpuprofile cpu.out ./server
+//	go tool pprof -top server.test cpu.out
+
+func BenchmarkRelayRoundTrip(b *testing.B) {
+	c := relayClient(b, "cat")
+	msg := bytes.Repeat([]byte("x"), 64)
+	buf := make([]byte, 0, 64)
+	b.SetBytes(64)
+	b.ReportAllocs()
+	for b.Loop() {
+		echo(b, c, msg, buf, 1, 1)
+	}
+}
+
+func BenchmarkRelayPipelined(b *testing.B) {
+	c := relayClient(b, "cat")
+	msg := bytes.Repeat([]byte("x"), 64)
+	buf := make([]byte, 0, 64)
+	b.SetBytes(64)
+	b.ReportAllocs()
+	done := make(chan error, 1)
+	n := b.N
+	b.ResetTimer()
+	go func() {
+		for i := range n {
+			if err := c.WriteMessage(wsproto.OpText, msg); err != nil {
+				done <- err
+				return
+			}
+			if i%32 == 31 || i == n-1 {
+				if err := c.Flush(); err != nil {
+					done <- err
+					return
+				}
+			}
+		}
+		done <- nil
+	}()
+	for range n {
+		if _, _, err := c.ReadMessage(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRelayStream reads `seq 100000` per op, one message per line.
+func BenchmarkRelayStream(b *testing.B) {
+	const lines = 100000
+	addr := newBenchServer(b, "seq", strconv.Itoa(lines))
+	buf := make([]byte, 0, 64)
+	b.ReportAllocs()
+	for b.Loop() {
+		c, _, err := wstest.Dial(addr, "/", nil)
+		if err != nil || c == nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			_, _, err := c.ReadMessage(buf)
+			if err != nil {
+				var ce *wsproto.CloseError
+				if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
+					b.Fatal(err)
+				}
+				break
+			}
+			n++
+		}
+		c.Close()
+		if n != lines {
+			b.Fatalf("%d messages, want %d", n, lines)
+		}
+	}
+	b.ReportMetric(float64(b.N*lines)/b.Elapsed().Seconds(), "msg/s")
+}
+
+// BenchmarkRelayCycle is one connection's life: connect, "hi" and its echo,
+// close, program reaped (the server closes the socket after that).
+func BenchmarkRelayCycle(b *testing.B) {
+	addr := newBenchServer(b, "cat")
+	b.ReportAllocs()
+	for b.Loop() {
+		c, _, err := wstest.Dial(addr, "/", nil)
+		if err != nil || c == nil {
+			b.Fatal(err)
+		}
+		echo(b, c, []byte("hi"), nil, 1, 1)
+		c.WriteClose(wsproto.CloseNormal, "")
+		for {
+			if _, _, err := c.NextReader(); err != nil {
+				break
+			}
+		}
+		io.Copy(io.Discard, c.NetConn())
+		c.Close()
+	}
+}
+
+// BenchmarkRelayBigLine is a 1 MiB line through cat and back.
+func BenchmarkRelayBigLine(b *testing.B) {
+	c := relayClient(b, "cat")
+	msg := bytes.Repeat([]byte("x"), 1<<20)
+	buf := make([]byte, 0, 1<<20)
+	b.SetBytes(1 << 20)
+	b.ReportAllocs()
+	for b.Loop() {
+		done := make(chan error, 1)
+		go func() {
+			err := c.WriteMessage(wsproto.OpText, msg)
+			if err == nil {
+				err = c.Flush()
+			}
+			done <- err
+		}()
+		if _, p, err := c.ReadMessage(buf); err != nil || len(p) != len(msg) {
+			b.Fatalf("echo of %d bytes: %v", len(p), err)
+		}
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+}
