@@ -4,7 +4,6 @@ package main
 // config file, through the real binary (built by TestMain in main_test.go).
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -29,57 +28,6 @@ import (
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
-
-// launch runs wsexec with exactly args (plus a short --closems and debug
-// logging) and waits for its first listening line; unlike startServer it
-// adds no --port or --address.
-func launch(t *testing.T, args ...string) *instance {
-	t.Helper()
-	all := append([]string{"--closems=200", "--loglevel=debug"}, args...)
-	s := &instance{t: t, cmd: exec.Command(binPath, all...), exited: make(chan struct{})}
-	stderr, err := s.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.log.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		s.err = s.cmd.Wait()
-		close(s.exited)
-	}()
-	select {
-	case s.addr = <-addr:
-	case <-s.exited:
-		t.Fatalf("wsexec exited before listening: %v\n%s", s.err, s.logText())
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-		t.Fatalf("wsexec did not log its address\n%s", s.logText())
-	}
-	t.Cleanup(func() {
-		s.stop()
-		if t.Failed() {
-			t.Logf("wsexec log:\n%s", s.logText())
-		}
-	})
-	return s
-}
 
 // runFail runs wsexec with args, expects it to exit 2 with one line on
 // stderr holding want, and to never listen.

@@ -91,7 +91,15 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // the command) and waits until it logs its address.
 func startServer(t *testing.T, args ...string) *instance {
 	t.Helper()
-	all := append([]string{"--port=0", "--address=127.0.0.1", "--closems=200", "--loglevel=debug"}, args...)
+	return launch(t, append([]string{"--port=0", "--address=127.0.0.1"}, args...)...)
+}
+
+// launch runs wsexec with exactly args (plus a short --closems and debug
+// logging) and waits for its first listening line; unlike startServer it
+// adds no --port or --address.
+func launch(t *testing.T, args ...string) *instance {
+	t.Helper()
+	all := append([]string{"--closems=200", "--loglevel=debug"}, args...)
 	s := &instance{t: t, cmd: exec.Command(binPath, all...), exited: make(chan struct{})}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -125,6 +133,7 @@ func startServer(t *testing.T, args ...string) *instance {
 		t.Fatalf("wsexec exited before listening: %v\n%s", s.err, s.logText())
 	case <-time.After(10 * time.Second):
 		s.cmd.Process.Kill()
+		<-s.exited
 		t.Fatalf("wsexec did not log its address\n%s", s.logText())
 	}
 	t.Cleanup(func() {

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net/http/httptest"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
@@ -32,23 +29,7 @@ func relayClient(tb testing.TB, argv ...string) *wsproto.Conn {
 // host:port.
 func newBenchServer(tb testing.TB, argv ...string) string {
 	tb.Helper()
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		tb.Skipf("%s not found: %v", argv[0], err)
-	}
-	s, err := New(Config{
-		Command:    argv,
-		Path:       path,
-		Addresses:  []string{"127.0.0.1:0"},
-		CloseGrace: 100 * time.Millisecond,
-		KillGrace:  100 * time.Millisecond,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ts := httptest.NewServer(s)
-	tb.Cleanup(ts.Close)
-	return strings.TrimPrefix(ts.URL, "http://")
+	return strings.TrimPrefix(newTestServer(tb, argv...).URL, "http://")
 }
 
 // echo sends n messages of msg through the relay, in batches of batch

@@ -53,11 +53,12 @@ func lowest(d time.Duration) int {
 	return low
 }
 
-func newTestServer(t *testing.T, argv ...string) *httptest.Server {
-	t.Helper()
+// newTestServer serves argv in process on loopback.
+func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
+	tb.Helper()
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		t.Skipf("%s not found: %v", argv[0], err)
+		tb.Skipf("%s not found: %v", argv[0], err)
 	}
 	s, err := New(Config{
 		Command:    argv,
@@ -67,10 +68,10 @@ func newTestServer(t *testing.T, argv ...string) *httptest.Server {
 		KillGrace:  100 * time.Millisecond,
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
+	tb.Cleanup(ts.Close)
 	return ts
 }
 
