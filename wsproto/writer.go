@@ -124,7 +124,8 @@ func (c *Conn) WritePing(p []byte) error {
 }
 
 // WriteClose starts the closing handshake (RFC 6455 §7.1.2): it sends this
-// side's close frame once (later calls do nothing and return nil) and
+// side's close frame once (later calls do nothing and return ErrCloseSent,
+// so a caller can tell whether its own close went out) and
 // flushes, within the close timeout. It then sets a read deadline of the
 // close timeout, so a reader waiting for the peer's close returns in
 // bounded time even if the peer never answers; the owner then closes the
@@ -139,7 +140,7 @@ func (c *Conn) WriteClose(code uint16, reason string) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closeSent {
-		return nil
+		return ErrCloseSent
 	}
 	c.closeSent = true
 	c.closeFlag.Store(true)

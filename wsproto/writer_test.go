@@ -168,8 +168,8 @@ func TestWriteClose(t *testing.T) {
 			if !c.CloseSent() {
 				t.Fatal("CloseSent false")
 			}
-			if err := c.WriteClose(CloseNormal, "again"); err != nil {
-				t.Fatalf("second WriteClose: %v", err)
+			if err := c.WriteClose(CloseNormal, "again"); err != ErrCloseSent {
+				t.Fatalf("second WriteClose: %v, want ErrCloseSent", err)
 			}
 			for _, err := range []error{
 				c.WriteMessage(OpText, []byte("x")),
