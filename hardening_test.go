@@ -386,6 +386,25 @@ func TestClientFaults(t *testing.T) {
 		nc.Close()
 		waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(pid) })
 	})
+	t.Run("sends half a frame and stalls", func(t *testing.T) {
+		t.Parallel()
+		// Without pings a stalled client is indistinguishable from a quiet
+		// one; --pingms bounds it: the server's reader waits inside the
+		// frame, no pong comes, the watchdog drops the connection.
+		s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; cat")
+		c := dial(t, s.addr, "/", nil)
+		pid, _ := strconv.Atoi(readText(t, c))
+		frame := rawFrame(0x81, true, []byte(strings.Repeat("s", 100)))
+		nc := c.NetConn()
+		if _, err := nc.Write(frame[:50]); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the program to be stopped", func() bool { return !alive(pid) })
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.Copy(io.Discard, nc); err != nil {
+			t.Fatalf("the server did not close the connection: %v", err)
+		}
+	})
 	t.Run("never answers close", func(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo bye")
