@@ -37,7 +37,16 @@
 // Back-pressure is end to end and memory is bounded: a client that does not
 // read stalls the write pump, which stops reading stdout, which blocks the
 // program; a program that does not read stdin stalls the read pump, which
-// stops reading the socket.
+// stops reading the socket. While that write is blocked, the read pump
+// checks every second whether the client is still connected (peerGone), so
+// a client that leaves never keeps a stalled program alive.
+//
+// Policy (policy.go) refuses origins outside Config.Origins or, with
+// SameOrigin, foreign to the request's Host (403), answers the
+// subprotocol, and refuses a client over MaxForks with 429 or close 1013.
+// With PingInterval a keepalive (keepalive.go) pings each client and drops
+// one that answers no ping for twice as long. PassStderr sends stdout and
+// stderr lines as tagged JSON (passstderr.go).
 //
 // Run listens on TCP addresses, a Unix socket or both (listen.go): a stale
 // socket file is replaced, a live one refused, and the file removed when
