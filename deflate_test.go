@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -149,13 +146,5 @@ func TestCompressionDeclinedOffer(t *testing.T) {
 // TestCompressionFlagError: a bad --compression value is a usage error.
 func TestCompressionFlagError(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command(binPath, "--port=0", "--address=127.0.0.1", "--compression=maybe", "cat")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(stderr.String(), "--compression") ||
-		strings.Count(stderr.String(), "\n") != 1 {
-		t.Fatalf("exit %v, stderr %q; want status 2 and one line naming --compression", err, stderr.String())
-	}
+	runFail(t, "--compression", "--port=0", "--address=127.0.0.1", "--compression=maybe", "cat")
 }

@@ -76,6 +76,10 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatalf("after %v: %v (want the server to close the connection)", time.Since(start), err)
 	}
+	// The flag's 300 ms, not the 10 s default: a generous bound between.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("cut off after %v: --headertimeoutms=300 not applied", took)
+	}
 	t.Logf("cut off after %v, %d bytes sent back", time.Since(start).Round(time.Millisecond), n)
 	if kids := children(t, s.pid()); len(kids) != 0 {
 		t.Fatalf("programs started for an incomplete request: %v", kids)

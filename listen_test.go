@@ -4,7 +4,6 @@ package main
 // config file, through the real binary (built by TestMain in main_test.go).
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,53 +27,6 @@ import (
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
-
-// runFail runs wsexec with args, expects it to exit 2 with one line on
-// stderr holding want, and to never listen.
-func runFail(t *testing.T, want string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(binPath, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("%v: still running after 10 s; stderr %q", args, stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("%v: exit %v, want status 2; stderr %q", args, err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], want) {
-		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr.String(), want)
-	}
-}
-
-// envOf reads the messages of examples/bash/env.sh into a map.
-func envOf(t *testing.T, c *wsproto.Conn) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-	for i := 0; i < 1000; i++ {
-		_, p, err := c.ReadMessage(nil)
-		if err != nil {
-			break
-		}
-		if k, v, ok := strings.Cut(string(p), "="); ok {
-			env[k] = v
-		}
-	}
-	return env
-}
 
 // echo sends msg and fails unless it comes back.
 func echo(t *testing.T, c *wsproto.Conn, msg string) {
@@ -359,7 +311,7 @@ func TestTLSHTTPSVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	env := envOf(t, c)
+	env := readEnv(t, c)
 	if env["HTTPS"] != "on" || env["QUERY_STRING"] != "y=1" {
 		t.Fatalf("HTTPS=%q QUERY_STRING=%q, want on and y=1", env["HTTPS"], env["QUERY_STRING"])
 	}
@@ -545,7 +497,7 @@ func TestIPv6Loopback(t *testing.T) {
 	if !strings.HasPrefix(s.addr, "[::1]:") {
 		t.Fatalf("listening on %q, want [::1]:port", s.addr)
 	}
-	env := envOf(t, dial(t, s.addr, "/", nil))
+	env := readEnv(t, dial(t, s.addr, "/", nil))
 	if env["REMOTE_ADDR"] != "::1" || env["SERVER_NAME"] != "::1" {
 		t.Fatalf("REMOTE_ADDR=%q SERVER_NAME=%q, want ::1", env["REMOTE_ADDR"], env["SERVER_NAME"])
 	}
@@ -561,7 +513,7 @@ func TestIPv6Loopback(t *testing.T) {
 	if !strings.HasPrefix(v4, "127.0.0.1:") {
 		t.Fatalf("second listener %q, want 127.0.0.1:port", v4)
 	}
-	if got := envOf(t, dial(t, v4, "/", nil))["REMOTE_ADDR"]; got != "127.0.0.1" {
+	if got := readEnv(t, dial(t, v4, "/", nil))["REMOTE_ADDR"]; got != "127.0.0.1" {
 		t.Fatalf("over IPv4: REMOTE_ADDR=%q", got)
 	}
 }
@@ -574,11 +526,11 @@ func TestReverseLookup(t *testing.T) {
 	}
 	want := strings.TrimSuffix(names[0], ".")
 	s := startServer(t, "--reverselookup", "examples/bash/env.sh")
-	if got := envOf(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
+	if got := readEnv(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
 		t.Fatalf("REMOTE_HOST = %q, want %q", got, want)
 	}
 	plain := startServer(t, "examples/bash/env.sh")
-	if got := envOf(t, dial(t, plain.addr, "/", nil))["REMOTE_HOST"]; got != "127.0.0.1" {
+	if got := readEnv(t, dial(t, plain.addr, "/", nil))["REMOTE_HOST"]; got != "127.0.0.1" {
 		t.Fatalf("without --reverselookup REMOTE_HOST = %q, want the address", got)
 	}
 }

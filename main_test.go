@@ -312,6 +312,28 @@ func memKiB(t *testing.T, pid int, field string) int {
 	return 0
 }
 
+// readEnv reads VAR=value messages until the server closes and returns them.
+func readEnv(t *testing.T, c *wsproto.Conn) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < 10000; i++ {
+		_, p, err := c.ReadMessage(nil)
+		if err != nil {
+			var ce *wsproto.CloseError
+			if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
+				t.Fatalf("want close 1000 after the environment, got %v", err)
+			}
+			return env
+		}
+		if k, v, ok := strings.Cut(string(p), "="); ok {
+			env[k] = v
+		}
+	}
+	t.Fatal("no end to the environment")
+	return nil
+}
+
 func TestEchoThroughCat(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "cat")
@@ -347,18 +369,7 @@ func TestEnvironment(t *testing.T) {
 	hdr.Add("X-Repeated", "two")
 	hdr.Set("Proxy", "http://evil.example:3128")
 	hdr.Set("User-Agent", "wsexec-test")
-	c := dial(t, s.addr, "/some/path?name=bob&x=1", hdr)
-	env := map[string]string{}
-	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-	for i := 0; i < 1000; i++ {
-		_, p, err := c.ReadMessage(nil)
-		if err != nil {
-			break
-		}
-		if k, v, ok := strings.Cut(string(p), "="); ok {
-			env[k] = v
-		}
-	}
+	env := readEnv(t, dial(t, s.addr, "/some/path?name=bob&x=1", hdr))
 	host, port, _ := net.SplitHostPort(s.addr)
 	want := map[string]string{
 		"QUERY_STRING":      "name=bob&x=1",
@@ -793,22 +804,41 @@ func TestUsageErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(binPath, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-				t.Fatalf("exit %v, want status 2; stderr %q", err, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
-				t.Fatalf("stderr %q: want one line mentioning %q", stderr.String(), tc.want)
-			}
-			if strings.Contains(stderr.String(), "listening") {
-				t.Fatal("it listened before refusing")
-			}
+			runFail(t, tc.want, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
 		})
+	}
+}
+
+// runFail runs wsexec with args, expects it to exit 2 with one line on
+// stderr holding want, and to never listen.
+func runFail(t *testing.T, want string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%v: still running after 10 s; stderr %q", args, stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("%v: exit %v, want status 2; stderr %q", args, err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr.String(), want)
+	}
+	if strings.Contains(stderr.String(), "listening") {
+		t.Fatalf("%v: it listened before refusing", args)
 	}
 }
 

@@ -394,16 +394,7 @@ func TestPolicyUsageErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(binPath, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
-			out, err := cmd.CombinedOutput()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-				t.Fatalf("exit %v, want status 2; output %q", err, out)
-			}
-			lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
-				t.Fatalf("output %q: want one line mentioning %q", out, tc.want)
-			}
+			runFail(t, tc.want, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
 		})
 	}
 }

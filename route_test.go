@@ -2,20 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/wsexec/wsexec/wsproto"
 )
 
 // Integration tests for routing: --dir, --staticdir, --cgidir and
@@ -164,28 +159,6 @@ func rawDo(addr, method, target string, upgrade bool, extra ...string) (rawRespo
 		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	}
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}, nil
-}
-
-// readEnv reads VAR=value messages until the server closes and returns them.
-func readEnv(t *testing.T, c *wsproto.Conn) map[string]string {
-	t.Helper()
-	env := map[string]string{}
-	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-	for i := 0; i < 10000; i++ {
-		_, p, err := c.ReadMessage(nil)
-		if err != nil {
-			var ce *wsproto.CloseError
-			if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
-				t.Fatalf("want close 1000 after the environment, got %v", err)
-			}
-			return env
-		}
-		if k, v, ok := strings.Cut(string(p), "="); ok {
-			env[k] = v
-		}
-	}
-	t.Fatal("no end to the environment")
-	return nil
 }
 
 // envLines parses a CGI body of VAR=value lines.
@@ -540,18 +513,7 @@ func TestRouteUsageErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.Command(binPath, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			err := cmd.Run()
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-				t.Fatalf("exit %v, want status 2; stderr %q", err, stderr.String())
-			}
-			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
-				t.Fatalf("stderr %q: want one line mentioning %q", stderr.String(), tc.want)
-			}
+			runFail(t, tc.want, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
 		})
 	}
 }
