@@ -104,9 +104,8 @@ type Conn struct {
 	wpool     *sync.Pool
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
-	closeSent bool
-	closeFlag atomic.Bool    // closeSent, readable without wmu
-	maskRand  *mrand.ChaCha8 // masking keys (client role only), RFC 6455 §10.3
+	closeSent atomic.Bool         // this side's close frame went out; set under wmu
+	maskRand  *mrand.ChaCha8      // masking keys (client role only), RFC 6455 §10.3
 	mw        messageWriter
 	wz        *deflater // permessage-deflate, nil without it
 }
@@ -170,4 +169,4 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 func (c *Conn) Close() error { return c.nc.Close() }
 
 // CloseSent reports whether this side's close frame has been sent.
-func (c *Conn) CloseSent() bool { return c.closeFlag.Load() }
+func (c *Conn) CloseSent() bool { return c.closeSent.Load() }

@@ -163,9 +163,9 @@ func TestDeflateIdleMemory(t *testing.T) {
 	}
 }
 
-// TestDeflateAllocs: with no context takeover, compressors and
-// decompressors come from pools, so a compressed message costs at most a
-// few small allocations in steady state (none when the buffers fit).
+// TestDeflateAllocs: in every compression mode a message read and written
+// allocates nothing in steady state: compressors and decompressors come
+// from pools or are kept, and buffers are reused.
 func TestDeflateAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
@@ -188,8 +188,8 @@ func TestDeflateAllocs(t *testing.T) {
 				}
 			})
 			t.Logf("%v allocations per message read and written", allocs)
-			if allocs > 1 {
-				t.Fatalf("%v allocations per message, want at most 1", allocs)
+			if allocs > 0 {
+				t.Fatalf("%v allocations per message, want 0", allocs)
 			}
 		})
 	}

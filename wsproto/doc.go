@@ -10,8 +10,8 @@
 //
 // A Conn reads messages whole (ReadMessage) or as a stream (NextReader),
 // reassembling fragments (§5.4) and handling control frames between them
-// (§5.5): pings are answered with pongs carrying the same payload, a close
-// frame is answered once and reported as a *CloseError. A text message's
+// (§5.5): pings are answered with pongs carrying the same payload, pongs
+// go to Config.OnPong, a close frame is answered once and reported as a *CloseError. A text message's
 // UTF-8 is checked as its bytes arrive, across fragments, so an invalid
 // message fails at its first bad byte (§8.1); close reasons are checked
 // too. Each violation sends a close frame and ends reading with a
@@ -50,13 +50,15 @@
 // with 1007), and compresses what it sends, with context takeover where
 // agreed. RSV1 on a continuation or control frame is a 1002. Small
 // messages go out uncompressed (DeflateConfig.Threshold). Compressors and
-// decompressors are pooled; with context takeover the Conn keeps its
-// compressor and the peer's last 32 KiB between messages, without it
-// nothing. compress/flate always compresses with a 32 KiB window, so
+// decompressors are pooled; with context takeover the Conn keeps the
+// peer's last 32 KiB between messages and its compressor, or with
+// DeflateParams.History only while messages flow (then the last History
+// bytes it sent); without context takeover it keeps nothing. compress/flate always compresses with a 32 KiB window, so
 // this side never agrees to a window of its own under 15 bits; it
 // inflates any window. docs/compression.md has the measurements.
 //
 // Left out: the opening handshake (§4, package handshake), dialing,
-// subprotocols, automatic keep-alive pings, and extensions other than
+// subprotocols, sending keep-alive pings (the caller does, and sees pongs
+// through Config.OnPong), and extensions other than
 // permessage-deflate (§9). The Extension type holds negotiated parameters.
 package wsproto

@@ -37,9 +37,11 @@ var deflateTail = [4]byte{0x00, 0x00, 0xff, 0xff}
 // Compressors and decompressors are large (compress/flate's compressor is
 // 0.8 to 1.2 MB, its decompressor about 40 KB), so they are pooled and held
 // by a Conn only while it needs them: a decompressor for one message, a
-// compressor for one message without context takeover, or for the life of
-// the Conn with it (its window is its state, and compress/flate cannot be
-// handed a window back).
+// compressor for one message without context takeover. With context
+// takeover a Conn keeps its compressor (compress/flate cannot be handed a
+// window back) for its life, or, with DeflateParams.History, only while
+// messages flow: once idle it gives the compressor back and primes the
+// next from the last History bytes it sent.
 var (
 	flateReaders sync.Pool                            // of io.ReadCloser from flate.NewReader
 	flateWriters [flate.BestCompression + 3]sync.Pool // of *compressor, by level+2
@@ -217,20 +219,24 @@ func (d *deflater) prime() {
 // remember appends text of a compressed message to hist, keeping the last
 // history bytes.
 func (d *deflater) remember(b []byte) {
-	if d.history == 0 {
-		return
+	if d.history > 0 {
+		d.hist = appendWindow(d.hist, b, d.history)
 	}
-	if d.hist == nil {
-		d.hist = make([]byte, 0, d.history)
+}
+
+// appendWindow appends b to the window w and keeps its last size bytes,
+// allocating the window's full size once.
+func appendWindow(w, b []byte, size int) []byte {
+	if w == nil {
+		w = make([]byte, 0, size)
 	}
-	if len(b) >= d.history {
-		d.hist = append(d.hist[:0], b[len(b)-d.history:]...)
-		return
+	if len(b) >= size {
+		return append(w[:0], b[len(b)-size:]...)
 	}
-	if over := len(d.hist) + len(b) - d.history; over > 0 {
-		d.hist = d.hist[:copy(d.hist, d.hist[over:])]
+	if over := len(w) + len(b) - size; over > 0 {
+		w = w[:copy(w, w[over:])]
 	}
-	d.hist = append(d.hist, b...)
+	return append(w, b...)
 }
 
 // deflateFrame sends the compressor's output as a frame of the open
@@ -288,19 +294,7 @@ func (z *inflater) finish() {
 }
 
 // remember appends inflated bytes to the window kept for the next message.
-func (z *inflater) remember(b []byte) {
-	if z.hist == nil {
-		z.hist = make([]byte, 0, windowSize)
-	}
-	if len(b) >= windowSize {
-		z.hist = append(z.hist[:0], b[len(b)-windowSize:]...)
-		return
-	}
-	if over := len(z.hist) + len(b) - windowSize; over > 0 {
-		z.hist = z.hist[:copy(z.hist, z.hist[over:])]
-	}
-	z.hist = append(z.hist, b...)
-}
+func (z *inflater) remember(b []byte) { z.hist = appendWindow(z.hist, b, windowSize) }
 
 // Read gives the decompressor the message's payload, unmasked, across
 // frames, then inflateTail, then io.EOF.

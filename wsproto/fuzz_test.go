@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"unicode/utf8"
 )
 
 // fuzzLimit is the message limit of FuzzReadMessage.
@@ -80,7 +81,7 @@ func readDeflated(t *testing.T, input []byte) {
 		if len(buf) > fuzzLimit || cap(buf) > 2*fuzzLimit+512 {
 			t.Fatalf("deflate: message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
 		}
-		if op == OpText && !utf8Valid(buf) {
+		if op == OpText && !utf8.Valid(buf) {
 			t.Fatalf("deflate: text message %q is not UTF-8", buf)
 		}
 	}
@@ -159,7 +160,7 @@ func FuzzInflate(f *testing.F) {
 				code = CloseProtocolError
 			case len(want) > fuzzLimit:
 				code = CloseMessageTooBig
-			case text && !utf8Valid(want):
+			case text && !utf8.Valid(want):
 				code = CloseInvalidPayload
 			}
 			if code == 0 {

@@ -36,6 +36,7 @@ type readState struct {
 	z          *inflater
 
 	ctrl [maxControlPayload]byte // control frame payloads; also the drain buffer
+	peek [1]byte                 // ReadMessage's look past a full buffer into a compressed message
 	mr   messageReader
 }
 
@@ -49,8 +50,8 @@ type messageReader struct{ c *Conn }
 // is left of the message (still checking it).
 //
 // Control frames are handled inside, including those between fragments:
-// a ping is answered with a pong carrying the same payload, a pong is
-// ignored, and a close frame is answered once (RFC 6455 §5.5.1, echoing its
+// a ping is answered with a pong carrying the same payload, a pong goes to
+// Config.OnPong (if set), and a close frame is answered once (RFC 6455 §5.5.1, echoing its
 // code, unless this side already sent one) and returned as
 // *CloseError{Remote: true}. A protocol violation sends a close frame and
 // returns *CloseError{Remote: false} with code 1002, 1007 or 1009. Once an
@@ -86,19 +87,26 @@ func (c *Conn) ReadMessage(dst []byte) (Opcode, []byte, error) {
 	}
 	for {
 		if len(dst) == cap(dst) {
-			// Grow only if the message goes on (an empty read moves to
-			// its next frame or its end), by at most the current frame.
-			if _, err := mr.Read(nil); err == io.EOF {
+			// Grow only if the message goes on, by at most the current
+			// frame. An empty read moves to the next frame or the end;
+			// a compressed message's end shows only by reading a byte.
+			var peek []byte
+			if c.r.compressed {
+				peek = c.r.peek[:]
+			}
+			n, err := mr.Read(peek)
+			if err == io.EOF {
 				return op, dst, nil
 			} else if err != nil {
 				return 0, dst[:0], err
 			}
 			grow := min(c.r.remain, int64(max(cap(dst), 512)))
-			if c.r.compressed {
+			if c.r.compressed || n > 0 {
 				// The inflated size is unknown: double, up to just past the limit.
 				grow = min(int64(max(cap(dst), 512)), c.maxMessage-int64(len(dst))+1)
 			}
-			dst = slices.Grow(dst, int(grow))
+			dst = append(slices.Grow(dst, int(grow)), peek[:n]...)
+			continue
 		}
 		n, err := mr.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]

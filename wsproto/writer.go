@@ -29,7 +29,7 @@ func (c *Conn) WriteMessage(op Opcode, p []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
 	if c.wFrag {
@@ -50,7 +50,7 @@ func (c *Conn) WriteFragment(op Opcode, p []byte, fin bool) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
 	if c.wFrag {
@@ -139,11 +139,10 @@ func (c *Conn) WriteClose(code uint16, reason string) error {
 	p := appendClosePayload(make([]byte, 0, maxControlPayload), code, reason)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
-	c.closeSent = true
-	c.closeFlag.Store(true)
+	c.closeSent.Store(true)
 	err := c.writeControlLocked(OpClose, p)
 	// The write deadline stays: nothing more is written after a close.
 	// Errors setting the read deadline mean the conn is already closed,
@@ -160,7 +159,7 @@ func (c *Conn) WriteClose(code uint16, reason string) error {
 func (c *Conn) writeControl(op Opcode, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
 	err := c.writeControlLocked(op, p)
