@@ -8,9 +8,8 @@ import (
 // binaryCodec passes bytes through unchanged: message payloads to stdin, and
 // each stdout read out as one binary message.
 type binaryCodec struct {
-	size int
-	in   *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
-	out  *bufPool // ReadMessages's buffers, held while output is flowing
+	in  *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
+	out *bufPool // ReadMessages's buffers, held while output is flowing
 }
 
 // NewBinaryCodec returns a codec that writes payloads raw to stdin (in one
@@ -20,7 +19,7 @@ type binaryCodec struct {
 // buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)
-	return &binaryCodec{size: size, in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
+	return &binaryCodec{in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
 }
 
 func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
@@ -36,7 +35,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			c.out.put(bp)
 		}
 	}()
-	full := false // the last read filled the buffer: more is probably waiting
+	full := false // the last read filled the buffer and more is waiting
 	for stalls := 0; ; {
 		if !full {
 			if bp != nil {
@@ -50,7 +49,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		}
 		b := *bp
 		n, err := stdout.Read(b)
-		full = n == len(b)
+		full = n == len(b) && readyNow(stdout)
 		if n > 0 {
 			stalls = 0
 			if err := out.WriteFragment(true, b[:n], true); err != nil {

@@ -42,8 +42,7 @@ func readyNow(r io.Reader) bool {
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does
 // not allocate.
 type bufPool struct {
-	size int
-	p    sync.Pool
+	p sync.Pool
 }
 
 var (
@@ -57,7 +56,7 @@ func poolFor(size int) *bufPool {
 	defer poolsMu.Unlock()
 	bp := pools[size]
 	if bp == nil {
-		bp = &bufPool{size: size}
+		bp = &bufPool{}
 		bp.p.New = func() any {
 			b := make([]byte, size)
 			return &b

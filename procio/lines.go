@@ -131,7 +131,7 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				if err := out.Flush(); err != nil {
 					return err
 				}
-				pending = false
+				pending, full = false, false // quiet: wait without the buffer
 			}
 		}
 		if n > 0 {

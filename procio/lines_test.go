@@ -351,3 +351,38 @@ func FuzzLineCodec(f *testing.F) {
 		}
 	})
 }
+
+// scriptedPipe is a stdout that says it is never ready right now, counts
+// the waits for readability, and checks that every Read follows a wait
+// unless the one before filled the buffer and more was ready.
+type scriptedPipe struct {
+	chunks      []string
+	waits, read int
+}
+
+func (p *scriptedPipe) waitReadable() error { p.waits++; return nil }
+func (p *scriptedPipe) readyNow() bool      { return false }
+
+func (p *scriptedPipe) Read(b []byte) (int, error) {
+	if p.read == len(p.chunks) {
+		return 0, io.EOF
+	}
+	n := copy(b, p.chunks[p.read])
+	p.read++
+	return n, nil
+}
+
+// TestCodecsWaitWhenQuiet: after a read that filled the buffer, a quiet
+// pipe is waited on (without a buffer held) rather than read at once.
+func TestCodecsWaitWhenQuiet(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]Codec{"line": NewLineCodec(MinBufferSize), "binary": NewBinaryCodec(MinBufferSize)} {
+		p := &scriptedPipe{chunks: []string{"abc\n", "de\n"}}
+		if err := c.ReadMessages(p, errSink{}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if p.waits != len(p.chunks)+1 { // before each chunk and before EOF
+			t.Errorf("%s: %d waits for %d reads, want one before each", name, p.waits, len(p.chunks)+1)
+		}
+	}
+}

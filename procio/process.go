@@ -294,8 +294,15 @@ func (p *Process) readStderr(fn func([]byte)) {
 		n, err := p.stderr.Read(buf[held:])
 		held = splitLines(buf[:held+n], held, func(line []byte) { fn(dropCR(line)) })
 		if held == len(buf) {
-			fn(buf)
-			held = 0
+			// A full piece of a longer line: keep its last byte (two if
+			// that is a CR) for the next piece, so that a line ending just
+			// past the buffer never yields an empty piece or a stray CR.
+			k := 1
+			if buf[len(buf)-1] == '\r' {
+				k = 2
+			}
+			fn(buf[:len(buf)-k])
+			held = copy(buf, buf[len(buf)-k:])
 		}
 		if err != nil {
 			if held > 0 {
