@@ -690,3 +690,70 @@ func TestWebsocketdValues(t *testing.T) {
 		t.Fatalf("--loglevel=none printed %q", stderr.String())
 	}
 }
+
+// TestHalfCloseWhileWriteBlocked: with pings on, a client that stops
+// reading (the server's write blocks, a ping queued behind it) and then
+// half-closes still has its program stopped.
+func TestHalfCloseWhileWriteBlocked(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; exec yes")
+	c := dial(t, s.addr, "/", nil)
+	pid, err := strconv.Atoi(readText(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Never read again: wait until the flood has filled the socket and the
+	// program is blocked writing, then half-close.
+	asleep := 0
+	waitFor(t, 20*time.Second, "the program to block", func() bool {
+		if procState(pid) == 'S' {
+			asleep++
+		} else {
+			asleep = 0
+		}
+		return asleep >= 20
+	})
+	if err := c.NetConn().(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the program to be stopped", func() bool { return !alive(pid) })
+}
+
+// TestShutdownWithStalledProgram: shutdown ends a connection whose
+// program does not read stdin and whose client does not answer close.
+func TestShutdownWithStalledProgram(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo $$; exec sleep 1000")
+	c := dial(t, s.addr, "/", nil)
+	pid, err := strconv.Atoi(readText(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("z"), 64<<10)
+	for sent := 0; sent < 64<<20; sent += len(msg) { // until the pipe and socket are full
+		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+		err := c.WriteMessage(wsproto.OpBinary, msg)
+		if err == nil {
+			err = c.Flush()
+		}
+		if isTimeout(err) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+		if s.err != nil {
+			t.Fatalf("exit: %v\n%s", s.err, s.logText())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("still running 15 s after SIGTERM")
+	}
+	if alive(pid) {
+		t.Fatal("program still running after shutdown")
+	}
+}

@@ -48,7 +48,7 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 		Path:       sc.path,
 		Root:       sc.scriptName,
 		Env:        []string{"SERVER_SOFTWARE=" + s.software},
-		InheritEnv: s.cfg.PassEnv,
+		InheritEnv: s.cgiPass,
 		Logger:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Stderr:     stderrLog{log},
 	}

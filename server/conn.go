@@ -164,7 +164,8 @@ func (c *conn) relay() (code uint16, reason string) {
 		// can reach it, so stop writing at once: a program blocked on a
 		// full stdout pipe then sees its stdin close and can exit by itself.
 		code, reason = closeCodeOf(err)
-		if c.ka.stop() { // the client answered no ping: it is gone
+		nc.SetWriteDeadline(time.Now()) // frees a write (and a ping queued behind it)
+		if c.ka.stop() {                // the client answered no ping: it is gone
 			reason = "ping timeout"
 		}
 		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
@@ -183,7 +184,10 @@ func (c *conn) relay() (code uint16, reason string) {
 		select {
 		case <-readDone:
 		case <-time.After(c.s.cfg.CloseTimeout):
+			// End the read pump wherever it waits: in a socket read, or
+			// in a stdin write to a program that is not reading.
 			nc.SetReadDeadline(time.Now())
+			c.p.Stdin().Close()
 			<-readDone
 		}
 		nc.SetWriteDeadline(time.Now())

@@ -19,11 +19,8 @@ type baseEnv struct {
 
 func newBaseEnv(names []string) baseEnv {
 	var b baseEnv
-	for _, name := range names {
-		if !validEnvName(name) {
-			continue
-		}
-		if v, ok := os.LookupEnv(name); ok && !cgiVars[name] {
+	for _, name := range inheritable(names) {
+		if v, ok := os.LookupEnv(name); ok {
 			b.pass = append(b.pass, name+"="+v)
 			if b.passed == nil {
 				b.passed = make(map[string]bool)
@@ -32,6 +29,18 @@ func newBaseEnv(names []string) baseEnv {
 		}
 	}
 	return b
+}
+
+// inheritable returns the --passenv names a program may take from the
+// parent: valid names that are not among the variables the server sets.
+func inheritable(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if validEnvName(name) && !cgiVars[name] {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // cgiVars are the names the server always sets. A --passenv variable of the

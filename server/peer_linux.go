@@ -16,6 +16,9 @@ const (
 // side or reset the connection, from the kernel's view of the socket
 // (TCP_INFO), without reading from it. For anything else it reports false.
 func peerGone(nc net.Conn) bool {
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok { // TLS: the TCP connection under it
+		nc = tc.NetConn()
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return false

@@ -133,6 +133,7 @@ type Server struct {
 	env      baseEnv
 	rt       *router
 	hs       handshake.Config
+	cgiPass  []string // the --passenv names CGI scripts inherit (not the server's own)
 	software string
 
 	nextID  atomic.Uint64
@@ -209,6 +210,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      log,
 		env:      newBaseEnv(cfg.PassEnv),
+		cgiPass:  inheritable(cfg.PassEnv),
 		rt:       rt,
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
