@@ -294,6 +294,9 @@ func (c *conn) writePump() closeFrame {
 	if err := c.codec.ReadMessages(c.p.Stdout(), dst); err != nil && out.err == nil {
 		c.log.Debug("stdout", "err", err)
 	}
+	if c.tag != nil {
+		c.tag.endStdout()
+	}
 	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace) // a program that just closed stdout is usually exiting
 	select {
 	case <-c.p.Done():

@@ -32,8 +32,7 @@ type tagger struct {
 	out  *sink     // nil until attach
 	open bool      // a stdout message is being streamed in fragments
 	gone bool      // detached: stderr lines are only logged
-	buf  []byte    // the JSON being written, reused
-	ebuf []byte    // the stderr side's JSON, reused
+	buf  []byte    // the JSON being written (either stream's), reused
 }
 
 func newTagger(on bool) *tagger {
@@ -61,6 +60,19 @@ func (t *tagger) attach(out *sink) procio.Sink {
 	return (*taggedStdout)(t)
 }
 
+// endStdout is called once the stdout codec has returned. A stdout line
+// it left open (its read failed mid-line) is ended, so that the message
+// stays valid JSON and stderr lines waiting for it go out.
+func (t *tagger) endStdout() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.open {
+		t.out.WriteFragment(false, []byte(jsonSuffix), true)
+		t.open = false
+		t.cond.Broadcast()
+	}
+}
+
 // detach stops sending stderr lines: after it returns nothing more is
 // written through t, so the caller may read out.err.
 func (t *tagger) detach() {
@@ -86,9 +98,9 @@ func (t *tagger) stderr(line []byte) {
 	if t.gone {
 		return
 	}
-	t.ebuf = appendJSONString(append(t.ebuf[:0], stderrPrefix...), line)
-	t.ebuf = append(t.ebuf, jsonSuffix...)
-	t.out.WriteFragment(false, t.ebuf, true)
+	t.buf = appendJSONString(append(t.buf[:0], stderrPrefix...), line)
+	t.buf = append(t.buf, jsonSuffix...)
+	t.out.WriteFragment(false, t.buf, true)
 	t.out.Flush()
 }
 
