@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"testing"
@@ -31,5 +32,28 @@ func TestTaggerEndsOpenStdout(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		tg.detach()
 		t.Fatal("the stderr line still waits for the stdout line to end")
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain <>&", "plain <>&"},
+		{`"quoted" \back\`, `\"quoted\" \\back\\`},
+		{"tab\tnl\ncr\r", `tab\tnl\ncr\r`},
+		{"\x00\x01\x1f\x7f", `\u0000\u0001\u001f` + "\x7f"},
+		{"é ✓ 🙂", "é ✓ 🙂"},
+		{"bad \xff\xfe utf8 \xe2\x82", `bad \ufffd\ufffd utf8 \ufffd\ufffd`}, // each invalid byte
+		{"\u2028\u2029", `\u2028\u2029`},                                     // valid JSON raw, but not valid JavaScript
+	}
+	for _, tc := range tests {
+		if got := string(appendJSONString(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("%q: %s, want %s", tc.in, got, tc.want)
+		}
+		var back string
+		if err := json.Unmarshal([]byte(`"`+tc.want+`"`), &back); err != nil {
+			t.Errorf("%q: %s is not a JSON string: %v", tc.in, tc.want, err)
+		}
 	}
 }

@@ -2,11 +2,9 @@ package server
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestParseOriginRules(t *testing.T) {
@@ -87,35 +85,6 @@ func TestOriginPolicy(t *testing.T) {
 		}
 		if err := same(r); (err == nil) != tc.same {
 			t.Errorf("%s: --sameorigin: %v, want allowed=%v", tc.name, err, tc.same)
-		}
-	}
-}
-
-func TestAppendJSONString(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{
-		"", "plain", `"quoted" \back\`, "tab\tnl\ncr\r", "\x00\x01\x1f\x7f",
-		"é ✓ 🙂", "bad \xff\xfe utf8 \xe2\x82", "\u2028\u2029", "<>&",
-	} {
-		b := appendJSONString([]byte(`"`), []byte(in))
-		b = append(b, '"')
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Errorf("%q: %s is not JSON: %v", in, b, err)
-			continue
-		}
-		if want := strings.ToValidUTF8(in, "\uFFFD"); got != want && !utf8.ValidString(in) {
-			// Each invalid byte is its own U+FFFD, as a TextDecoder shows it.
-			if strings.ReplaceAll(got, "\uFFFD", "") != strings.ReplaceAll(want, "\uFFFD", "") {
-				t.Errorf("%q: decodes to %q", in, got)
-			}
-		} else if utf8.ValidString(in) && got != in {
-			t.Errorf("%q: decodes to %q", in, got)
-		}
-		for _, c := range b {
-			if c < 0x20 {
-				t.Errorf("%q: raw control byte in %q", in, b)
-			}
 		}
 	}
 }
