@@ -125,8 +125,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Server serves one command as a WebSocket endpoint. Create it with New and
-// start it with Run.
+// Server serves programs as WebSocket endpoints (one command, or every
+// script under Config.Dir), and static files and CGI scripts over plain
+// HTTP. Create it with New and start it with Run.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
@@ -137,7 +138,7 @@ type Server struct {
 	software string
 
 	nextID  atomic.Uint64
-	running atomic.Int64 // programs started and not yet reaped
+	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
 
 	// conns tracks hijacked connections, which http.Server.Shutdown
 	// neither sees nor waits for; quit is closed to end them all. (A
@@ -370,8 +371,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.route(w, r)
 }
 
-// serveWS checks the handshake, starts the endpoint's program, takes the
-// connection over and relays until one side ends. It returns when the
+// serveWS checks the handshake, starts the endpoint's program and takes
+// the connection over. It returns once the relay runs in a goroutine of its
+// own (see conn.serve), which releases the connection's slot when the
 // program is reaped and the socket closed.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	id := strconv.FormatUint(s.nextID.Add(1), 10)
