@@ -1,7 +1,6 @@
 package main
 
 import (
-	_ "embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,11 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 )
-
-// license is printed by --license.
-//
-//go:embed LICENSE
-var license string
 
 // The --config file goes through urfave/cli's altsrc: withConfigFile wraps
 // the flags so that a file can set them, and loadConfigFile, the App's
@@ -32,9 +26,9 @@ var license string
 var notFromFile = map[string]bool{"config": true, "help": true, "version": true, "license": true}
 
 // withConfigFile returns flags with each one a file may set replaced by
-// its altsrc wrapper; a flag of a type altsrc has no wrapper for is kept
-// as it is (command line only). Flags come from one list, main.go's flags,
-// so a flag added there is settable from the file without more code here.
+// its altsrc wrapper, for the flag types main.go uses; a flag of another
+// type is kept as it is (command line only), which
+// TestEveryFlagFromConfigFile catches, so a new type gets its case here.
 func withConfigFile(flags []cli.Flag) []cli.Flag {
 	out := make([]cli.Flag, 0, len(flags))
 	for _, f := range flags {
@@ -45,32 +39,14 @@ func withConfigFile(flags []cli.Flag) []cli.Flag {
 		switch f := f.(type) {
 		case *cli.StringFlag:
 			out = append(out, altsrc.NewStringFlag(f))
-		case *cli.PathFlag:
-			out = append(out, altsrc.NewPathFlag(f))
 		case *cli.BoolFlag:
 			out = append(out, altsrc.NewBoolFlag(f))
 		case *cli.IntFlag:
 			out = append(out, altsrc.NewIntFlag(f))
 		case *cli.Int64Flag:
 			out = append(out, altsrc.NewInt64Flag(f))
-		case *cli.UintFlag:
-			out = append(out, altsrc.NewUintFlag(f))
-		case *cli.Uint64Flag:
-			out = append(out, altsrc.NewUint64Flag(f))
-		case *cli.Float64Flag:
-			out = append(out, altsrc.NewFloat64Flag(f))
-		case *cli.DurationFlag:
-			out = append(out, altsrc.NewDurationFlag(f))
 		case *cli.StringSliceFlag:
 			out = append(out, altsrc.NewStringSliceFlag(f))
-		case *cli.IntSliceFlag:
-			out = append(out, altsrc.NewIntSliceFlag(f))
-		case *cli.Int64SliceFlag:
-			out = append(out, altsrc.NewInt64SliceFlag(f))
-		case *cli.Float64SliceFlag:
-			out = append(out, altsrc.NewFloat64SliceFlag(f))
-		case *cli.GenericFlag:
-			out = append(out, altsrc.NewGenericFlag(f))
 		default:
 			out = append(out, f)
 		}
@@ -128,8 +104,7 @@ func configSource(path string) (altsrc.InputSourceContext, error) {
 	return scalarLists{src}, nil
 }
 
-// scalarLists lets a single value stand for a one-item list, and a string
-// set a generic flag. Embedding the source keeps its other methods,
+// scalarLists lets a single value stand for a one-item list. Embedding the source keeps its other methods,
 // unexported ones included.
 type scalarLists struct{ altsrc.InputSourceContext }
 
@@ -142,53 +117,6 @@ func (s scalarLists) StringSlice(name string) ([]string, error) {
 	}
 	return list, err
 }
-
-func (s scalarLists) IntSlice(name string) ([]int, error) {
-	list, err := s.InputSourceContext.IntSlice(name)
-	if err != nil {
-		if v, ierr := s.InputSourceContext.Int(name); ierr == nil {
-			return []int{v}, nil
-		}
-	}
-	return list, err
-}
-
-func (s scalarLists) Int64Slice(name string) ([]int64, error) {
-	list, err := s.InputSourceContext.Int64Slice(name)
-	if err != nil {
-		if v, ierr := s.InputSourceContext.Int64(name); ierr == nil {
-			return []int64{v}, nil
-		}
-	}
-	return list, err
-}
-
-func (s scalarLists) Float64Slice(name string) ([]float64, error) {
-	list, err := s.InputSourceContext.Float64Slice(name)
-	if err != nil {
-		if v, ferr := s.InputSourceContext.Float64(name); ferr == nil {
-			return []float64{v}, nil
-		}
-	}
-	return list, err
-}
-
-func (s scalarLists) Generic(name string) (cli.Generic, error) {
-	g, err := s.InputSourceContext.Generic(name)
-	if err != nil {
-		if v, serr := s.InputSourceContext.String(name); serr == nil {
-			return stringValue(v), nil
-		}
-	}
-	return g, err
-}
-
-// stringValue is a file's string for a generic flag: altsrc passes
-// String() to the flag's own Set.
-type stringValue string
-
-func (v stringValue) Set(string) error { return nil }
-func (v stringValue) String() string   { return string(v) }
 
 // oneLine trims altsrc's wrapping ("Unable to load Yaml file '...': inner
 // error: '...'", which names the absolute path and spans lines) down to

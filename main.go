@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,11 @@ var version = "dev"
 
 // usageError is a mistake in how wsexec was invoked: exit status 2.
 type usageError struct{ msg string }
+
+// license is printed by --license.
+//
+//go:embed LICENSE
+var license string
 
 func (e *usageError) Error() string { return e.msg }
 
@@ -133,7 +139,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
 		&cli.IntFlag{Name: "headertimeoutms", Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
 		&cli.IntFlag{Name: "closetimeoutms", Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
-		// Listening, TLS, response headers and the config file (see listen.go).
+		// Listening, TLS, response headers and the config file (see listen_flags.go).
 		&cli.StringFlag{Name: "unixsocket", Aliases: []string{"uds"}, Usage: "also listen on a Unix socket at `PATH`; without --port or --address it is the only listener. A stale socket file there is replaced, a live one is an error"},
 		&cli.StringFlag{Name: "socketmode", Usage: "permissions of the --unixsocket file, in octal `MODE` such as 0660 (default: as the umask leaves them)"},
 		&cli.BoolFlag{Name: "ssl", Usage: "serve TLS 1.2+ (wss://) with --sslcert and --sslkey; the default port becomes 443"},
@@ -194,11 +200,7 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	if err := listenFrom(c, &cfg, port); err != nil {
 		return cfg, nil, err
 	}
-	for _, name := range strings.Split(c.String("passenv"), ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			cfg.PassEnv = append(cfg.PassEnv, name)
-		}
-	}
+	cfg.PassEnv = splitList([]string{c.String("passenv")})
 	if err = routing(c, &cfg); err != nil {
 		return cfg, nil, err
 	}
@@ -263,8 +265,9 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 	return nil
 }
 
-// splitList splits each value at commas (urfave/cli has already done so
-// for most forms), trims spaces and drops blanks.
+// splitList splits each value at commas (urfave/cli does not: its slice
+// separator is off so that header values keep theirs), trims spaces and
+// drops blanks.
 func splitList(values []string) []string {
 	var out []string
 	for _, v := range values {
@@ -360,8 +363,9 @@ func routing(c *cli.Context, cfg *server.Config) error {
 // holds spaces and is not itself a file is split the way a shell would
 // split it (quotes, backslashes; no variables, globs or pipes).
 func command(args []string) ([]string, string, error) {
+	errNoCommand := usagef("no command given: usage: wsexec [flags] COMMAND [ARGS...] or wsexec [flags] --dir=DIR")
 	if len(args) == 0 {
-		return nil, "", usagef("no command given: usage: wsexec [flags] COMMAND [ARGS...] or wsexec [flags] --dir=DIR")
+		return nil, "", errNoCommand
 	}
 	if len(args) == 1 && strings.ContainsAny(args[0], " \t") {
 		if _, err := os.Stat(args[0]); err != nil {
@@ -370,7 +374,7 @@ func command(args []string) ([]string, string, error) {
 				return nil, "", usagef("command %q: %v", args[0], err)
 			}
 			if len(words) == 0 {
-				return nil, "", usagef("no command given: usage: wsexec [flags] COMMAND [ARGS...]")
+				return nil, "", errNoCommand
 			}
 			args = words
 		}
