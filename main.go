@@ -201,9 +201,6 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 		return cfg, nil, err
 	}
 	cfg.PassEnv = splitList([]string{c.String("passenv")})
-	if err = routing(c, &cfg); err != nil {
-		return cfg, nil, err
-	}
 	if cfg.Compression, err = server.ParseCompression(c.String("compression")); err != nil {
 		return cfg, nil, usagef("--compression %q: %v", c.String("compression"), err)
 	}
@@ -223,6 +220,11 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 		*lim.dst = time.Duration(ms) * time.Millisecond
 	}
 	if err := policyFrom(c, &cfg); err != nil {
+		return cfg, nil, err
+	}
+	// The command (or --dir) last: every flag is checked before a missing
+	// program is reported.
+	if err := routing(c, &cfg); err != nil {
 		return cfg, nil, err
 	}
 	cfg.Version = version
