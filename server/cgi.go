@@ -35,11 +35,8 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	log := s.log.With("remote", r.RemoteAddr, "cgi", sc.file)
-	if s.running.Add(1) > int64(s.cfg.MaxForks) {
-		s.running.Add(-1)
-		w.Header().Set("Retry-After", "1")
-		refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
-			Reason: "too many programs running (--maxforks)"})
+	if !s.acquire() {
+		s.refuse429(w, log)
 		return true
 	}
 	defer s.running.Add(-1)

@@ -203,17 +203,16 @@ func (c *conn) relay() (code uint16, reason string) {
 func (c *conn) readPump() error {
 	defer c.p.Stdin().Close()
 	defer c.stdin.flush() // the messages read with the client's close
-	var werr error
 	for {
 		_, msg, err := c.ws.NextReader()
 		if err != nil {
 			return err
 		}
-		if werr != nil {
-			continue // NextReader discards the unread message
+		if c.stdin.err != nil {
+			continue // stdin is gone; NextReader discards the unread message
 		}
-		if werr = c.codec.WriteMessage(c.stdin, msg); werr != nil {
-			c.log.Debug("stdin closed", "err", werr)
+		if err := c.codec.WriteMessage(c.stdin, msg); err != nil {
+			c.log.Debug("stdin closed", "err", err)
 		}
 	}
 }

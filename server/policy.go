@@ -233,6 +233,28 @@ func (s *Server) answerSubprotocol(res *handshake.Result) {
 	}
 }
 
+// acquire takes one of the MaxForks slots (a WebSocket program or a CGI
+// script) and reports whether there was one; a slot taken is given back
+// with s.running.Add(-1).
+func (s *Server) acquire() bool {
+	if s.running.Add(1) > int64(s.cfg.MaxForks) {
+		s.running.Add(-1)
+		return false
+	}
+	return true
+}
+
+// refuse429 answers a request that found every MaxForks slot taken.
+func (s *Server) refuse429(w http.ResponseWriter, log *slog.Logger) {
+	w.Header().Set("Retry-After", "1")
+	refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
+		Reason: busyReason(s.cfg.MaxForks)})
+}
+
+func busyReason(maxForks int) string {
+	return fmt.Sprintf("too many connections (--maxforks=%d)", maxForks)
+}
+
 // refuseBusy answers a client that arrived while MaxForks programs run.
 // By default that is 429 Too Many Requests with Retry-After, before any
 // upgrade. With MaxForksClose the handshake completes instead and the
@@ -240,10 +262,8 @@ func (s *Server) answerSubprotocol(res *handshake.Result) {
 // started: browsers hide a failed handshake's status from scripts (they
 // see 1006) but do show a close code.
 func (s *Server) refuseBusy(w http.ResponseWriter, log *slog.Logger, res *handshake.Result) {
-	reason := fmt.Sprintf("too many connections (--maxforks=%d)", s.cfg.MaxForks)
 	if !s.cfg.MaxForksClose {
-		w.Header().Set("Retry-After", "1")
-		refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests, Reason: reason})
+		s.refuse429(w, log)
 		return
 	}
 	s.conns.Add(1)
@@ -256,7 +276,7 @@ func (s *Server) refuseBusy(w http.ResponseWriter, log *slog.Logger, res *handsh
 	}
 	defer nc.Close()
 	ws := wsproto.NewConn(nc, br, wsproto.Config{MaxMessageSize: s.cfg.MaxMessageSize, CloseTimeout: s.cfg.CloseTimeout})
-	log.Info("refused", "code", wsproto.CloseTryAgainLater, "reason", reason)
+	log.Info("refused", "code", wsproto.CloseTryAgainLater, "reason", busyReason(s.cfg.MaxForks))
 	if err := ws.WriteClose(wsproto.CloseTryAgainLater, "try again later"); err != nil {
 		return
 	}

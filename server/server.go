@@ -144,9 +144,8 @@ type Server struct {
 	// neither sees nor waits for; quit is closed to end them all. (A
 	// request's context is no substitute: net/http may cancel it when the
 	// client goes, which is not a shutdown.)
-	conns    sync.WaitGroup
-	quit     chan struct{}
-	quitOnce sync.Once
+	conns sync.WaitGroup
+	quit  chan struct{}
 }
 
 //go:embed devconsole.html
@@ -234,14 +233,14 @@ func New(cfg Config) (*Server, error) {
 // Run listens on every configured address and serves until ctx is done.
 // Then it stops accepting, closes every WebSocket with 1001 (going away),
 // stops every program and returns once all are reaped, or after a bound.
-// A listener that cannot be opened is an error and nothing is served.
+// A listener that cannot be opened is an error and nothing is served. Run
+// is called once per Server.
 func (s *Server) Run(ctx context.Context) error {
 	ls, err := s.listen()
 	if err != nil {
 		return err
 	}
 
-	defer s.quitOnce.Do(func() { close(s.quit) })
 	var fresh freshConns
 	hs := &http.Server{
 		ConnState:         fresh.track,
@@ -301,7 +300,7 @@ func (s *Server) Run(ctx context.Context) error {
 	limit := s.shutdownLimit()
 	shutCtx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	s.quitOnce.Do(func() { close(s.quit) })
+	close(s.quit)
 	fresh.closeAll()
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
@@ -385,8 +384,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		return
 	}
 	s.answerSubprotocol(res)
-	if s.running.Add(1) > int64(s.cfg.MaxForks) {
-		s.running.Add(-1)
+	if !s.acquire() {
 		s.refuseBusy(w, log, res)
 		return
 	}
