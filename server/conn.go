@@ -96,8 +96,8 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	// batch before each socket read (batch.go); the write buffer is pooled,
 	// so its size costs an idle connection nothing. The batch writes
 	// through stdinWriter, which notices a client that leaves while the
-	// program is not reading, and through the ping watchdog's watch.
-	c.stdin = &stdinBatch{w: c.ka.watch(&stdinWriter{p: p, nc: nc})}
+	// program is not reading and tells the ping watchdog.
+	c.stdin = &stdinBatch{w: &stdinWriter{p: p, nc: nc, ka: c.ka}}
 	in := &batchReader{pre: br, nc: nc, batch: c.stdin}
 	if br.Buffered() == 0 {
 		in.pre = nil // net/http's reader and its buffer can go
@@ -241,13 +241,17 @@ var errClientGone = errors.New("client gone while the program was not reading")
 // program is not reading), it checks every stallCheck whether the client
 // is still connected: the read pump is stuck in this write and cannot see
 // the client leave, and a client that left must not keep a stalled
-// program running.
+// program running. It tells the ping watchdog (ka, nil without pings)
+// while it writes.
 type stdinWriter struct {
 	p  *procio.Process
 	nc net.Conn
+	ka *keepalive
 }
 
 func (w *stdinWriter) Write(b []byte) (int, error) {
+	w.ka.writing(true)
+	defer w.ka.writing(false)
 	n := 0
 	for {
 		w.p.SetStdinDeadline(time.Now().Add(stallCheck))

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -122,24 +121,15 @@ func (k *keepalive) stop() (expired bool) {
 	return k.expired.Load()
 }
 
-// watch returns stdin wrapped so that the watchdog knows when the reader
-// is blocked writing to it; stdin itself when k is nil.
-func (k *keepalive) watch(stdin io.Writer) io.Writer {
+// writing tells the watchdog that the read pump is blocked writing to the
+// program's stdin (on) or has just finished (off): a client is not dropped
+// for pongs it could not get read while the program was not reading.
+func (k *keepalive) writing(on bool) {
 	if k == nil {
-		return stdin
+		return
 	}
-	return &busyWriter{w: stdin, k: k}
-}
-
-type busyWriter struct {
-	w io.Writer
-	k *keepalive
-}
-
-func (b *busyWriter) Write(p []byte) (int, error) {
-	b.k.busy.Store(true)
-	n, err := b.w.Write(p)
-	b.k.wrote.Store(time.Now().UnixNano())
-	b.k.busy.Store(false)
-	return n, err
+	if !on {
+		k.wrote.Store(time.Now().UnixNano())
+	}
+	k.busy.Store(on)
 }
