@@ -271,6 +271,9 @@ func TestAcceptBadConfig(t *testing.T) {
 	if err == nil || nc != nil || br != nil {
 		t.Fatalf("Accept = %v, %v, %v; want an error", nc, br, err)
 	}
+	if strings.Contains(err.Error(), "hijack") {
+		t.Fatalf("Accept tried to hijack before checking its response: %v", err)
+	}
 	if w.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", w.Code)
 	}
