@@ -29,25 +29,11 @@ func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 }
 
 func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	var bp *[]byte
-	defer func() {
-		if bp != nil {
-			c.out.put(bp)
-		}
-	}()
+	buf := idleBuf{pool: c.out}
+	defer buf.release()
 	full := false // the last read filled the buffer and more is waiting
 	for stalls := 0; ; {
-		if !full {
-			if bp != nil {
-				c.out.put(bp)
-				bp = nil
-			}
-			waitIdle(stdout)
-		}
-		if bp == nil {
-			bp = c.out.get()
-		}
-		b := *bp
+		b := buf.next(stdout, full)
 		n, err := stdout.Read(b)
 		full = n == len(b) && readyNow(stdout)
 		if n > 0 {

@@ -68,3 +68,32 @@ func poolFor(size int) *bufPool {
 
 func (bp *bufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
 func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }
+
+// idleBuf is a reader's buffer that is held only while it is needed: next
+// waits for the reader to be readable without one when the reader is idle
+// (nothing held from earlier reads, nothing known to be waiting).
+type idleBuf struct {
+	pool *bufPool
+	bp   *[]byte
+}
+
+// next returns the buffer to read into; when busy is false it first gives
+// the buffer back and waits for r to have something to read.
+func (ib *idleBuf) next(r io.Reader, busy bool) []byte {
+	if !busy {
+		ib.release()
+		waitIdle(r)
+	}
+	if ib.bp == nil {
+		ib.bp = ib.pool.get()
+	}
+	return *ib.bp
+}
+
+// release gives the buffer back to its pool, if one is held.
+func (ib *idleBuf) release() {
+	if ib.bp != nil {
+		ib.pool.put(ib.bp)
+		ib.bp = nil
+	}
+}

@@ -36,30 +36,16 @@ func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 }
 
 func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	var bp *[]byte // the buffer, while it holds something or output is flowing
-	defer func() {
-		if bp != nil {
-			c.out.put(bp)
-		}
-	}()
+	buf := idleBuf{pool: c.out} // held while it holds something or output is flowing
+	defer buf.release()
 	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
 	more := false    // a fragment without fin went out: the message is not finished
 	full := false    // the last read filled the buffer, or more is known to be waiting
 	pending := false // messages went to out since its last Flush
 	for stalls := 0; ; {
-		if held == 0 && !full {
-			// Nothing to keep and the pipe is probably empty: wait for
-			// output without holding a buffer.
-			if bp != nil {
-				c.out.put(bp)
-				bp = nil
-			}
-			waitIdle(stdout)
-		}
-		if bp == nil {
-			bp = c.out.get()
-		}
-		b := *bp
+		// Nothing to keep and the pipe probably empty: wait for output
+		// without holding the buffer.
+		b := buf.next(stdout, held > 0 || full)
 		n, err := stdout.Read(b[held:])
 		end := held + n
 		full = end == len(b)
