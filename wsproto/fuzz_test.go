@@ -27,81 +27,63 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add(cframe(true, OpClose, "\x03"))
 	f.Add(masked(f, unhex("41 03 f2 48 cd 89 00 80 04 c9 c9 07 00 c1 05 f2 00 11 00 00")))
 	f.Fuzz(func(t *testing.T, input []byte) {
-		c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit})
-		var buf []byte
-		var err error
-		for range len(input) + 1 { // each message takes at least 6 bytes
-			var op Opcode
-			op, buf, err = c.ReadMessage(buf)
-			if err != nil {
-				break
-			}
-			if len(buf) > fuzzLimit || cap(buf) > 2*fuzzLimit {
-				t.Fatalf("message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
-			}
-			if op != OpText && op != OpBinary {
-				t.Fatalf("message type %v", op)
-			}
-			checkReencode(t, op, buf)
-		}
-		if err == nil {
-			t.Fatal("more messages than bytes")
-		}
-		out, _ := fc.written()
-		frames := parseFrames(t, out)
-		var ce *CloseError
-		if errors.As(err, &ce) {
-			if len(frames) == 0 || closeFrameCode(t, frames[len(frames)-1]) != ce.Code {
-				t.Fatalf("%v, but the last frame written is not its close", err)
-			}
-		}
-		for _, f := range frames[:max(len(frames)-1, 0)] {
-			if f.h.Op != OpPong {
-				t.Fatalf("wrote %v before the end", f.h.Op)
-			}
-		}
-		readDeflated(t, input)
+		readFuzzed(t, input, nil)
+		readFuzzed(t, input, &takeover)
 	})
 }
 
-// readDeflated reads input as FuzzReadMessage does, with permessage-deflate
-// agreed, so that RSV1 is allowed: never a panic, never a message over the
-// limit or a text message that is not UTF-8, and a violation ends with its
-// close frame.
-func readDeflated(t *testing.T, input []byte) {
-	c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit, Deflate: &takeover})
+// readFuzzed reads input as a server Conn with permessage-deflate agreed as
+// d (nil: none): never a panic, never a message over the limit or a text
+// message that is not UTF-8, each message re-encodes to itself, nothing
+// but pongs is written before the end, and a close ends it.
+func readFuzzed(t *testing.T, input []byte, d *DeflateParams) {
+	c, fc := newTestConn(Server, input, Config{MaxMessageSize: fuzzLimit, Deflate: d})
+	maxCap := 2 * fuzzLimit
+	if d != nil {
+		maxCap += 512 // inflated sizes are unknown: growth may overshoot
+	}
 	var buf []byte
 	var err error
-	for range len(input) + 1 {
+	for range len(input) + 1 { // each message takes at least 6 bytes
 		var op Opcode
 		op, buf, err = c.ReadMessage(buf)
 		if err != nil {
 			break
 		}
-		if len(buf) > fuzzLimit || cap(buf) > 2*fuzzLimit+512 {
-			t.Fatalf("deflate: message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
+		if len(buf) > fuzzLimit || cap(buf) > maxCap {
+			t.Fatalf("message of %d bytes in %d, limit %d", len(buf), cap(buf), fuzzLimit)
+		}
+		if op != OpText && op != OpBinary {
+			t.Fatalf("message type %v", op)
 		}
 		if op == OpText && !utf8.Valid(buf) {
-			t.Fatalf("deflate: text message %q is not UTF-8", buf)
+			t.Fatalf("text message %q is not UTF-8", buf)
 		}
+		checkReencode(t, op, buf, d)
 	}
 	if err == nil {
-		t.Fatal("deflate: more messages than bytes")
+		t.Fatal("more messages than bytes")
 	}
+	out, _ := fc.written()
+	frames := parseFrames(t, out)
 	var ce *CloseError
-	if errors.As(err, &ce) && !ce.Remote {
-		out, _ := fc.written()
-		frames := parseFrames(t, out)
+	if errors.As(err, &ce) {
 		if len(frames) == 0 || closeFrameCode(t, frames[len(frames)-1]) != ce.Code {
-			t.Fatalf("deflate: %v, but the last frame written is not its close", err)
+			t.Fatalf("%v, but the last frame written is not its close", err)
+		}
+	}
+	for _, f := range frames[:max(len(frames)-1, 0)] {
+		if f.h.Op != OpPong {
+			t.Fatalf("wrote %v before the end", f.h.Op)
 		}
 	}
 }
 
-// checkReencode writes a message as a client and reads it back as a server.
-func checkReencode(t *testing.T, op Opcode, p []byte) {
+// checkReencode writes a message as a client and reads it back as a
+// server, with permessage-deflate agreed as d (nil: none).
+func checkReencode(t *testing.T, op Opcode, p []byte, d *DeflateParams) {
 	t.Helper()
-	w, fc := newTestConn(Client, nil, Config{})
+	w, fc := newTestConn(Client, nil, Config{Deflate: d})
 	if err := w.WriteMessage(op, p); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +91,7 @@ func checkReencode(t *testing.T, op Opcode, p []byte) {
 		t.Fatal(err)
 	}
 	wire, _ := fc.written()
-	r, _ := newTestConn(Server, wire, Config{MaxMessageSize: fuzzLimit})
+	r, _ := newTestConn(Server, wire, Config{MaxMessageSize: fuzzLimit, Deflate: d})
 	op2, p2, err := r.ReadMessage(nil)
 	if err != nil || op2 != op || !bytes.Equal(p2, p) {
 		t.Fatalf("re-encoded %v %q reads back as %v %q, %v", op, p, op2, p2, err)
@@ -146,10 +128,10 @@ func FuzzInflate(f *testing.F) {
 		c, fc := newTestConn(Client, wire, Config{Deflate: &params, MaxMessageSize: fuzzLimit})
 		var dict []byte
 		for i, payload := range [][]byte{a, b} {
-			want, werr := inflateReference(payload, dict)
 			if noCtx {
-				want, werr = inflateReference(payload, nil)
+				dict = nil
 			}
+			want, werr := inflateReference(payload, dict)
 			_, got, err := c.ReadMessage(nil)
 			if len(got) > fuzzLimit || cap(got) > 2*fuzzLimit+512 {
 				t.Fatalf("message %d: %d bytes in %d, limit %d", i, len(got), cap(got), fuzzLimit)
@@ -167,7 +149,7 @@ func FuzzInflate(f *testing.F) {
 				if err != nil || !bytes.Equal(got, want) {
 					t.Fatalf("message %d: %q, %v; compress/flate gives %q", i, got, err, want)
 				}
-				checkReencodeDeflate(t, op, got, params)
+				checkReencode(t, op, got, &params)
 				dict = append(dict, want...)
 				continue
 			}
@@ -195,21 +177,4 @@ func inflateReference(p, dict []byte) ([]byte, error) {
 	in := append(append([]byte(nil), p...), inflateTail[:]...)
 	fr := flate.NewReaderDict(bytes.NewReader(in), dict)
 	return io.ReadAll(io.LimitReader(fr, fuzzLimit+1))
-}
-
-// checkReencodeDeflate compresses a message through a server Conn and
-// reads it back through a client Conn.
-func checkReencodeDeflate(t *testing.T, op Opcode, p []byte, params DeflateParams) {
-	t.Helper()
-	w, fc := newTestConn(Server, nil, Config{Deflate: &params})
-	if err := w.WriteMessage(op, p); err != nil {
-		t.Fatal(err)
-	}
-	w.Flush()
-	wire, _ := fc.written()
-	r, _ := newTestConn(Client, wire, Config{Deflate: &params, MaxMessageSize: fuzzLimit})
-	op2, p2, err := r.ReadMessage(nil)
-	if err != nil || op2 != op || !bytes.Equal(p2, p) {
-		t.Fatalf("re-encoded %v %q reads back as %v %q, %v", op, p, op2, p2, err)
-	}
 }
