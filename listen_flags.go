@@ -56,18 +56,18 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 	case cert == "" || key == "":
 		return usagef("--ssl needs both --sslcert=FILE and --sslkey=FILE")
 	default:
-		certPEM, err := os.ReadFile(cert)
+		certPEM, err := readFlagFile("sslcert", cert)
 		if err != nil {
-			return usagef("--sslcert %s: %v", cert, pathErr(err))
+			return err
 		}
-		keyPEM, err := os.ReadFile(key)
+		keyPEM, err := readFlagFile("sslkey", key)
 		if err != nil {
-			return usagef("--sslkey %s: %v", key, pathErr(err))
+			return err
 		}
 		var caPEM []byte
 		if ca != "" {
-			if caPEM, err = os.ReadFile(ca); err != nil {
-				return usagef("--sslca %s: %v", ca, pathErr(err))
+			if caPEM, err = readFlagFile("sslca", ca); err != nil {
+				return err
 			}
 			if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
 				return usagef("--sslca %s: no PEM certificate in it", ca)
@@ -115,4 +115,14 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// readFlagFile reads the file a flag names; an error is a usage error
+// naming the flag and the file.
+func readFlagFile(flag, path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--%s %s: %v", flag, path, pathErr(err))
+	}
+	return b, nil
 }
