@@ -35,7 +35,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	for stalls := 0; ; {
 		b := buf.next(stdout, full)
 		n, err := stdout.Read(b)
-		full = n == len(b) && readyNow(stdout)
+		full = n == len(b) && !quiet(stdout)
 		if n > 0 {
 			stalls = 0
 			if err := out.WriteFragment(true, b[:n], true); err != nil {

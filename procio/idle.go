@@ -32,6 +32,13 @@ func waitIdle(r io.Reader) {
 	}
 }
 
+// quiet reports whether r says it has nothing to read right now; false
+// when r cannot say (then a reader that filled its buffer reads on).
+func quiet(r io.Reader) bool {
+	w, ok := r.(readWaiter)
+	return ok && !w.readyNow()
+}
+
 // readyNow reports whether r has something to read at once; false when r
 // cannot say.
 func readyNow(r io.Reader) bool {

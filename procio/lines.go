@@ -117,7 +117,8 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				if err := out.Flush(); err != nil {
 					return err
 				}
-				pending, full = false, false // quiet: wait without the buffer
+				pending = false
+				full = full && !quiet(stdout) // quiet: wait without the buffer
 			}
 		}
 		if n > 0 {
