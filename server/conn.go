@@ -144,6 +144,7 @@ func (c *conn) relay() (code uint16, reason string) {
 	go func() { writeDone <- c.writePump() }()
 
 	nc := c.ws.NetConn()
+	var readErr error // how the read pump ended
 	select {
 	case cf := <-writeDone:
 		// The program ended and its close frame is out: wait (bounded by
@@ -152,18 +153,18 @@ func (c *conn) relay() (code uint16, reason string) {
 		code, reason = cf.code, cf.reason
 		nc.SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
 		c.p.Stop()
-		if err := <-readDone; !cf.sent {
+		if readErr = <-readDone; !cf.sent {
 			// Our close never went out: the client closed first (the
-			// program then exited on its stdin closing) or vanished. Its
-			// side is what the connection ended with.
-			code, reason = closeCodeOf(err)
+			// program then exited on its stdin closing), vanished or broke
+			// the protocol. Its side is what the connection ended with.
+			code, reason = closeCodeOf(readErr)
 		}
 
-	case err := <-readDone:
+	case readErr = <-readDone:
 		// The client closed, vanished or broke the protocol. Nothing more
 		// can reach it, so stop writing at once: a program blocked on a
 		// full stdout pipe then sees its stdin close and can exit by itself.
-		code, reason = closeCodeOf(err)
+		code, reason = closeCodeOf(readErr)
 		nc.SetWriteDeadline(time.Now()) // frees a write (and a ping queued behind it)
 		if c.ka.stop() {                // the client answered no ping: it is gone
 			reason = "ping timeout"
@@ -171,9 +172,6 @@ func (c *conn) relay() (code uint16, reason string) {
 		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
 		c.p.Stop()
 		<-writeDone
-		if ce := (*wsproto.CloseError)(nil); errors.As(err, &ce) && !ce.Remote {
-			lingerClose(nc, c.s.cfg.CloseTimeout)
-		}
 
 	case <-c.s.quit:
 		// Server shutdown: tell the client, give it the close timeout to
@@ -182,17 +180,22 @@ func (c *conn) relay() (code uint16, reason string) {
 		nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
 		c.ws.WriteClose(code, reason)
 		select {
-		case <-readDone:
+		case readErr = <-readDone:
 		case <-time.After(c.s.cfg.CloseTimeout):
 			// End the read pump wherever it waits: in a socket read, or
 			// in a stdin write to a program that is not reading.
 			nc.SetReadDeadline(time.Now())
 			c.p.Stdin().Close()
-			<-readDone
+			readErr = <-readDone
 		}
 		nc.SetWriteDeadline(time.Now())
 		c.p.Stop()
 		<-writeDone
+	}
+	// This side failed the connection (whichever pump ended first): its
+	// close frame is out, so let the client's reply arrive before TCP closes.
+	if ce := (*wsproto.CloseError)(nil); errors.As(readErr, &ce) && !ce.Remote {
+		lingerClose(nc, c.s.cfg.CloseTimeout)
 	}
 	return code, reason
 }
