@@ -702,17 +702,44 @@ func TestHalfCloseWhileWriteBlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Never read again: wait until the flood has filled the socket and the
-	// program is blocked writing, then half-close.
-	asleep := 0
-	waitFor(t, 20*time.Second, "the program to block", func() bool {
-		if procState(pid) == 'S' {
-			asleep++
-		} else {
-			asleep = 0
+	// Never read again, but keep the watchdog fed with unsolicited pongs
+	// (RFC 6455 §5.5.3), so the connection lives while the server's pings
+	// queue behind its blocked write.
+	pong := []byte{0x8a, 0x80, 0, 0, 0, 0} // masked, empty
+	stopPongs, pongsDone := make(chan struct{}), make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopPongs:
+				pongsDone <- nil
+				return
+			case <-tick.C:
+			}
+			if _, err := c.NetConn().Write(pong); err != nil {
+				pongsDone <- err
+				return
+			}
 		}
-		return asleep >= 20
+	}()
+	// Wait until the flood has filled the socket and the program has been
+	// blocked writing for several ping intervals, then half-close.
+	var since time.Time
+	waitFor(t, 20*time.Second, "the program to block", func() bool {
+		if procState(pid) != 'S' {
+			since = time.Time{}
+			return false
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return time.Since(since) >= 300*time.Millisecond
 	})
+	close(stopPongs)
+	if err := <-pongsDone; err != nil {
+		t.Fatalf("pong: %v\n%s", err, s.logText())
+	}
 	if err := c.NetConn().(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
