@@ -47,6 +47,10 @@ type row struct {
 }
 
 func main() {
+	if os.Getenv(echoEnv) != "" {
+		serveEcho()
+		return
+	}
 	flag.Parse()
 	bin, err := exec.LookPath(*binFlag)
 	if err != nil {
@@ -80,6 +84,9 @@ func main() {
 	}
 	for _, p := range procs {
 		p.close()
+	}
+	for _, stop := range echoes {
+		stop()
 	}
 	fmt.Println(machine())
 	fmt.Printf("repeats: %d; total time %v\n\n", h.repeat, time.Since(start).Round(time.Second))

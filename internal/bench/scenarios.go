@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -98,10 +99,11 @@ func parallel(workers, n int, f func(i int)) {
 func (h *harness) roundTrip() []row {
 	s := h.startServer(h.cat)
 	defer s.stop()
-	echo := startEcho()
-	defer echo.Close()
+	echo, local := startEcho(), startLocalEcho()
 
 	p50 := row{metric: "2. round trip 64 B, 1 conn, p50", unit: "µs", target: 1.3}
+	p50local := row{metric: "2. round trip 64 B, 1 conn, p50, TCP echo in the harness", unit: "µs",
+		note: "the baseline's TCP echo in the client's process"}
 	p99 := row{metric: "2. round trip 64 B, 1 conn, p99", unit: "µs"}
 	agg := row{metric: "2. round trip 64 B, 64 conns, rate", unit: "rt/s", higher: true}
 	agg99 := row{metric: "2. round trip 64 B, 64 conns, p99", unit: "µs"}
@@ -113,8 +115,11 @@ func (h *harness) roundTrip() []row {
 		ws := h.latencies(n, func() { rt(c, msg, nil) })
 		tcp := h.latencies(n, tcpRoundTrip(echo, 64))
 		pipe := h.latencies(n, h.pipeRoundTrip(64))
+		tcpLocal := h.latencies(n, tcpRoundTrip(local, 64))
 		p50.value = append(p50.value, pct(ws, 50))
 		p50.base = append(p50.base, pct(tcp, 50)+pct(pipe, 50))
+		p50local.value = append(p50local.value, pct(ws, 50))
+		p50local.base = append(p50local.base, pct(tcpLocal, 50)+pct(pipe, 50))
 		p99.value = append(p99.value, pct(ws, 99))
 		p99.base = append(p99.base, pct(tcp, 99)+pct(pipe, 99))
 	}
@@ -124,13 +129,13 @@ func (h *harness) roundTrip() []row {
 		agg.value, agg.base = append(agg.value, rate), append(agg.base, brate)
 		agg99.value, agg99.base = append(agg99.value, pct(lat, 99)), append(agg99.base, pct(blat, 99))
 	}
-	return []row{p50, p99, agg, agg99}
+	return []row{p50, p99, p50local, agg, agg99}
 }
 
 // concurrentRT runs conns workers doing round trips of size bytes for d,
 // over WebSocket (ws) or over a TCP echo then a pipe through cat, and
 // returns the aggregate rate and every latency in µs.
-func (h *harness) concurrentRT(s *server, echo net.Listener, conns, size int, d time.Duration, ws bool) (float64, []float64) {
+func (h *harness) concurrentRT(s *server, echo string, conns, size int, d time.Duration, ws bool) (float64, []float64) {
 	fns := make([]func(), conns)
 	var closers []func()
 	for i := range fns {
@@ -324,42 +329,94 @@ func (h *harness) pipeRoundTrip(size int) func() {
 // procs are the baseline cats left running until the end of the run.
 var procs []*proc
 
-// startEcho listens on loopback and echoes whatever each connection sends.
-func startEcho() net.Listener {
+// echoEnv, when set, makes the harness an echo server (see serveEcho).
+const echoEnv = "WSEXEC_BENCH_ECHO"
+
+// startEcho starts a TCP echo server on loopback in a process of its own
+// (this program again, as serveEcho), as wsexec is a process of its own:
+// the baseline round trip then crosses the same number of processes. It
+// returns the echo's address; the process is reaped at the end of the run.
+func startEcho() string {
+	self, err := os.Executable()
+	if err != nil {
+		fatalf("echo: %v", err)
+	}
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), echoEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		fatalf("echo: %v", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		fatalf("echo: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
+		fatalf("echo: %v", err)
+	}
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		fatalf("echo: no address: %v", err)
+	}
+	echoes = append(echoes, func() { stdin.Close(); cmd.Wait() })
+	return strings.TrimSpace(addr)
+}
+
+// echoes stop the echo processes at the end of the run.
+var echoes []func()
+
+// startLocalEcho is startEcho's server in this process, for the row that
+// shows how much of the baseline a process boundary is.
+func startLocalEcho() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fatalf("listen: %v", err)
 	}
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer nc.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := nc.Read(buf)
-					if n > 0 {
-						if _, err := nc.Write(buf[:n]); err != nil {
-							return
-						}
-					}
-					if err != nil {
+	go echoLoop(ln)
+	return ln.Addr().String()
+}
+
+// serveEcho is the echo process: it prints its address and echoes until
+// its stdin closes.
+func serveEcho() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatalf("listen: %v", err)
+	}
+	fmt.Println(ln.Addr())
+	go echoLoop(ln)
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// echoLoop echoes whatever each connection accepted on ln sends.
+func echoLoop(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer nc.Close()
+			buf := make([]byte, 64<<10)
+			for {
+				n, err := nc.Read(buf)
+				if n > 0 {
+					if _, err := nc.Write(buf[:n]); err != nil {
 						return
 					}
 				}
-			}()
-		}
-	}()
-	return ln
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
 }
 
 // tcpRoundTrip dials echo and returns a function sending size bytes and
 // reading them back.
-func tcpRoundTrip(echo net.Listener, size int) func() {
-	nc, err := net.Dial("tcp", echo.Addr().String())
+func tcpRoundTrip(echo string, size int) func() {
+	nc, err := net.Dial("tcp", echo)
 	if err != nil {
 		fatalf("dial echo: %v", err)
 	}
@@ -530,8 +587,6 @@ func (h *harness) bigLine() []row {
 	const size, trips = 1 << 20, 8
 	s := h.startServer(h.cat)
 	defer s.stop()
-	echo := startEcho()
-	defer echo.Close()
 	r := row{metric: "5. 1 MiB line round trip", unit: "MB/s", higher: true, target: 0.40}
 	c := s.dial()
 	defer c.Close()
@@ -618,7 +673,6 @@ func (h *harness) sizes() []row {
 	s := h.startServer(h.cat)
 	defer s.stop()
 	echo := startEcho()
-	defer echo.Close()
 	c := s.dial()
 	defer c.Close()
 	var rows []row
@@ -645,7 +699,6 @@ func (h *harness) concurrency() []row {
 	s := h.startServer("--maxforks=2048", h.cat)
 	defer s.stop()
 	echo := startEcho()
-	defer echo.Close()
 	var rows []row
 	for _, conns := range []int{1, 4, 16, 64, 256} {
 		r := row{metric: fmt.Sprintf("7. round trips, %d conns", conns), unit: "rt/s", higher: true}
