@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 )
 
 // Incoming messages ready together reach the program's stdin in one write:
@@ -14,14 +16,23 @@ import (
 // out at once, and a client's burst of small messages costs one pipe write
 // per socket read instead of one per message.
 
-// The socket's buffers: the read buffer stays with the connection (a read
-// waits in it); the write buffer is pooled by wsproto and held only while
-// frames wait to go out, so it can be large enough for a whole stdout read
-// of short lines to leave in one write.
+// The socket's buffers. Reads from a TCP socket go through a pooled buffer
+// of sockReadSize that is held only while it holds unread bytes: a read
+// waits for the socket without one (batchReader), so an idle connection
+// keeps just the WebSocket's small read buffer, readBufferSize. The write
+// buffer is pooled by wsproto and held only while frames wait to go out, so
+// it can be large enough for a whole stdout read of short lines to leave in
+// one write.
 const (
-	readBufferSize  = 4 << 10
+	readBufferSize  = 512
+	sockReadSize    = 4 << 10
 	writeBufferSize = 32 << 10
 )
+
+var sockReadPool = sync.Pool{New: func() any {
+	b := make([]byte, sockReadSize)
+	return &b
+}}
 
 // stdinBatchSize is the most a batch holds before it is written out.
 const stdinBatchSize = 16 << 10
@@ -80,10 +91,37 @@ func (b *stdinBatch) flush() error {
 // batchReader is what the WebSocket reads from: the bytes net/http had
 // already read past the request, then the socket, flushing the stdin batch
 // before each socket read. Write errors are the batch's to report.
+//
+// A TCP socket is read sockReadSize at a time into a pooled buffer, so that
+// a burst of small frames costs one read (and one stdin write); the buffer
+// is taken when the socket has something to read and given back once it is
+// drained, and a read that would block waits without it. Other connections
+// (TLS) are read directly.
 type batchReader struct {
 	pre   *bufio.Reader // net/http's reader while it holds bytes, then nil
 	nc    net.Conn
 	batch *stdinBatch
+
+	rc     syscall.RawConn // nc's, or nil when nc is not a socket
+	readFn func(fd uintptr) bool
+	buf    *[]byte // from sockReadPool while (*buf)[r:w] is unread
+	r, w   int
+	err    error // readFn's read error
+}
+
+// newBatchReader returns the reader of nc, starting with what pre holds.
+func newBatchReader(pre *bufio.Reader, nc net.Conn, batch *stdinBatch) *batchReader {
+	r := &batchReader{nc: nc, batch: batch}
+	if pre.Buffered() > 0 {
+		r.pre = pre // otherwise net/http's reader and its buffer can go
+	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			r.rc = rc
+			r.readFn = r.readSocket
+		}
+	}
+	return r
 }
 
 func (r *batchReader) Read(p []byte) (int, error) {
@@ -96,6 +134,67 @@ func (r *batchReader) Read(p []byte) (int, error) {
 			return n, err
 		}
 	}
+	if r.r < r.w {
+		return r.copyOut(p), nil
+	}
 	_ = r.batch.flush()
-	return r.nc.Read(p)
+	if r.rc == nil || len(p) >= sockReadSize {
+		return r.nc.Read(p)
+	}
+	if err := r.rc.Read(r.readFn); err != nil {
+		r.release()
+		return 0, err
+	}
+	if r.err != nil {
+		err := r.err
+		r.err = nil
+		return 0, err
+	}
+	return r.copyOut(p), nil
+}
+
+// readSocket is the func given to rc.Read: one read into the pooled
+// buffer, which it takes for the read and gives back if there is nothing.
+func (r *batchReader) readSocket(fd uintptr) bool {
+	if r.buf == nil {
+		r.buf = sockReadPool.Get().(*[]byte)
+	}
+	for {
+		n, err := syscall.Read(int(fd), *r.buf)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			r.release()
+			return false // wait for the socket, holding nothing
+		case err != nil:
+			r.release()
+			r.err = os.NewSyscallError("read", err)
+		case n == 0:
+			r.release()
+			r.err = io.EOF
+		default:
+			r.r, r.w = 0, n
+		}
+		return true
+	}
+}
+
+// copyOut copies unread bytes of the buffer to p, giving the buffer back
+// once it is drained.
+func (r *batchReader) copyOut(p []byte) int {
+	n := copy(p, (*r.buf)[r.r:r.w])
+	r.r += n
+	if r.r == r.w {
+		r.release()
+	}
+	return n
+}
+
+func (r *batchReader) release() {
+	if r.buf != nil {
+		sockReadPool.Put(r.buf)
+		r.buf = nil
+		r.r, r.w = 0, 0
+	}
 }

@@ -1,10 +1,14 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,5 +98,81 @@ func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 			t.Fatalf("the program got %q, want the three lines", b)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a file, not synchronising
+	}
+}
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (a, b net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = ln.Accept()
+	if err != nil {
+		a.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// TestBatchReaderSocket reads a TCP socket through batchReader: bytes
+// net/http kept come first, everything arrives in order whatever the read
+// sizes, the stdin batch is flushed before the socket is read, a read that
+// waits holds no buffer, and EOF and deadlines come through.
+func TestBatchReaderSocket(t *testing.T) {
+	client, srv := tcpPair(t)
+	w := &countingWriter{}
+	batch := &stdinBatch{w: w}
+	pre := bufio.NewReader(strings.NewReader("pre:"))
+	pre.Peek(1) // net/http read past the request
+	r := newBatchReader(pre, srv, batch)
+	if r.rc == nil {
+		t.Fatal("no raw access to a TCP socket")
+	}
+	want := append([]byte("pre:"), bytes.Repeat([]byte("0123456789"), 2000)...)
+	if _, err := client.Write(want[4:]); err != nil {
+		t.Fatal(err)
+	}
+	batch.Write([]byte("queued\n"))
+	var got []byte
+	sizes := []int{1, 3, 100, 5000, 7, sockReadSize, 512}
+	for i := 0; len(got) < len(want); i++ {
+		p := make([]byte, sizes[i%len(sizes)])
+		n, err := r.Read(p)
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		got = append(got, p[:n]...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("read %d bytes out of order or wrong, want %d", len(got), len(want))
+	}
+	if len(w.writes) != 1 {
+		t.Fatalf("%d stdin writes, want the batch flushed before the first socket read", len(w.writes))
+	}
+	if r.buf != nil {
+		t.Fatal("the buffer is held with nothing unread")
+	}
+
+	srv.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := r.Read(make([]byte, 16)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v, want a timeout", err)
+	}
+	if r.buf != nil {
+		t.Fatal("a read that waited kept the buffer")
+	}
+	srv.SetReadDeadline(time.Time{})
+	client.Write([]byte("tail"))
+	client.Close()
+	b, err := io.ReadAll(r)
+	if string(b) != "tail" || err != nil {
+		t.Fatalf("read %q, %v; want the tail, then EOF", b, err)
 	}
 }

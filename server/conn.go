@@ -98,11 +98,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	// through stdinWriter, which notices a client that leaves while the
 	// program is not reading and tells the ping watchdog.
 	c.stdin = &stdinBatch{w: &stdinWriter{p: p, nc: nc, ka: c.ka}}
-	in := &batchReader{pre: br, nc: nc, batch: c.stdin}
-	if br.Buffered() == 0 {
-		in.pre = nil // net/http's reader and its buffer can go
-	}
-	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(in, readBufferSize), wsproto.Config{
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, c.stdin), readBufferSize), wsproto.Config{
 		MaxMessageSize:  s.cfg.MaxMessageSize,
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
