@@ -142,8 +142,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 		return r.nc.Read(p)
 	}
 	if err := r.rc.Read(r.readFn); err != nil {
-		r.release()
-		return 0, err
+		return 0, err // readFn holds no buffer when it waits
 	}
 	if r.err != nil {
 		err := r.err
