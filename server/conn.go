@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,8 @@ type conn struct {
 	codec procio.Codec
 	stdin *stdinBatch // readPump's
 	end   func()      // called once, when the connection is over
+
+	programEnded atomic.Bool // set by writePump once the program has been reaped
 
 	ka     *keepalive                  // --pingms; nil when off
 	tag    *tagger                     // --passstderr; nil when off
@@ -127,36 +130,51 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 }
 
 // relay runs the two pumps and ends them both once either ends or the
-// server shuts down. It returns the close code and reason of the connection as the
-// client saw it, for the access log.
+// server shuts down. It returns the close code and reason of the connection
+// as the client saw it, for the access log.
 //
-// The pumps: readPump is the only socket reader and stdin writer; writePump
-// is the only stdout reader and the only writer of data frames. Control
-// frames (pong, close replies) are written by wsproto under its write lock.
+// The pumps: readPump is the only socket reader and stdin writer, and runs
+// in relay's own goroutine; writePump is the only stdout reader and the only
+// writer of data frames. Control frames (pong, close replies) are written by
+// wsproto under its write lock. The read pump is what relay waits on: the
+// two other ways a connection ends make it return in bounded time. A
+// program that ended has its close frame sent by the write pump, which sets
+// a read deadline of the close timeout; a shutdown sends 1001 from
+// goingAway.
 func (c *conn) relay() (code uint16, reason string) {
-	readDone := make(chan error, 1)
 	writeDone := make(chan closeFrame, 1)
-	go func() { readDone <- c.readPump() }()
 	go func() { writeDone <- c.writePump() }()
-
 	nc := c.ws.NetConn()
-	var readErr error // how the read pump ended
-	select {
-	case cf := <-writeDone:
-		// The program ended and its close frame is out: wait (bounded by
-		// wsproto's close timeout) for the client's close, then make sure
-		// nothing of the program's group is left.
-		code, reason = cf.code, cf.reason
-		nc.SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
+
+	readDone := make(chan struct{})
+	stopShutdown := context.AfterFunc(c.s.quit, func() { c.goingAway(readDone) })
+	readErr := c.readPump() // how the read pump ended
+	close(readDone)
+	shutdown := !stopShutdown() // goingAway has started
+
+	switch {
+	case shutdown:
+		// Server shutdown: the client answered our 1001, or the close
+		// timeout passed. Stop the program.
+		code, reason = wsproto.CloseGoingAway, "going away"
+		nc.SetWriteDeadline(time.Now())
 		c.p.Stop()
-		if readErr = <-readDone; !cf.sent {
+		<-writeDone
+
+	case c.programEnded.Load():
+		// The program ended and the write pump is sending (or has sent)
+		// its close frame; the read pump ended with the client's reply,
+		// the close timeout or the client gone.
+		cf := <-writeDone
+		code, reason = cf.code, cf.reason
+		if !cf.sent {
 			// Our close never went out: the client closed first (the
 			// program then exited on its stdin closing), vanished or broke
 			// the protocol. Its side is what the connection ended with.
 			code, reason = closeCodeOf(readErr)
 		}
 
-	case readErr = <-readDone:
+	default:
 		// The client closed, vanished or broke the protocol. Nothing more
 		// can reach it, so stop writing at once: a program blocked on a
 		// full stdout pipe then sees its stdin close and can exit by itself.
@@ -168,32 +186,32 @@ func (c *conn) relay() (code uint16, reason string) {
 		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
 		c.p.Stop()
 		<-writeDone
-
-	case <-c.s.quit:
-		// Server shutdown: tell the client, give it the close timeout to
-		// answer, then stop the program.
-		code, reason = wsproto.CloseGoingAway, "going away"
-		nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
-		c.ws.WriteClose(code, reason)
-		select {
-		case readErr = <-readDone:
-		case <-time.After(c.s.cfg.CloseTimeout):
-			// End the read pump wherever it waits: in a socket read, or
-			// in a stdin write to a program that is not reading.
-			nc.SetReadDeadline(time.Now())
-			c.p.Stdin().Close()
-			readErr = <-readDone
-		}
-		nc.SetWriteDeadline(time.Now())
-		c.p.Stop()
-		<-writeDone
 	}
-	// This side failed the connection (whichever pump ended first): its
-	// close frame is out, so let the client's reply arrive before TCP closes.
+	// This side failed the connection: its close frame is out, so let the
+	// client's reply arrive before TCP closes.
 	if ce := (*wsproto.CloseError)(nil); errors.As(readErr, &ce) && !ce.Remote {
 		lingerClose(nc, c.s.cfg.CloseTimeout)
 	}
 	return code, reason
+}
+
+// goingAway is the server's shutdown for one connection: it tells the
+// client (1001), which sets a read deadline of the close timeout (wsproto),
+// and once that has passed without readDone being closed it ends the read
+// pump wherever it waits: in a socket read, or in a stdin write to a
+// program that is not reading.
+func (c *conn) goingAway(readDone <-chan struct{}) {
+	nc := c.ws.NetConn()
+	timeout := time.NewTimer(c.s.cfg.CloseTimeout)
+	defer timeout.Stop()
+	nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
+	c.ws.WriteClose(wsproto.CloseGoingAway, "going away")
+	select {
+	case <-readDone:
+	case <-timeout.C:
+		nc.SetReadDeadline(time.Now())
+		c.p.Stdin().Close()
+	}
 }
 
 // readPump moves messages from the socket to the program's stdin until the
@@ -310,9 +328,17 @@ func (c *conn) writePump() closeFrame {
 		c.tag.detach() // so they all go out before the close frame
 	}
 	cf := closeFor(c.p.Wait())
+	c.programEnded.Store(true)
 	if out.err == nil {
-		cf.sent = c.ws.WriteClose(cf.code, cf.reason) == nil
+		cf.sent = c.ws.WriteClose(cf.code, cf.reason) == nil // sets the read deadline
 	}
+	if !cf.sent {
+		// The client will not get our close: give its own the close timeout.
+		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
+	}
+	// Nothing of the program's group may outlive it, nor hold its stdin
+	// (where the read pump may be blocked).
+	c.p.Stop()
 	return cf
 }
 

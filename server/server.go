@@ -141,11 +141,12 @@ type Server struct {
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
 
 	// conns tracks hijacked connections, which http.Server.Shutdown
-	// neither sees nor waits for; quit is closed to end them all. (A
+	// neither sees nor waits for; quit is cancelled to end them all. (A
 	// request's context is no substitute: net/http may cancel it when the
 	// client goes, which is not a shutdown.)
-	conns sync.WaitGroup
-	quit  chan struct{}
+	conns   sync.WaitGroup
+	quit    context.Context
+	quitAll context.CancelFunc
 }
 
 //go:embed devconsole.html
@@ -214,8 +215,8 @@ func New(cfg Config) (*Server, error) {
 		rt:       rt,
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
-		quit:     make(chan struct{}),
 	}
+	s.quit, s.quitAll = context.WithCancel(context.Background())
 	s.env.reverseLookup = cfg.ReverseLookup
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
 		s.hs.Header = cfg.Header.Clone()
@@ -300,7 +301,7 @@ func (s *Server) Run(ctx context.Context) error {
 	limit := s.shutdownLimit()
 	shutCtx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	close(s.quit)
+	s.quitAll()
 	fresh.closeAll()
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
