@@ -52,6 +52,16 @@
 // program writing a huge line never waits for a newline that procio cannot
 // hold. With no callback the program's stderr is /dev/null.
 //
+// # Waiting
+//
+// A running program is waited on for two things that come rarely: output on
+// stderr, and its exit. On Linux one goroutine waits for them for every
+// program (an epoll set, itself in the runtime's poller, holding each
+// program's stderr and a pidfd): the stderr reader runs only while stderr
+// has something to read, and the reaper only once the program has exited, so
+// a quiet program costs neither a goroutine nor a buffer. Elsewhere, or if
+// epoll is unavailable, each waits in a goroutine of its own.
+//
 // # Stopping
 //
 // Process.Stop closes stdin, waits Config.CloseGrace for the program to exit
@@ -59,9 +69,9 @@
 // KillGrace and sends SIGKILL, each to the whole process group, stopping as
 // soon as the program has exited. Once the program is reaped a final SIGKILL
 // goes to its group, so nothing it forked survives. On Linux the exit is
-// awaited on a pidfd in the runtime's poller before the reap, so a running
-// program holds no OS thread (os/exec's Wait alone blocks one in waitid);
-// the pidfd is one more descriptor per running program.
+// awaited on a pidfd before the reap, so a running program holds no OS
+// thread (os/exec's Wait alone blocks one in waitid); the pidfd is one more
+// descriptor per running program.
 //
 // When the program exits by itself while something it left behind still
 // holds stdout open, the reader is not left waiting: procio gives stdout

@@ -49,7 +49,8 @@ func TestMain(m *testing.M) {
 }
 
 // leakedGoroutines waits a few seconds for every goroutine running procio
-// code, other than this one, to end; it returns their stacks if some do not.
+// code, other than this one and the shared watcher (which lives as long as
+// the process), to end; it returns their stacks if some do not.
 func leakedGoroutines() (string, bool) {
 	var leaked []string
 	ok := eventually(5*time.Second, func() bool {
@@ -57,7 +58,7 @@ func leakedGoroutines() (string, bool) {
 		all := strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n")
 		leaked = leaked[:0]
 		for _, g := range all[1:] { // all[0] is this goroutine
-			if strings.Contains(g, "wsexec/procio.") {
+			if strings.Contains(g, "wsexec/procio.") && !strings.Contains(g, "procio.(*watcher).run") {
 				leaked = append(leaked, g)
 			}
 		}
@@ -115,6 +116,11 @@ func runHelper(mode string, args []string) int {
 		out.Flush()
 		if len(args) > 0 && args[0] == "wait" {
 			io.Copy(io.Discard, os.Stdin)
+		}
+	case "errecho": // each stdin line to stderr; exits at EOF
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			fmt.Fprintf(os.Stderr, "%s\n", sc.Bytes())
 		}
 	case "exit3":
 		return 3

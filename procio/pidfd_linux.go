@@ -28,17 +28,27 @@ var sysPidfdOpen = func() uintptr {
 //
 // The pid cannot have been reused: only supervise reaps it, after this.
 func waitExit(pid int) {
-	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
-	if errno != 0 {
+	fd, err := pidfdOpen(pid)
+	if err != nil {
 		return
 	}
-	if syscall.SetNonblock(int(fd), true) != nil {
-		syscall.Close(int(fd))
+	if syscall.SetNonblock(fd, true) != nil {
+		syscall.Close(fd)
 		return
 	}
-	f := os.NewFile(fd, "pidfd") // non-blocking: registered with the poller
+	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: registered with the poller
 	defer f.Close()
 	if rc, err := f.SyscallConn(); err == nil {
 		_ = rc.Read(readable) // readable once the process has exited
 	}
+}
+
+// pidfdOpen returns a pidfd for pid (close-on-exec): readable once the
+// process has exited.
+func pidfdOpen(pid int) (int, error) {
+	fd, _, errno := syscall.Syscall(sysPidfdOpen, uintptr(pid), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
 }

@@ -31,8 +31,8 @@ type Config struct {
 	Env []string
 	// Dir is the working directory; "" means the current one.
 	Dir string
-	// Stderr receives each stderr line without its newline, from procio's
-	// goroutine; line is only valid during the call. Lines longer than 64 KiB
+	// Stderr receives each stderr line without its newline, one call at a
+	// time, from a goroutine of procio's; line is only valid during the call. Lines longer than 64 KiB
 	// come in 64 KiB pieces. A slow callback stalls the program's stderr
 	// writes, nothing else. nil discards stderr.
 	Stderr func(line []byte)
@@ -56,7 +56,20 @@ type Process struct {
 	stdout *stdoutPipe
 	stderr *os.File // nil when stderr goes to /dev/null
 
-	stderrDone chan struct{}    // closed when the stderr reader has returned
+	// The stderr reader's: it runs while stderr has something to read
+	// (readStderr), and with a watcher only then.
+	w          *watcher // the shared watcher, or nil: programs are waited for in goroutines
+	errFn      func(line []byte)
+	errRC      syscall.RawConn
+	errFd      int
+	errTok     uint64
+	errWatched bool       // readStderr is started by the watcher and arms it again
+	errMu      sync.Mutex // orders arming the watch again with closing stderr
+	errClosed  bool       // stderr is closed (or being): never arm its watch again
+	errBuf     *[]byte    // from stderrPool while a line is incomplete
+	errHeld    int        // (*errBuf)[:errHeld] is the start of a line
+
+	stderrDone chan struct{}    // closed when the stderr reader is done for good
 	done       chan struct{}    // closed once the program is reaped; state is set before
 	state      *os.ProcessState // how it ended
 	stopping   chan struct{}    // closed when Stop begins
@@ -147,13 +160,54 @@ func Start(cfg Config) (*Process, error) {
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
 	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
+	p.w = sharedWatcher()
 	if p.stderr != nil {
-		go p.readStderr(cfg.Stderr)
+		p.startStderr(cfg.Stderr)
 	} else {
 		close(p.stderrDone)
 	}
-	go p.supervise()
+	p.startSupervise()
 	return p, nil
+}
+
+// startSupervise runs supervise once the program has exited: started by
+// the watcher when its pidfd becomes readable, or in a goroutine that waits
+// for the exit.
+func (p *Process) startSupervise() {
+	pid := p.cmd.Process.Pid
+	if p.w != nil {
+		if fd, err := pidfdOpen(pid); err == nil {
+			exited := func() {
+				syscall.Close(fd)
+				p.supervise()
+			}
+			if p.w.watch(fd, p.w.token(), exited) == nil {
+				return
+			}
+			syscall.Close(fd)
+		}
+	}
+	go func() {
+		waitExit(pid)
+		p.supervise()
+	}()
+}
+
+// startStderr starts reading stderr: with the watcher, readStderr runs
+// each time stderr becomes readable; without, in a goroutine of its own.
+func (p *Process) startStderr(fn func(line []byte)) {
+	p.errFn = fn
+	p.errRC, _ = p.stderr.SyscallConn() // never fails for an *os.File
+	p.errRC.Control(func(fd uintptr) { p.errFd = int(fd) })
+	if p.w != nil {
+		p.errTok = p.w.token()
+		p.errWatched = true // before the watch: readStderr may run at once
+		if p.w.watch(p.errFd, p.errTok, p.readStderr) == nil {
+			return
+		}
+		p.errWatched = false
+	}
+	go p.readStderr()
 }
 
 // Pid returns the program's process id, which is also its process group id.
@@ -202,7 +256,6 @@ func ExitReason(state *os.ProcessState) string {
 func (p *Process) supervise() {
 	defer close(p.released)
 	// A non-zero exit is not an error here: the outcome is in ProcessState.
-	waitExit(p.cmd.Process.Pid)
 	_ = p.cmd.Wait()
 	p.state = p.cmd.ProcessState
 	close(p.done)
@@ -236,8 +289,7 @@ func (p *Process) supervise() {
 			// The group has been dead for a grace: a pipe still open is held
 			// by something outside it.
 			if stderrDone != nil {
-				p.stderr.Close()
-				<-p.stderrDone
+				p.closeStderr()
 				stderrDone = nil
 			}
 			if stdoutEOF == nil {
@@ -255,7 +307,7 @@ func (p *Process) supervise() {
 	}
 	p.stdout.close()
 	if p.stderr != nil {
-		p.stderr.Close()
+		p.closeStderr()
 	}
 }
 
@@ -268,31 +320,37 @@ func stopped(c <-chan struct{}) bool {
 	}
 }
 
-// readStderr hands each stderr line to fn, in pieces of at most 64 KiB for
-// longer lines, until EOF or until supervise closes the pipe. It holds a
-// buffer only while a line is incomplete: a quiet stderr costs none.
-func (p *Process) readStderr(fn func([]byte)) {
-	defer close(p.stderrDone)
-	rc, _ := p.stderr.SyscallConn() // never fails for an *os.File
-	var bp *[]byte
-	defer func() {
-		if bp != nil {
-			stderrPool.put(bp)
-		}
-	}()
-	held := 0 // buf[:held] is the start of a line
+// readStderr hands each stderr line to the callback, in pieces of at most
+// 64 KiB for longer lines. Started by the watcher, it runs while stderr
+// has something to read: once the pipe is empty and no partial line is
+// held, it arms the watch again and returns, so a quiet stderr costs
+// neither a goroutine nor a buffer. Without the watcher it is a goroutine
+// that waits for the pipe holding no buffer. Either way it is done at EOF
+// or once supervise has closed the pipe.
+func (p *Process) readStderr() {
 	for {
-		if held == 0 && bp != nil {
-			stderrPool.put(bp)
-			bp = nil
+		if p.errHeld == 0 {
+			p.releaseErrBuf()
+			if !p.errWatched {
+				_ = waitReadable(p.errRC) // an error shows in the Read
+			}
 		}
-		if bp == nil {
-			_ = waitReadable(rc) // an error shows in the Read
-			bp = stderrPool.get()
+		if p.errBuf == nil {
+			p.errBuf = stderrPool.get()
 		}
-		buf := *bp
-		n, err := p.stderr.Read(buf[held:])
-		held = splitLines(buf[:held+n], held, func(line []byte) { fn(dropCR(line)) })
+		buf := *p.errBuf
+		n, err := p.readStderrOnce(buf[p.errHeld:])
+		if err == syscall.EAGAIN { // watched: the pipe is empty
+			if p.errHeld == 0 {
+				p.releaseErrBuf()
+				if p.rearmStderr() {
+					return
+				}
+			}
+			_ = waitReadable(p.errRC) // the rest of a line, or a closed pipe
+			continue
+		}
+		held := splitLines(buf[:p.errHeld+n], p.errHeld, func(line []byte) { p.errFn(dropCR(line)) })
 		if held == len(buf) {
 			// A full piece of a longer line: keep its last byte (two if
 			// that is a CR) for the next piece, so that a line ending just
@@ -301,15 +359,76 @@ func (p *Process) readStderr(fn func([]byte)) {
 			if buf[len(buf)-1] == '\r' {
 				k = 2
 			}
-			fn(buf[:len(buf)-k])
+			p.errFn(buf[:len(buf)-k])
 			held = copy(buf, buf[len(buf)-k:])
 		}
+		p.errHeld = held
 		if err != nil {
 			if held > 0 {
-				fn(dropCR(buf[:held]))
+				p.errFn(dropCR(buf[:held]))
 			}
+			p.releaseErrBuf()
+			close(p.stderrDone)
 			return
 		}
+	}
+}
+
+// readStderrOnce reads stderr into b: a Read that waits in the poller, or,
+// when watched, one read that returns syscall.EAGAIN if the pipe is empty.
+func (p *Process) readStderrOnce(b []byte) (int, error) {
+	if !p.errWatched {
+		return p.stderr.Read(b)
+	}
+	var n int
+	var errno error
+	err := p.errRC.Read(func(fd uintptr) bool {
+		for {
+			n, errno = syscall.Read(int(fd), b)
+			if errno != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	switch {
+	case err != nil: // closed
+		return 0, err
+	case errno != nil:
+		return 0, errno
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// rearmStderr arms stderr's watch again, unless the pipe is being closed;
+// it reports whether it did (readStderr then returns).
+func (p *Process) rearmStderr() bool {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return !p.errClosed && p.w.rearm(p.errFd, p.errTok, p.readStderr) == nil
+}
+
+// closeStderr closes stderr and returns once its reader is done. It is
+// supervise's, and may be called more than once.
+func (p *Process) closeStderr() {
+	p.errMu.Lock()
+	if !p.errClosed {
+		p.errClosed = true
+		armed := p.errWatched && p.w.cancel(p.errFd, p.errTok)
+		p.stderr.Close()
+		if armed {
+			close(p.stderrDone) // no reader is running, and none will
+		}
+	}
+	p.errMu.Unlock()
+	<-p.stderrDone
+}
+
+func (p *Process) releaseErrBuf() {
+	if p.errBuf != nil {
+		stderrPool.put(p.errBuf)
+		p.errBuf = nil
 	}
 }
 

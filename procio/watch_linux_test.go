@@ -1,0 +1,82 @@
+package procio
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// procioGoroutines returns the stacks of goroutines in a Process method.
+func procioGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	var found []string
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "procio.(*Process)") {
+			found = append(found, g)
+		}
+	}
+	return found
+}
+
+// TestQuietProgramsHoldNoGoroutine: while programs run but are quiet, no
+// goroutine waits for their exit or their stderr (the watcher does), and
+// stderr written in bursts still arrives whole and in order.
+func TestQuietProgramsHoldNoGoroutine(t *testing.T) {
+	if sharedWatcher() == nil {
+		t.Skip("no epoll watcher on this system")
+	}
+	const n, rounds = 16, 3
+	var mu sync.Mutex
+	got := make([][]string, n)
+	var ps []*Process
+	for i := range n {
+		cfg := helper("errecho")
+		cfg.Stderr = func(line []byte) {
+			mu.Lock()
+			got[i] = append(got[i], string(line))
+			mu.Unlock()
+		}
+		ps = append(ps, start(t, cfg))
+	}
+	received := func(k int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, g := range got {
+			if len(g) < k {
+				return false
+			}
+		}
+		return true
+	}
+	for r := range rounds {
+		for i, p := range ps {
+			if _, err := fmt.Fprintf(p.Stdin(), "round %d of %d\n", r, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !eventually(10*time.Second, func() bool { return received(r + 1) }) {
+			t.Fatalf("round %d: stderr lines missing: %q", r, got)
+		}
+		var busy []string
+		if !eventually(5*time.Second, func() bool { busy = procioGoroutines(); return len(busy) == 0 }) {
+			t.Fatalf("round %d: %d goroutines wait for %d quiet programs:\n%s", r, len(busy), n, strings.Join(busy, "\n\n"))
+		}
+	}
+	for _, p := range ps {
+		p.Stdin().Close() // all at once: a race-enabled helper takes a second to exit
+	}
+	for i, p := range ps {
+		if !p.Wait().Success() {
+			t.Fatalf("program %d: %v", i, p.Wait())
+		}
+		p.Stop()
+		want := []string{fmt.Sprintf("round 0 of %d", i), fmt.Sprintf("round 1 of %d", i), fmt.Sprintf("round 2 of %d", i)}
+		if !slices.Equal(got[i], want) {
+			t.Fatalf("program %d: stderr %q, want %q", i, got[i], want)
+		}
+	}
+}
