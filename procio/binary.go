@@ -33,7 +33,10 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	defer buf.release()
 	full := false // the last read filled the buffer and more is waiting
 	for stalls := 0; ; {
-		b := buf.next(stdout, full)
+		b, err := buf.next(stdout, full, true)
+		if err != nil {
+			return err // ErrQuiet
+		}
 		n, err := stdout.Read(b)
 		full = n == len(b) && !quiet(stdout)
 		if n > 0 {

@@ -1,6 +1,7 @@
 package procio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 )
@@ -32,6 +33,11 @@ type Sink interface {
 	Flush() error
 }
 
+// ErrQuiet is returned by ReadMessages when the program's stdout has been
+// quiet for Config.Quiet. The reader may then let its goroutine go and have
+// Process.NotifyStdout start another when output comes.
+var ErrQuiet = errors.New("procio: stdout quiet")
+
 // Codec moves data between WebSocket messages and a program's pipes. A Codec
 // value serves one connection; its two methods run on two different
 // goroutines at once (each keeps its own buffer).
@@ -41,7 +47,9 @@ type Codec interface {
 	WriteMessage(stdin io.Writer, msg io.Reader) error
 	// ReadMessages reads stdout until EOF, handing messages to out; it
 	// returns nil at EOF (after the final line). Errors from out are
-	// returned as they are.
+	// returned as they are. It returns ErrQuiet when stdout (a Process's,
+	// with Config.Quiet set) has been quiet that long with nothing held and
+	// no message unfinished; a later call carries on where it stopped.
 	ReadMessages(stdout io.Reader, out Sink) error
 }
 

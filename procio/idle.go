@@ -15,21 +15,35 @@ import (
 
 // readWaiter is implemented by the pipes Start returns: waitReadable blocks
 // until a Read would not block (data, EOF or an error), with no buffer. An
-// error means it cannot tell; the caller then simply reads.
+// error means it cannot tell; the caller then simply reads. waitQuiet is
+// waitReadable that gives up with ErrQuiet once the pipe has been quiet for
+// the Process's Config.Quiet (when that is set).
 // readyNow tells without waiting. (waitReadable always asks the pipe
 // first, even right after readyNow said no: the poller forgets readiness
 // it recorded before a wait begins, so skipping that check could miss
 // output that came in between.)
 type readWaiter interface {
 	waitReadable() error
+	waitQuiet() error
 	readyNow() bool
 }
 
-// waitIdle waits for r to have something to read, if r can say so.
-func waitIdle(r io.Reader) {
-	if w, ok := r.(readWaiter); ok {
-		_ = w.waitReadable()
+// waitIdle waits for r to have something to read, if r can say so. If
+// quietOK, it returns ErrQuiet when r has been quiet for its quiet period;
+// any other error is left for the Read to report.
+func waitIdle(r io.Reader, quietOK bool) error {
+	w, ok := r.(readWaiter)
+	switch {
+	case !ok:
+		return nil
+	case quietOK:
+		if err := w.waitQuiet(); err == ErrQuiet {
+			return err
+		}
+		return nil
 	}
+	_ = w.waitReadable()
+	return nil
 }
 
 // quiet reports whether r says it has nothing to read right now; false
@@ -85,16 +99,19 @@ type idleBuf struct {
 }
 
 // next returns the buffer to read into; when busy is false it first gives
-// the buffer back and waits for r to have something to read.
-func (ib *idleBuf) next(r io.Reader, busy bool) []byte {
+// the buffer back and waits for r to have something to read, which returns
+// ErrQuiet if quietOK and r has been quiet for its quiet period.
+func (ib *idleBuf) next(r io.Reader, busy, quietOK bool) ([]byte, error) {
 	if !busy {
 		ib.release()
-		waitIdle(r)
+		if err := waitIdle(r, quietOK); err != nil {
+			return nil, err
+		}
 	}
 	if ib.bp == nil {
 		ib.bp = ib.pool.get()
 	}
-	return *ib.bp
+	return *ib.bp, nil
 }
 
 // release gives the buffer back to its pool, if one is held.

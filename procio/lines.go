@@ -45,7 +45,10 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	for stalls := 0; ; {
 		// Nothing to keep and the pipe probably empty: wait for output
 		// without holding the buffer.
-		b := buf.next(stdout, held > 0 || full)
+		b, err := buf.next(stdout, held > 0 || full, !more)
+		if err != nil {
+			return err // ErrQuiet
+		}
 		n, err := stdout.Read(b[held:])
 		end := held + n
 		full = end == len(b)

@@ -361,6 +361,7 @@ type scriptedPipe struct {
 }
 
 func (p *scriptedPipe) waitReadable() error { p.waits++; return nil }
+func (p *scriptedPipe) waitQuiet() error    { return p.waitReadable() }
 func (p *scriptedPipe) readyNow() bool      { return false }
 
 func (p *scriptedPipe) Read(b []byte) (int, error) {
@@ -384,5 +385,82 @@ func TestCodecsWaitWhenQuiet(t *testing.T) {
 		if p.waits != len(p.chunks)+1 { // before each chunk and before EOF
 			t.Errorf("%s: %d waits for %d reads, want one before each", name, p.waits, len(p.chunks)+1)
 		}
+	}
+}
+
+// quietPipe is a stdout that goes quiet (ErrQuiet) before each chunk
+// marked with a leading '|', once, as a Process's pipe does after
+// Config.Quiet without output.
+type quietPipe struct {
+	chunks  []string
+	read    int  // chunks[:read] have been read whole
+	off     int  // and chunks[read][:off]
+	quieted bool // the quiet before chunks[read] was reported
+	quiets  int
+}
+
+func (p *quietPipe) waitReadable() error { return nil }
+func (p *quietPipe) readyNow() bool      { return false }
+
+func (p *quietPipe) waitQuiet() error {
+	if p.read < len(p.chunks) && p.off == 0 && strings.HasPrefix(p.chunks[p.read], "|") && !p.quieted {
+		p.quieted = true
+		p.quiets++
+		return ErrQuiet
+	}
+	return nil
+}
+
+func (p *quietPipe) Read(b []byte) (int, error) {
+	if p.read == len(p.chunks) {
+		return 0, io.EOF
+	}
+	if p.off == 0 {
+		p.chunks[p.read] = strings.TrimPrefix(p.chunks[p.read], "|")
+	}
+	n := copy(b, p.chunks[p.read][p.off:])
+	if p.off += n; p.off == len(p.chunks[p.read]) {
+		p.read, p.off, p.quieted = p.read+1, 0, false
+	}
+	return n, nil
+}
+
+// TestCodecsReturnWhenQuiet: ReadMessages returns ErrQuiet when stdout goes
+// quiet between messages, and a later call carries on; in the middle of a
+// line (a fragment sent, its end not yet) it keeps waiting instead.
+func TestCodecsReturnWhenQuiet(t *testing.T) {
+	t.Parallel()
+	p := &quietPipe{chunks: []string{"one\n", "|two\n", "thre", "|e\n", "|four"}}
+	sink := &recordSink{}
+	c := NewLineCodec(MinBufferSize)
+	calls := 0
+	for {
+		calls++
+		err := c.ReadMessages(p, sink)
+		if err == nil {
+			break
+		}
+		if err != ErrQuiet || calls > 10 {
+			t.Fatalf("call %d: %v", calls, err)
+		}
+	}
+	want := []string{"one", "two", "three", "four"}
+	if !slices.Equal(sink.msgs, want) {
+		t.Fatalf("messages %q, want %q", sink.msgs, want)
+	}
+	// Quiet before "two" and before "four"; not inside "three", whose
+	// first four bytes filled the buffer and went out as a fragment
+	// before the pipe went quiet.
+	if p.quiets != 2 || calls != 3 {
+		t.Fatalf("%d quiets and %d calls, want 2 and 3", p.quiets, calls)
+	}
+
+	b := &quietPipe{chunks: []string{"ab", "|cd"}}
+	bc := NewBinaryCodec(MinBufferSize)
+	if err := bc.ReadMessages(b, errSink{}); err != ErrQuiet {
+		t.Fatalf("binary: %v, want ErrQuiet", err)
+	}
+	if err := bc.ReadMessages(b, errSink{}); err != nil || b.read != 2 {
+		t.Fatalf("binary: %v after %d reads, want EOF after 2", err, b.read)
 	}
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// CloseGrace is how long Stop waits after closing stdin before it sends
 	// SIGINT (websocketd's --closems). 0 signals at once.
 	CloseGrace time.Duration
+	// Quiet, when set, is how long stdout may stay quiet before a codec's
+	// ReadMessages waiting on it returns ErrQuiet (see NotifyStdout).
+	Quiet time.Duration
 	// KillGrace is the wait between SIGINT, SIGTERM and SIGKILL, and the
 	// grace stdout gets to reach EOF once the program is gone. 0 means
 	// DefaultKillGrace.
@@ -157,10 +160,12 @@ func Start(cfg Config) (*Process, error) {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	p.stdin = &stdinPipe{f: inW}
-	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{})}
+	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
 	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
+	p.stdout.rc.Control(func(fd uintptr) { p.stdout.fd = int(fd) })
 	p.w = sharedWatcher()
+	p.stdout.w = p.w
 	if p.stderr != nil {
 		p.startStderr(cfg.Stderr)
 	} else {
@@ -229,6 +234,15 @@ func (p *Process) SetStdinDeadline(t time.Time) error { return p.stdin.f.SetWrit
 // them (see the package documentation); either way a Read blocked here
 // returns io.EOF at the latest when Stop returns.
 func (p *Process) Stdout() io.Reader { return p.stdout }
+
+// NotifyStdout arranges for fn to run, in a goroutine of its own, once
+// stdout has something to read, has reached EOF or has been closed by
+// procio: a reader that got ErrQuiet can let its goroutine go, and a quiet
+// program then costs no goroutine reading its stdout. It reports false
+// when stdout cannot be watched (no watcher, or closed already); the
+// reader then carries on reading itself. One notification is armed at a
+// time: call it again only once fn has run.
+func (p *Process) NotifyStdout(fn func()) bool { return p.stdout.notify(fn) }
 
 // Done is closed once the program has exited and been reaped.
 func (p *Process) Done() <-chan struct{} { return p.done }
@@ -470,15 +484,24 @@ func (w *stdinPipe) Close() error {
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
 	f  *os.File
+	fd int
 	rc syscall.RawConn // f's, made once: SyscallConn allocates
 	// readyNow's answer and the func it passes to rc, made once (a
 	// closure made per call allocates).
 	ready     bool
 	check     func(fd uintptr)
+	quiet     time.Duration // Config.Quiet
 	eof       chan struct{} // closed when a Read has returned io.EOF
 	eofOnce   sync.Once
 	closed    atomic.Bool
 	closeOnce sync.Once
+
+	// NotifyStdout's watch
+	w         *watcher
+	mu        sync.Mutex // orders arming the watch with closing the pipe
+	watchTok  uint64     // 0 until the first watch
+	watchFn   func()
+	unwatched bool // closed: never arm the watch again
 }
 
 func (r *stdoutPipe) Read(p []byte) (int, error) {
@@ -492,6 +515,21 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 
 func (r *stdoutPipe) waitReadable() error { return waitReadable(r.rc) }
 
+// waitQuiet waits for the pipe to be readable for at most r.quiet (forever
+// when it is 0); it returns ErrQuiet when that passed.
+func (r *stdoutPipe) waitQuiet() error {
+	if r.quiet <= 0 {
+		return r.waitReadable()
+	}
+	r.f.SetReadDeadline(time.Now().Add(r.quiet))
+	err := waitReadable(r.rc)
+	r.f.SetReadDeadline(time.Time{})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return ErrQuiet
+	}
+	return err
+}
+
 func (r *stdoutPipe) readyNow() bool {
 	if r.rc.Control(r.check) != nil {
 		return true // closed: let the Read say so
@@ -499,7 +537,40 @@ func (r *stdoutPipe) readyNow() bool {
 	return r.ready
 }
 
+// notify is NotifyStdout's.
+func (r *stdoutPipe) notify(fn func()) bool {
+	if r.w == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unwatched {
+		return false
+	}
+	r.watchFn = fn
+	if r.watchTok != 0 {
+		return r.w.rearm(r.fd, r.watchTok, fn) == nil
+	}
+	r.watchTok = r.w.token()
+	if r.w.watch(r.fd, r.watchTok, fn) != nil {
+		r.watchTok = 0
+		return false
+	}
+	return true
+}
+
+// close closes the pipe; a reader waiting for a NotifyStdout is started,
+// to read EOF.
 func (r *stdoutPipe) close() {
 	r.closed.Store(true)
-	r.closeOnce.Do(func() { r.f.Close() })
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.unwatched = true
+		armed := r.watchTok != 0 && r.w.cancel(r.fd, r.watchTok)
+		r.f.Close()
+		r.mu.Unlock()
+		if armed {
+			go r.watchFn()
+		}
+	})
 }

@@ -80,3 +80,57 @@ func TestQuietProgramsHoldNoGoroutine(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyStdout: a reader that got ErrQuiet is started again by
+// NotifyStdout when output comes, and when Stop closes stdout.
+func TestNotifyStdout(t *testing.T) {
+	if sharedWatcher() == nil {
+		t.Skip("no epoll watcher on this system")
+	}
+	cfg := helper("echo")
+	cfg.Quiet = 20 * time.Millisecond
+	p := start(t, cfg)
+	codec := NewLineCodec(0)
+	sink := &recordSink{}
+	if err := codec.ReadMessages(p.Stdout(), sink); err != ErrQuiet {
+		t.Fatalf("ReadMessages of a quiet program: %v, want ErrQuiet", err)
+	}
+	woke := make(chan struct{}, 1)
+	notify := func() { woke <- struct{}{} }
+	if !p.NotifyStdout(notify) {
+		t.Fatal("NotifyStdout refused")
+	}
+	select {
+	case <-woke:
+		t.Fatal("notified before any output")
+	case <-time.After(50 * time.Millisecond): // a notification now would be wrong
+	}
+	if _, err := p.Stdin().Write([]byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woke:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification for output")
+	}
+	if err := codec.ReadMessages(p.Stdout(), sink); err != ErrQuiet || !slices.Equal(sink.msgs, []string{"hello"}) {
+		t.Fatalf("after the notification: %v, messages %q", err, sink.msgs)
+	}
+	if !p.NotifyStdout(notify) {
+		t.Fatal("NotifyStdout refused the second time")
+	}
+	stopped := make(chan struct{})
+	go func() { p.Stop(); close(stopped) }()
+	select {
+	case <-woke:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification when the program was stopped")
+	}
+	if err := codec.ReadMessages(p.Stdout(), sink); err != nil {
+		t.Fatalf("after the stop: %v, want EOF (nil)", err)
+	}
+	<-stopped
+	if p.NotifyStdout(notify) {
+		t.Fatal("NotifyStdout armed on a closed stdout")
+	}
+}

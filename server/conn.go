@@ -34,6 +34,12 @@ type conn struct {
 
 	programEnded atomic.Bool // set by writePump once the program has been reaped
 
+	// The write pump's, kept between its goroutines (see writePump).
+	out         *sink
+	dst         procio.Sink // out, or the --passstderr tagger over it
+	resumeWrite func()
+	writeDone   chan<- closeFrame
+
 	ka     *keepalive                  // --pingms; nil when off
 	tag    *tagger                     // --passstderr; nil when off
 	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
@@ -77,6 +83,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		Args:       ep.args,
 		Env:        env,
 		Stderr:     c.stderr,
+		Quiet:      quietAfter,
 		CloseGrace: s.cfg.CloseGrace,
 		KillGrace:  s.cfg.KillGrace,
 	})
@@ -143,7 +150,14 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 // goingAway.
 func (c *conn) relay() (code uint16, reason string) {
 	writeDone := make(chan closeFrame, 1)
-	go func() { writeDone <- c.writePump() }()
+	c.writeDone = writeDone
+	c.out = &sink{ws: c.ws}
+	c.dst = c.out
+	if c.tag != nil {
+		c.dst = c.tag.attach(c.out) // stdout and stderr lines as JSON
+	}
+	c.resumeWrite = c.writePump // a method value is made once: making one allocates
+	go c.writePump()
 	nc := c.ws.NetConn()
 
 	readDone := make(chan struct{})
@@ -292,6 +306,12 @@ func (c *conn) stderr(line []byte) {
 	c.tag.stderr(line)
 }
 
+// quietAfter is how long a program's stdout is quiet before the write pump
+// lets its goroutine go until output comes (writePump): long enough that a
+// steady conversation never pays for the restart, short enough that idle
+// connections are cheap soon.
+const quietAfter = time.Second
+
 // closeFrame is the close code and reason that say how the program ended,
 // and whether the server's close frame carrying them went out (it does not
 // when the client's close came first, or the client is gone).
@@ -302,17 +322,27 @@ type closeFrame struct {
 }
 
 // writePump moves the program's output to the socket until stdout ends,
-// then sends the close frame that says how the program ended. A program that
-// closes stdout but keeps running gets CloseGrace to exit before it is
-// stopped.
-func (c *conn) writePump() closeFrame {
-	out := &sink{ws: c.ws}
-	var dst procio.Sink = out
-	if c.tag != nil {
-		dst = c.tag.attach(out) // stdout and stderr lines as JSON
-	}
-	if err := c.codec.ReadMessages(c.p.Stdout(), dst); err != nil && out.err == nil {
-		c.log.Debug("stdout", "err", err)
+// then sends the close frame that says how the program ended, on
+// c.writeDone. A program that closes stdout but keeps running gets
+// CloseGrace to exit before it is stopped.
+//
+// It is one goroutine at a time, not always the same one: once stdout has
+// been quiet for quietAfter, it lets its goroutine go and procio starts it
+// again when output comes (Process.NotifyStdout), so that an idle
+// connection holds only its read pump's goroutine.
+func (c *conn) writePump() {
+	for {
+		err := c.codec.ReadMessages(c.p.Stdout(), c.dst)
+		if err == procio.ErrQuiet {
+			if c.p.NotifyStdout(c.resumeWrite) {
+				return
+			}
+			continue // no watch to be had: wait here
+		}
+		if err != nil && c.out.err == nil {
+			c.log.Debug("stdout", "err", err)
+		}
+		break
 	}
 	if c.tag != nil {
 		c.tag.endStdout()
@@ -329,7 +359,7 @@ func (c *conn) writePump() closeFrame {
 	}
 	cf := closeFor(c.p.Wait())
 	c.programEnded.Store(true)
-	if out.err == nil {
+	if c.out.err == nil {
 		cf.sent = c.ws.WriteClose(cf.code, cf.reason) == nil // sets the read deadline
 	}
 	if !cf.sent {
@@ -339,7 +369,7 @@ func (c *conn) writePump() closeFrame {
 	// Nothing of the program's group may outlive it, nor hold its stdin
 	// (where the read pump may be blocked).
 	c.p.Stop()
-	return cf
+	c.writeDone <- cf
 }
 
 // closeFor maps how a program ended to a close frame: exit status 0 is a

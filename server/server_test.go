@@ -145,3 +145,47 @@ func TestCloseFor(t *testing.T) {
 		})
 	}
 }
+
+// countStacks counts the goroutines whose stack mentions fn.
+func countStacks(fn string) int {
+	buf := make([]byte, 1<<20)
+	n := 0
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestIdleConnectionsHoldOneGoroutine: once a program's stdout has been
+// quiet for quietAfter, its connection holds only the read pump's
+// goroutine, and the write pump comes back when output does.
+func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
+	addr := newBenchServer(t, "cat")
+	const n = 8
+	var conns []*wsproto.Conn
+	for i := range n {
+		c, _, err := wstest.Dial(addr, "/", nil)
+		if err != nil || c == nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+		msg := []byte(fmt.Sprintf("first %d", i))
+		echo(t, c, msg, nil, 1, 1)
+	}
+	deadline := time.Now().Add(quietAfter + 10*time.Second)
+	for countStacks("server.(*conn).writePump") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d write pumps still running %v after the last output", countStacks("server.(*conn).writePump"), quietAfter+10*time.Second)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a count, not synchronising
+	}
+	if got := countStacks("server.(*conn).relay"); got != n {
+		t.Fatalf("%d read pumps for %d connections", got, n)
+	}
+	for i, c := range conns {
+		echo(t, c, []byte(fmt.Sprintf("again %d", i)), nil, 3, 1) // the write pump is back
+	}
+}

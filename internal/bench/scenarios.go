@@ -644,7 +644,9 @@ func (h *harness) memory() []row {
 				rt(c, []byte("hi"), nil)
 				conns = append(conns, c)
 			}
-			time.Sleep(300 * time.Millisecond) // let the last children settle before sampling
+			// Idle means quiet: let the last children settle, and the last
+			// connections pass wsexec's one second of quiet (server/conn.go).
+			time.Sleep(1500 * time.Millisecond)
 			rss[level] = rssKiB(pid)
 		}
 		kids, kidRSS := childrenRSS(pid)
