@@ -32,9 +32,9 @@ type Config struct {
 	// Dir is the working directory; "" means the current one.
 	Dir string
 	// Stderr receives each stderr line without its newline, one call at a
-	// time, from a goroutine of procio's; line is only valid during the call. Lines longer than 64 KiB
-	// come in 64 KiB pieces. A slow callback stalls the program's stderr
-	// writes, nothing else. nil discards stderr.
+	// time, from a goroutine of procio's; line is only valid during the
+	// call. Lines longer than 64 KiB come in 64 KiB pieces. A slow callback
+	// stalls the program's stderr writes, nothing else. nil discards stderr.
 	Stderr func(line []byte)
 	// CloseGrace is how long Stop waits after closing stdin before it sends
 	// SIGINT (websocketd's --closems). 0 signals at once.
