@@ -1,7 +1,6 @@
 package procio
 
 import (
-	"os"
 	"runtime"
 	"syscall"
 )
@@ -17,31 +16,6 @@ var sysPidfdOpen = func() uintptr {
 	}
 	return 434
 }()
-
-// waitExit blocks until the process pid has exited, in the runtime's poller
-// on a pidfd (Linux 5.3), so that the cmd.Wait after it returns at once.
-// os/exec's Wait alone blocks in waitid, holding an OS thread (a few
-// pages of stack, and a thread the runtime must create) for every running
-// program; with one program per idle connection that was a large part of
-// a connection's memory. Where a pidfd cannot be had or polled, waitExit
-// returns at once and Wait blocks as before.
-//
-// The pid cannot have been reused: only supervise reaps it, after this.
-func waitExit(pid int) {
-	fd, err := pidfdOpen(pid)
-	if err != nil {
-		return
-	}
-	if syscall.SetNonblock(fd, true) != nil {
-		syscall.Close(fd)
-		return
-	}
-	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: registered with the poller
-	defer f.Close()
-	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Read(readable) // readable once the process has exited
-	}
-}
 
 // pidfdOpen returns a pidfd for pid (close-on-exec): readable once the
 // process has exited.

@@ -4,8 +4,5 @@ package procio
 
 import "errors"
 
-// waitExit has nothing better than Wait outside Linux.
-func waitExit(int) {}
-
 // pidfdOpen: there are no pidfds outside Linux.
 func pidfdOpen(int) (int, error) { return -1, errors.ErrUnsupported }

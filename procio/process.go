@@ -176,12 +176,18 @@ func Start(cfg Config) (*Process, error) {
 }
 
 // startSupervise runs supervise once the program has exited: started by
-// the watcher when its pidfd becomes readable, or in a goroutine that waits
-// for the exit.
+// the watcher when a pidfd of the program (Linux 5.3) becomes readable, so
+// that the cmd.Wait in supervise returns at once. os/exec's Wait alone
+// blocks in waitid, holding an OS thread (a few pages of stack, and a
+// thread the runtime must create) for every running program; with one
+// program per idle connection that was a large part of a connection's
+// memory. Where there is no watcher or no pidfd, supervise runs in a
+// goroutine at once and its Wait holds a thread: that is the fallback's
+// cost. The pid cannot have been reused before the pidfd is opened: only
+// supervise reaps it.
 func (p *Process) startSupervise() {
-	pid := p.cmd.Process.Pid
 	if p.w != nil {
-		if fd, err := pidfdOpen(pid); err == nil {
+		if fd, err := pidfdOpen(p.cmd.Process.Pid); err == nil {
 			exited := func() {
 				syscall.Close(fd)
 				p.supervise()
@@ -192,10 +198,7 @@ func (p *Process) startSupervise() {
 			syscall.Close(fd)
 		}
 	}
-	go func() {
-		waitExit(pid)
-		p.supervise()
-	}()
+	go p.supervise()
 }
 
 // startStderr starts reading stderr: with the watcher, readStderr runs
