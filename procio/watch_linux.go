@@ -30,31 +30,36 @@ type watcher struct {
 }
 
 var (
-	watcherOnce sync.Once
-	theWatcher  *watcher
+	watcherMu  sync.Mutex
+	theWatcher *watcher // set once, on the first success
 )
 
 // sharedWatcher returns the process's watcher, starting it the first time;
-// nil if epoll is not available (then callers wait in goroutines).
+// nil if epoll is not available (then callers wait in goroutines). A
+// failure is not remembered: it may be passing (EMFILE at a busy moment),
+// so the next call tries again.
 func sharedWatcher() *watcher {
-	watcherOnce.Do(func() {
-		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-		if err != nil {
-			return
-		}
-		if err := syscall.SetNonblock(fd, true); err != nil {
-			syscall.Close(fd)
-			return
-		}
-		ep := os.NewFile(uintptr(fd), "epoll") // non-blocking: the poller watches it
-		rc, err := ep.SyscallConn()
-		if err != nil {
-			ep.Close()
-			return
-		}
-		theWatcher = &watcher{ep: ep, fd: fd, rc: rc, fns: map[uint64]func(){}}
-		go theWatcher.run()
-	})
+	watcherMu.Lock()
+	defer watcherMu.Unlock()
+	if theWatcher != nil {
+		return theWatcher
+	}
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil
+	}
+	ep := os.NewFile(uintptr(fd), "epoll") // non-blocking: the poller watches it
+	rc, err := ep.SyscallConn()
+	if err != nil {
+		ep.Close()
+		return nil
+	}
+	theWatcher = &watcher{ep: ep, fd: fd, rc: rc, fns: map[uint64]func(){}}
+	go theWatcher.run()
 	return theWatcher
 }
 
