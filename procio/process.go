@@ -298,7 +298,7 @@ func (p *Process) supervise() {
 			// The owner is done and the group is dead: if the pipe holds
 			// nothing unread, closing it loses nothing.
 			stopping = nil
-			if stdoutEOF != nil && pipeBuffered(p.stdout.f) == 0 {
+			if stdoutEOF != nil && pipeBuffered(p.stdout.rc) == 0 {
 				p.stdout.close()
 				stdoutEOF = nil
 			}
@@ -312,7 +312,7 @@ func (p *Process) supervise() {
 			if stdoutEOF == nil {
 				break
 			}
-			if stopped(p.stopping) || pipeBuffered(p.stdout.f) <= 0 {
+			if stopped(p.stopping) || pipeBuffered(p.stdout.rc) <= 0 {
 				p.stdout.close()
 				stdoutEOF = nil
 				break
