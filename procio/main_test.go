@@ -54,10 +54,8 @@ func TestMain(m *testing.M) {
 func leakedGoroutines() (string, bool) {
 	var leaked []string
 	ok := eventually(5*time.Second, func() bool {
-		buf := make([]byte, 1<<20)
-		all := strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n")
 		leaked = leaked[:0]
-		for _, g := range all[1:] { // all[0] is this goroutine
+		for _, g := range goroutineStacks()[1:] { // the first is this goroutine
 			if strings.Contains(g, "wsexec/procio.") && !strings.Contains(g, "procio.(*watcher).run") {
 				leaked = append(leaked, g)
 			}
@@ -65,6 +63,18 @@ func leakedGoroutines() (string, bool) {
 		return len(leaked) == 0
 	})
 	return strings.Join(leaked, "\n\n"), ok
+}
+
+// goroutineStacks returns the stack of every goroutine, the caller's first.
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf)) // bounded: the goroutines are finite
+	}
 }
 
 // runHelper is the child program. It returns the exit code.

@@ -2,7 +2,6 @@ package procio
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -12,9 +11,8 @@ import (
 
 // procioGoroutines returns the stacks of goroutines in a Process method.
 func procioGoroutines() []string {
-	buf := make([]byte, 1<<20)
 	var found []string
-	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+	for _, g := range goroutineStacks() {
 		if strings.Contains(g, "procio.(*Process)") {
 			found = append(found, g)
 		}
