@@ -28,6 +28,9 @@ const helperLife = time.Minute
 // testExe is the test binary, run as the child.
 var testExe string
 
+// coverDir is the helpers' GOCOVERDIR when the tests run with coverage.
+var coverDir string
+
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(runHelper(mode, os.Args[1:]))
@@ -38,7 +41,18 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	testExe = exe
+	if testing.CoverMode() != "" {
+		// The helper is the instrumented test binary: without a directory
+		// for its coverage data it complains on stderr, which tests read.
+		if coverDir, err = os.MkdirTemp("", "procio-cover"); err != nil {
+			fmt.Fprintln(os.Stderr, "procio test:", err)
+			os.Exit(2)
+		}
+	}
 	code := m.Run()
+	if coverDir != "" {
+		os.RemoveAll(coverDir)
+	}
 	if code == 0 {
 		if stacks, ok := leakedGoroutines(); !ok {
 			fmt.Fprintf(os.Stderr, "procio test: leaked goroutines:\n%s\n", stacks)
@@ -149,10 +163,14 @@ func runHelper(mode string, args []string) int {
 
 // helper returns a Config that runs the test binary in the given mode.
 func helper(mode string, args ...string) Config {
+	env := []string{helperEnv + "=" + mode}
+	if coverDir != "" {
+		env = append(env, "GOCOVERDIR="+coverDir)
+	}
 	return Config{
 		Path: testExe,
 		Args: append([]string{"helper"}, args...),
-		Env:  []string{helperEnv + "=" + mode},
+		Env:  env,
 	}
 }
 

@@ -84,7 +84,7 @@ func TestEnvDirArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := joinLines("argv0=helper", "dir="+real, helperEnv+"=env", "A=1", "B=two words")
+	want := joinLines(append([]string{"argv0=helper", "dir=" + real}, cfg.Env...)...) // cfg.Env ends with A and B
 	if out != want {
 		t.Errorf("child saw\n%s\nwant\n%s", out, want)
 	}
