@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -61,16 +60,11 @@ type Process struct {
 
 	// The stderr reader's: it runs while stderr has something to read
 	// (readStderr), and with a watcher only then.
-	w          *watcher // the shared watcher, or nil: programs are waited for in goroutines
-	errFn      func(line []byte)
-	errRC      syscall.RawConn
-	errFd      int
-	errTok     uint64
-	errWatched bool       // readStderr is started by the watcher and arms it again
-	errMu      sync.Mutex // orders arming the watch again with closing stderr
-	errClosed  bool       // stderr is closed (or being): never arm its watch again
-	errBuf     *[]byte    // from stderrPool while a line is incomplete
-	errHeld    int        // (*errBuf)[:errHeld] is the start of a line
+	errFn    func(line []byte)
+	errRC    syscall.RawConn
+	errWatch fdWatch // watched: readStderr is started by the watcher and arms it again
+	errBuf   *[]byte // from stderrPool while a line is incomplete
+	errHeld  int     // (*errBuf)[:errHeld] is the start of a line
 
 	stderrDone chan struct{}    // closed when the stderr reader is done for good
 	done       chan struct{}    // closed once the program is reaped; state is set before
@@ -163,9 +157,7 @@ func Start(cfg Config) (*Process, error) {
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
 	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
-	p.stdout.rc.Control(func(fd uintptr) { p.stdout.fd = int(fd) })
-	p.w = sharedWatcher()
-	p.stdout.w = p.w
+	p.stdout.rc.Control(func(fd uintptr) { p.stdout.watch.fd = int(fd) })
 	if p.stderr != nil {
 		p.startStderr(cfg.Stderr)
 	} else {
@@ -186,13 +178,13 @@ func Start(cfg Config) (*Process, error) {
 // cost. The pid cannot have been reused before the pidfd is opened: only
 // supervise reaps it.
 func (p *Process) startSupervise() {
-	if p.w != nil {
+	if w := sharedWatcher(); w != nil {
 		if fd, err := pidfdOpen(p.cmd.Process.Pid); err == nil {
 			exited := func() {
 				syscall.Close(fd)
 				p.supervise()
 			}
-			if p.w.watch(fd, p.w.token(), exited) == nil {
+			if w.watch(fd, w.token(), exited) == nil {
 				return
 			}
 			syscall.Close(fd)
@@ -206,16 +198,10 @@ func (p *Process) startSupervise() {
 func (p *Process) startStderr(fn func(line []byte)) {
 	p.errFn = fn
 	p.errRC, _ = p.stderr.SyscallConn() // never fails for an *os.File
-	p.errRC.Control(func(fd uintptr) { p.errFd = int(fd) })
-	if p.w != nil {
-		p.errTok = p.w.token()
-		p.errWatched = true // before the watch: readStderr may run at once
-		if p.w.watch(p.errFd, p.errTok, p.readStderr) == nil {
-			return
-		}
-		p.errWatched = false
+	p.errRC.Control(func(fd uintptr) { p.errWatch.fd = int(fd) })
+	if !p.errWatch.arm(p.readStderr) {
+		go p.readStderr()
 	}
-	go p.readStderr()
 }
 
 // Pid returns the program's process id, which is also its process group id.
@@ -348,7 +334,7 @@ func (p *Process) readStderr() {
 	for {
 		if p.errHeld == 0 {
 			p.releaseErrBuf()
-			if !p.errWatched {
+			if !p.errWatch.watched() {
 				_ = waitReadable(p.errRC) // an error shows in the Read
 			}
 		}
@@ -360,7 +346,7 @@ func (p *Process) readStderr() {
 		if err == syscall.EAGAIN { // watched: the pipe is empty
 			if p.errHeld == 0 {
 				p.releaseErrBuf()
-				if p.rearmStderr() {
+				if p.errWatch.arm(p.readStderr) {
 					return
 				}
 			}
@@ -394,7 +380,7 @@ func (p *Process) readStderr() {
 // readStderrOnce reads stderr into b: a Read that waits in the poller, or,
 // when watched, one read that returns syscall.EAGAIN if the pipe is empty.
 func (p *Process) readStderrOnce(b []byte) (int, error) {
-	if !p.errWatched {
+	if !p.errWatch.watched() {
 		return p.stderr.Read(b)
 	}
 	var n int
@@ -418,27 +404,12 @@ func (p *Process) readStderrOnce(b []byte) (int, error) {
 	return n, nil
 }
 
-// rearmStderr arms stderr's watch again, unless the pipe is being closed;
-// it reports whether it did (readStderr then returns).
-func (p *Process) rearmStderr() bool {
-	p.errMu.Lock()
-	defer p.errMu.Unlock()
-	return !p.errClosed && p.w.rearm(p.errFd, p.errTok, p.readStderr) == nil
-}
-
 // closeStderr closes stderr and returns once its reader is done. It is
 // supervise's, and may be called more than once.
 func (p *Process) closeStderr() {
-	p.errMu.Lock()
-	if !p.errClosed {
-		p.errClosed = true
-		armed := p.errWatched && p.w.cancel(p.errFd, p.errTok)
-		p.stderr.Close()
-		if armed {
-			close(p.stderrDone) // no reader is running, and none will
-		}
+	if p.errWatch.close(p.stderr) != nil {
+		close(p.stderrDone) // no reader is running, and none will
 	}
-	p.errMu.Unlock()
 	<-p.stderrDone
 }
 
@@ -487,29 +458,20 @@ func (w *stdinPipe) Close() error {
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
 	f  *os.File
-	fd int
 	rc syscall.RawConn // f's, made once: SyscallConn allocates
 	// readyNow's answer and the func it passes to rc, made once (a
 	// closure made per call allocates).
-	ready     bool
-	check     func(fd uintptr)
-	quiet     time.Duration // Config.Quiet
-	eof       chan struct{} // closed when a Read has returned io.EOF
-	eofOnce   sync.Once
-	closed    atomic.Bool
-	closeOnce sync.Once
-
-	// NotifyStdout's watch
-	w         *watcher
-	mu        sync.Mutex // orders arming the watch with closing the pipe
-	watchTok  uint64     // 0 until the first watch
-	watchFn   func()
-	unwatched bool // closed: never arm the watch again
+	ready   bool
+	check   func(fd uintptr)
+	quiet   time.Duration // Config.Quiet
+	eof     chan struct{} // closed when a Read has returned io.EOF
+	eofOnce sync.Once
+	watch   fdWatch // NotifyStdout's, and closing f
 }
 
 func (r *stdoutPipe) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
-	if err == io.EOF || err != nil && r.closed.Load() {
+	if err == io.EOF || err != nil && r.watch.closed.Load() {
 		err = io.EOF
 		r.eofOnce.Do(func() { close(r.eof) })
 	}
@@ -541,39 +503,12 @@ func (r *stdoutPipe) readyNow() bool {
 }
 
 // notify is NotifyStdout's.
-func (r *stdoutPipe) notify(fn func()) bool {
-	if r.w == nil {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.unwatched {
-		return false
-	}
-	r.watchFn = fn
-	if r.watchTok != 0 {
-		return r.w.rearm(r.fd, r.watchTok, fn) == nil
-	}
-	r.watchTok = r.w.token()
-	if r.w.watch(r.fd, r.watchTok, fn) != nil {
-		r.watchTok = 0
-		return false
-	}
-	return true
-}
+func (r *stdoutPipe) notify(fn func()) bool { return r.watch.arm(fn) }
 
 // close closes the pipe; a reader waiting for a NotifyStdout is started,
-// to read EOF.
+// to read EOF. It is supervise's, and may be called more than once.
 func (r *stdoutPipe) close() {
-	r.closed.Store(true)
-	r.closeOnce.Do(func() {
-		r.mu.Lock()
-		r.unwatched = true
-		armed := r.watchTok != 0 && r.w.cancel(r.fd, r.watchTok)
-		r.f.Close()
-		r.mu.Unlock()
-		if armed {
-			go r.watchFn()
-		}
-	})
+	if fn := r.watch.close(r.f); fn != nil {
+		go fn()
+	}
 }

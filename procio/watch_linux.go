@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -30,8 +31,8 @@ type watcher struct {
 }
 
 var (
-	watcherMu  sync.Mutex
-	theWatcher *watcher // set once, on the first success
+	watcherMu  sync.Mutex              // held while starting the watcher
+	theWatcher atomic.Pointer[watcher] // set once, on the first success
 )
 
 // sharedWatcher returns the process's watcher, starting it the first time;
@@ -39,10 +40,13 @@ var (
 // failure is not remembered: it may be passing (EMFILE at a busy moment),
 // so the next call tries again.
 func sharedWatcher() *watcher {
+	if w := theWatcher.Load(); w != nil {
+		return w
+	}
 	watcherMu.Lock()
 	defer watcherMu.Unlock()
-	if theWatcher != nil {
-		return theWatcher
+	if w := theWatcher.Load(); w != nil {
+		return w
 	}
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
@@ -58,9 +62,10 @@ func sharedWatcher() *watcher {
 		ep.Close()
 		return nil
 	}
-	theWatcher = &watcher{ep: ep, fd: fd, rc: rc, fns: map[uint64]func(){}}
-	go theWatcher.run()
-	return theWatcher
+	w := &watcher{ep: ep, fd: fd, rc: rc, fns: map[uint64]func(){}}
+	go w.run()
+	theWatcher.Store(w)
+	return w
 }
 
 // token returns a new watch token.
@@ -101,11 +106,12 @@ func (w *watcher) arm(op, fd int, tok uint64, fn func()) error {
 }
 
 // cancel removes the watch of fd; it must come before fd is closed. It
-// reports whether the watch was armed: false means it has fired and its
-// function has run or will run.
-func (w *watcher) cancel(fd int, tok uint64) (armed bool) {
+// returns the function the watch had armed, which will not run now, or nil
+// when the watch was not armed: it has fired and its function has run or
+// will run.
+func (w *watcher) cancel(fd int, tok uint64) (armed func()) {
 	w.mu.Lock()
-	_, armed = w.fns[tok]
+	armed = w.fns[tok]
 	delete(w.fns, tok)
 	w.mu.Unlock()
 	_ = syscall.EpollCtl(w.fd, syscall.EPOLL_CTL_DEL, fd, nil) // an error: gone already

@@ -13,4 +13,4 @@ func sharedWatcher() *watcher { return nil }
 func (*watcher) token() uint64                   { return 0 }
 func (*watcher) watch(int, uint64, func()) error { return errors.ErrUnsupported }
 func (*watcher) rearm(int, uint64, func()) error { return errors.ErrUnsupported }
-func (*watcher) cancel(int, uint64) bool         { return false }
+func (*watcher) cancel(int, uint64) func()       { return nil }
