@@ -141,6 +141,18 @@ func runHelper(mode string, args []string) int {
 		if len(args) > 0 && args[0] == "wait" {
 			io.Copy(io.Discard, os.Stdin)
 		}
+	case "detach": // forks a sleeper in a process group of its own, holding stdout and stderr; reports its pid and exits
+		exe, _ := os.Executable()
+		gc := &exec.Cmd{
+			Path: exe, Args: []string{"sleeper"}, Env: []string{helperEnv + "=sleep"},
+			Stdout: os.Stdout, Stderr: os.Stderr,
+			SysProcAttr: &syscall.SysProcAttr{Setpgid: true}, // out of reach of the group's SIGKILL
+		}
+		if err := gc.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintln(out, gc.Process.Pid)
 	case "errecho": // each stdin line to stderr; exits at EOF
 		sc := bufio.NewScanner(os.Stdin)
 		for sc.Scan() {
@@ -212,6 +224,23 @@ func gone(pid int) bool {
 	// The state follows the parenthesised command name: "pid (comm) S ...".
 	i := bytes.LastIndexByte(stat, ')')
 	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
+}
+
+// killDetached parses the pid a "detach" helper printed and kills that
+// process when the test ends; nothing else would, as it left the group.
+func killDetached(t *testing.T, line string) int {
+	t.Helper()
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || pid <= 0 {
+		t.Fatalf("detached pid %q: %v", line, err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGKILL)
+		if !eventually(10*time.Second, func() bool { return gone(pid) }) {
+			t.Errorf("detached process %d still alive after SIGKILL", pid)
+		}
+	})
+	return pid
 }
 
 // readAll reads r to EOF in the background; the result arrives on the channel.

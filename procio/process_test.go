@@ -203,6 +203,39 @@ func TestExitWhileGrandchildHoldsStdout(t *testing.T) {
 	}
 }
 
+// A program that exits while something outside its group holds stdout and
+// stderr: the group's SIGKILL misses it, so supervise closes both read ends
+// a KillGrace after that SIGKILL, and the reader gets EOF without a Stop.
+// (The stderr watch is armed then, so closing stderr must end its reader
+// itself.)
+func TestExitWhileDetachedHoldsPipes(t *testing.T) {
+	t.Parallel()
+	const grace = 100 * time.Millisecond
+	cfg := helper("detach")
+	cfg.KillGrace = grace
+	cfg.Stderr = func(line []byte) { t.Errorf("stderr %q", line) }
+	p := start(t, cfg)
+	br := bufio.NewReader(p.Stdout())
+	pid := killDetached(t, readyLine(t, br))
+	within(t, 10*time.Second, p.Done(), "Done")
+	exited := time.Now()
+	// supervise kills the group a grace after the exit and closes the
+	// pipes a grace after that; allow a few more for a loaded machine.
+	const bound = 20 * grace
+	if rest := within(t, bound+10*time.Second, readAll(br), "stdout EOF"); rest != "" {
+		t.Errorf("stdout after the pid: %q", rest)
+	}
+	if d := time.Since(exited); d > bound {
+		t.Errorf("stdout EOF %v after the exit, want at most %v", d, bound)
+	}
+	if gone(pid) {
+		t.Errorf("detached process %d gone: it, not procio, may have ended stdout", pid)
+	}
+	if got := ExitReason(p.Wait()); got != "exit status 0" {
+		t.Errorf("ended with %q, want exit status 0", got)
+	}
+}
+
 func TestStopUnblocksPumps(t *testing.T) {
 	t.Parallel()
 	cfg := helper("noread")

@@ -80,7 +80,8 @@ func TestQuietProgramsHoldNoGoroutine(t *testing.T) {
 }
 
 // TestNotifyStdout: a reader that got ErrQuiet is started again by
-// NotifyStdout when output comes, and when Stop closes stdout.
+// NotifyStdout when output comes, and at EOF (echo exits when Stop closes
+// its stdin).
 func TestNotifyStdout(t *testing.T) {
 	if sharedWatcher() == nil {
 		t.Skip("no epoll watcher on this system")
@@ -130,5 +131,51 @@ func TestNotifyStdout(t *testing.T) {
 	<-stopped
 	if p.NotifyStdout(notify) {
 		t.Fatal("NotifyStdout armed on a closed stdout")
+	}
+}
+
+// TestNotifyStdoutOnClose: a NotifyStdout armed on a stdout held open by
+// something outside the program's group, after the program exited, is
+// started when Stop makes procio close stdout, and the reader then reads
+// EOF.
+func TestNotifyStdoutOnClose(t *testing.T) {
+	t.Parallel()
+	if sharedWatcher() == nil {
+		t.Skip("no epoll watcher on this system")
+	}
+	cfg := helper("detach")
+	cfg.Quiet = 20 * time.Millisecond
+	cfg.KillGrace = time.Minute // only Stop closes stdout
+	p := start(t, cfg)
+	codec := NewLineCodec(0)
+	sink := &recordSink{}
+	for i := 0; len(sink.msgs) == 0; i++ { // the quiet before the helper is up may come first
+		if err := codec.ReadMessages(p.Stdout(), sink); err != ErrQuiet || i == 500 {
+			t.Fatalf("ReadMessages %d: %v, messages %q; want ErrQuiet after the pid", i, err, sink.msgs)
+		}
+	}
+	if len(sink.msgs) != 1 {
+		t.Fatalf("messages %q, want the pid alone", sink.msgs)
+	}
+	pid := killDetached(t, sink.msgs[0])
+	within(t, 10*time.Second, p.Done(), "Done")
+	woke := make(chan struct{}, 1)
+	if !p.NotifyStdout(func() { woke <- struct{}{} }) {
+		t.Fatal("NotifyStdout refused")
+	}
+	select {
+	case <-woke:
+		t.Fatal("notified before Stop")
+	case <-time.After(50 * time.Millisecond): // a notification now would be wrong
+	}
+	stopped := make(chan struct{})
+	go func() { p.Stop(); close(stopped) }()
+	within(t, 10*time.Second, woke, "notification when Stop closed stdout")
+	if err := codec.ReadMessages(p.Stdout(), sink); err != nil {
+		t.Fatalf("after the stop: %v, want EOF (nil)", err)
+	}
+	within(t, 10*time.Second, stopped, "Stop")
+	if gone(pid) {
+		t.Errorf("detached process %d gone: it, not procio, may have ended stdout", pid)
 	}
 }
