@@ -108,10 +108,15 @@ func (ib *idleBuf) next(r io.Reader, busy, quietOK bool) ([]byte, error) {
 			return nil, err
 		}
 	}
+	return ib.get(), nil
+}
+
+// get returns the buffer, taking one from the pool if none is held.
+func (ib *idleBuf) get() []byte {
 	if ib.bp == nil {
 		ib.bp = ib.pool.get()
 	}
-	return *ib.bp, nil
+	return *ib.bp
 }
 
 // release gives the buffer back to its pool, if one is held.

@@ -63,8 +63,8 @@ type Process struct {
 	errFn    func(line []byte)
 	errRC    syscall.RawConn
 	errWatch fdWatch // watched: readStderr is started by the watcher and arms it again
-	errBuf   *[]byte // from stderrPool while a line is incomplete
-	errHeld  int     // (*errBuf)[:errHeld] is the start of a line
+	errBuf   idleBuf // from stderrPool, held while a line is incomplete or output flows
+	errHeld  int     // errBuf's first errHeld bytes are the start of a line
 
 	stderrDone chan struct{}    // closed when the stderr reader is done for good
 	done       chan struct{}    // closed once the program is reaped; state is set before
@@ -197,6 +197,7 @@ func (p *Process) startSupervise() {
 // each time stderr becomes readable; without, in a goroutine of its own.
 func (p *Process) startStderr(fn func(line []byte)) {
 	p.errFn = fn
+	p.errBuf.pool = stderrPool
 	p.errRC, _ = p.stderr.SyscallConn() // never fails for an *os.File
 	p.errRC.Control(func(fd uintptr) { p.errWatch.fd = int(fd) })
 	if !p.errWatch.arm(p.readStderr) {
@@ -331,21 +332,19 @@ func stopped(c <-chan struct{}) bool {
 // that waits for the pipe holding no buffer. Either way it is done at EOF
 // or once supervise has closed the pipe.
 func (p *Process) readStderr() {
+	watched := p.errWatch.watched()
 	for {
-		if p.errHeld == 0 {
-			p.releaseErrBuf()
-			if !p.errWatch.watched() {
-				_ = waitReadable(p.errRC) // an error shows in the Read
-			}
+		if p.errHeld == 0 && !watched {
+			// Wait without the buffer. (Watched, the reader keeps it while
+			// reads find data and lets it go when the pipe is empty.)
+			p.errBuf.release()
+			_ = waitReadable(p.errRC) // an error shows in the Read
 		}
-		if p.errBuf == nil {
-			p.errBuf = stderrPool.get()
-		}
-		buf := *p.errBuf
+		buf := p.errBuf.get()
 		n, err := p.readStderrOnce(buf[p.errHeld:])
 		if err == syscall.EAGAIN { // watched: the pipe is empty
 			if p.errHeld == 0 {
-				p.releaseErrBuf()
+				p.errBuf.release()
 				if p.errWatch.arm(p.readStderr) {
 					return
 				}
@@ -370,7 +369,7 @@ func (p *Process) readStderr() {
 			if held > 0 {
 				p.errFn(dropCR(buf[:held]))
 			}
-			p.releaseErrBuf()
+			p.errBuf.release()
 			close(p.stderrDone)
 			return
 		}
@@ -411,13 +410,6 @@ func (p *Process) closeStderr() {
 		close(p.stderrDone) // no reader is running, and none will
 	}
 	<-p.stderrDone
-}
-
-func (p *Process) releaseErrBuf() {
-	if p.errBuf != nil {
-		stderrPool.put(p.errBuf)
-		p.errBuf = nil
-	}
 }
 
 // stderrPool holds the stderr readers' 64 KiB buffers.
