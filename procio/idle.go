@@ -13,18 +13,16 @@ import (
 // connection keeps its buffer; pools are per size and shared by every
 // connection.
 
-// readWaiter is implemented by the pipes Start returns: waitReadable blocks
-// until a Read would not block (data, EOF or an error), with no buffer. An
-// error means it cannot tell; the caller then simply reads. waitQuiet is
-// waitReadable that gives up with ErrQuiet once the pipe has been quiet for
-// the Process's Config.Quiet (when that is set).
-// readyNow tells without waiting. (waitReadable always asks the pipe
-// first, even right after readyNow said no: the poller forgets readiness
-// it recorded before a wait begins, so skipping that check could miss
-// output that came in between.)
+// readWaiter is implemented by the stdout pipe Start returns: wait blocks
+// until a Read would not block (data, EOF or an error), with no buffer. If
+// quietOK, it gives up with ErrQuiet once the pipe has been quiet for the
+// Process's Config.Quiet (when that is set). Another error means it cannot
+// tell; the caller then simply reads. readyNow tells without waiting.
+// (wait always asks the pipe first, even right after readyNow said no: the
+// poller forgets readiness it recorded before a wait begins, so skipping
+// that check could miss output that came in between.)
 type readWaiter interface {
-	waitReadable() error
-	waitQuiet() error
+	wait(quietOK bool) error
 	readyNow() bool
 }
 
@@ -32,17 +30,11 @@ type readWaiter interface {
 // quietOK, it returns ErrQuiet when r has been quiet for its quiet period;
 // any other error is left for the Read to report.
 func waitIdle(r io.Reader, quietOK bool) error {
-	w, ok := r.(readWaiter)
-	switch {
-	case !ok:
-		return nil
-	case quietOK:
-		if err := w.waitQuiet(); err == ErrQuiet {
+	if w, ok := r.(readWaiter); ok {
+		if err := w.wait(quietOK); err == ErrQuiet {
 			return err
 		}
-		return nil
 	}
-	_ = w.waitReadable()
 	return nil
 }
 

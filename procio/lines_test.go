@@ -360,9 +360,8 @@ type scriptedPipe struct {
 	waits, read int
 }
 
-func (p *scriptedPipe) waitReadable() error { p.waits++; return nil }
-func (p *scriptedPipe) waitQuiet() error    { return p.waitReadable() }
-func (p *scriptedPipe) readyNow() bool      { return false }
+func (p *scriptedPipe) wait(bool) error { p.waits++; return nil }
+func (p *scriptedPipe) readyNow() bool  { return false }
 
 func (p *scriptedPipe) Read(b []byte) (int, error) {
 	if p.read == len(p.chunks) {
@@ -399,11 +398,10 @@ type quietPipe struct {
 	quiets  int
 }
 
-func (p *quietPipe) waitReadable() error { return nil }
-func (p *quietPipe) readyNow() bool      { return false }
+func (p *quietPipe) readyNow() bool { return false }
 
-func (p *quietPipe) waitQuiet() error {
-	if p.read < len(p.chunks) && p.off == 0 && strings.HasPrefix(p.chunks[p.read], "|") && !p.quieted {
+func (p *quietPipe) wait(quietOK bool) error {
+	if quietOK && p.read < len(p.chunks) && p.off == 0 && strings.HasPrefix(p.chunks[p.read], "|") && !p.quieted {
 		p.quieted = true
 		p.quiets++
 		return ErrQuiet

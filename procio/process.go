@@ -470,13 +470,11 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *stdoutPipe) waitReadable() error { return waitReadable(r.rc) }
-
-// waitQuiet waits for the pipe to be readable for at most r.quiet (forever
-// when it is 0); it returns ErrQuiet when that passed.
-func (r *stdoutPipe) waitQuiet() error {
-	if r.quiet <= 0 {
-		return r.waitReadable()
+// wait waits for the pipe to be readable; if quietOK, for at most r.quiet
+// (forever when it is 0), returning ErrQuiet when that passed.
+func (r *stdoutPipe) wait(quietOK bool) error {
+	if !quietOK || r.quiet <= 0 {
+		return waitReadable(r.rc)
 	}
 	r.f.SetReadDeadline(time.Now().Add(r.quiet))
 	err := waitReadable(r.rc)
