@@ -54,13 +54,22 @@
 //
 // # Waiting
 //
-// A running program is waited on for two things that come rarely: output on
-// stderr, and its exit. On Linux one goroutine waits for them for every
-// program (an epoll set, itself in the runtime's poller, holding each
-// program's stderr and a pidfd): the stderr reader runs only while stderr
-// has something to read, and the reaper only once the program has exited, so
-// a quiet program costs neither a goroutine nor a buffer. Elsewhere, or if
-// epoll is unavailable, each waits in a goroutine of its own.
+// A running program is waited on for things that come rarely: output on
+// stderr, its exit, and output on a stdout that has gone quiet. On Linux
+// one goroutine waits for them for every program (an epoll set, itself in
+// the runtime's poller, holding each program's stderr, a pidfd, and stdout
+// while a NotifyStdout is armed): the stderr reader runs only while stderr
+// has something to read, and the reaper only once the program has exited,
+// so a quiet program costs neither a goroutine nor a buffer. Elsewhere, or
+// if epoll is unavailable, each waits in a goroutine of its own.
+//
+// Stdout's reader can let its goroutine go too. With Config.Quiet set, a
+// codec's ReadMessages returns ErrQuiet once stdout has been quiet that long
+// with nothing held back; the reader then calls Process.NotifyStdout, whose
+// function runs in a new goroutine when output comes, at EOF, or when procio
+// closes stdout, and calls ReadMessages again there. NotifyStdout reports
+// false where there is no watcher; the reader then carries on reading
+// itself.
 //
 // # Stopping
 //

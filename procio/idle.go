@@ -7,11 +7,13 @@ import (
 
 // Buffers for idle connections: a program that is running but quiet should
 // cost its connection as little as possible, so the codecs and the stderr
-// reader do not keep a buffer while they wait. They wait for their pipe to
-// become readable without one (readWaiter), take a buffer from a pool to
-// read, and give it back once it holds nothing they still need. A busy
-// connection keeps its buffer; pools are per size and shared by every
-// connection.
+// reader do not keep a buffer while they wait. The codecs wait for stdout
+// to become readable without one (readWaiter, which only the stdout pipe
+// implements); the stderr reader is not running while stderr is quiet (the
+// watcher starts it), or waits in waitReadable without the watcher. Each
+// takes a buffer from a pool to read and gives it back once it holds
+// nothing it still needs. A busy connection keeps its buffers; pools are
+// per size and shared by every connection.
 
 // readWaiter is implemented by the stdout pipe Start returns: wait blocks
 // until a Read would not block (data, EOF or an error), with no buffer. If

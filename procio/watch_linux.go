@@ -9,11 +9,12 @@ import (
 )
 
 // watcher runs a function once a descriptor becomes readable, with one
-// goroutine for every descriptor it watches: an epoll set of its own, which
-// the runtime's poller watches in turn. It is for what rarely happens while
-// a program runs: its exit (a pidfd) and output on its stderr. A quiet
-// program then costs no goroutine waiting for either, where a goroutine
-// each would be two stacks per connection.
+// goroutine for all the descriptors it watches: an epoll set of its own,
+// which the runtime's poller watches in turn. It is for what rarely happens
+// while a program runs: its exit (a pidfd), output on its stderr, and
+// output on a stdout whose reader went quiet (NotifyStdout). A quiet
+// program then costs no goroutine waiting for any of them, where a
+// goroutine each would be three stacks per connection.
 //
 // Watches are one-shot (EPOLLONESHOT): a watch fires once, its function
 // runs in a goroutine of its own, and the descriptor is watched again only
