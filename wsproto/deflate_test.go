@@ -200,7 +200,8 @@ func TestDeflateRoundTrip(t *testing.T) {
 		for _, writer := range []Role{Server, Client} {
 			t.Run(fmt.Sprint(mode.name, "/", writer), func(t *testing.T) {
 				w, fc := deflateConn(writer, nil, mode.p)
-				var want []string
+				var want, names []string
+				raw := 0
 				for name, p := range payloads {
 					op := OpBinary
 					if utf8.Valid(p) {
@@ -225,19 +226,40 @@ func TestDeflateRoundTrip(t *testing.T) {
 						t.Fatal(err)
 					}
 					want = append(want, op.String()+":"+string(p), op.String()+":"+string(p))
+					names = append(names, name, name)
+					raw += 2 * len(p)
 				}
 				if err := w.Flush(); err != nil {
 					t.Fatal(err)
 				}
 				wire, _ := fc.written()
 				open := false
+				var compressed []bool // per message: RSV1 on its first frame
 				for _, f := range parseFrames(t, wire) {
 					if f.h.Rsv != 0 && (open || f.h.Op.IsControl()) {
 						t.Fatalf("RSV1 on %v frame inside a message", f.h.Op)
 					}
 					if !f.h.Op.IsControl() {
+						if !open {
+							compressed = append(compressed, f.h.Rsv != 0)
+						}
 						open = !f.h.Fin
 					}
+				}
+				// The large, compressible messages are above every mode's
+				// threshold: each must go out compressed, whole or
+				// streamed, and the stream as a whole must shrink (the
+				// random 100 kB are most of what is left).
+				if len(compressed) != len(names) {
+					t.Fatalf("%d messages on the wire, want %d", len(compressed), len(names))
+				}
+				for i, name := range names {
+					if (name == "repetitive" || name == "text 1MB") && !compressed[i] {
+						t.Errorf("message %d (%s, %s) went out uncompressed", i, name, []string{"whole", "streamed"}[i%2])
+					}
+				}
+				if len(wire) > raw/4 {
+					t.Errorf("%d bytes on the wire for %d bytes of messages, want under a quarter", len(wire), raw)
 				}
 				reader := Server
 				if writer == Server {
