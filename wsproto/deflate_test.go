@@ -455,7 +455,7 @@ func TestNegotiateDeflate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			answer, params, ok := NegotiateDeflate(tc.offers, tc.cfg)
+			answer, ok := NegotiateDeflate(tc.offers, tc.cfg)
 			if ok != (tc.answer != "") {
 				t.Fatalf("accepted %v, want %v", ok, tc.answer != "")
 			}
@@ -465,8 +465,11 @@ func TestNegotiateDeflate(t *testing.T) {
 			if got := formatExt(*answer); got != tc.answer {
 				t.Errorf("answer %q, want %q", got, tc.answer)
 			}
-			if params != tc.params {
-				t.Errorf("params %+v, want %+v", params, tc.params)
+			// The server reads its own answer back to its Conn's
+			// parameters, with cfg's local choices.
+			params, err := DeflateAnswer([]Extension{*answer}, Server, tc.cfg)
+			if err != nil || params == nil || *params != tc.params {
+				t.Fatalf("server's DeflateAnswer = %+v, %v; want %+v", params, err, tc.params)
 			}
 			// Every answered parameter is one the client allowed (RFC 7692
 			// §7.1: server_max_window_bits only if offered; the
@@ -480,8 +483,8 @@ func TestNegotiateDeflate(t *testing.T) {
 			}
 			// The client reads the answer back to the same agreement.
 			got, err := DeflateAnswer([]Extension{*answer}, Client, DeflateConfig{Level: tc.cfg.Level, Threshold: tc.cfg.Threshold})
-			if err != nil || got == nil || *got != params {
-				t.Errorf("DeflateAnswer = %+v, %v; want %+v", got, err, params)
+			if err != nil || got == nil || *got != tc.params {
+				t.Errorf("client's DeflateAnswer = %+v, %v; want %+v", got, err, tc.params)
 			}
 		})
 	}
