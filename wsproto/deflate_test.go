@@ -476,7 +476,7 @@ func TestNegotiateDeflate(t *testing.T) {
 			// no_context_takeover ones may always be answered).
 			for _, p := range answer.Params {
 				if p.Name == paramServerMaxWindow || p.Name == paramClientMaxWindow {
-					if _, ok := findOffer(tc.offers, p.Name); !ok {
+					if !offered(tc.offers, p.Name) {
 						t.Errorf("answered %s, not offered", p.Name)
 					}
 				}
@@ -490,15 +490,20 @@ func TestNegotiateDeflate(t *testing.T) {
 	}
 }
 
-func findOffer(offers []Extension, name string) (string, bool) {
+// offered reports whether a permessage-deflate offer among offers has a
+// parameter called name.
+func offered(offers []Extension, name string) bool {
 	for _, o := range offers {
-		if o.Name == DeflateName {
-			if v, ok := o.Param(name); ok {
-				return v, true
+		if o.Name != DeflateName {
+			continue
+		}
+		for _, p := range o.Params {
+			if p.Name == name {
+				return true
 			}
 		}
 	}
-	return "", false
+	return false
 }
 
 func formatExt(e Extension) string {
