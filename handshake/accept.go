@@ -91,7 +91,7 @@ func appendResponse(b []byte, res *Result, extra http.Header) ([]byte, error) {
 	if res == nil {
 		return nil, errors.New("nil handshake result")
 	}
-	if res.Subprotocol != "" && !isToken(res.Subprotocol) {
+	if res.Subprotocol != "" && !IsToken(res.Subprotocol) {
 		return nil, errors.New("subprotocol " + quote(res.Subprotocol) + " is not a token")
 	}
 	for _, e := range res.Extensions {

@@ -43,8 +43,9 @@ type Config struct {
 	// tokens, values must not hold control characters (CR, LF, NUL...), and
 	// the headers the handshake itself writes (Upgrade, Connection,
 	// Sec-WebSocket-*, Content-Length, Transfer-Encoding) cannot be set
-	// here: Check refuses with 500 and WriteResponse returns an error
-	// rather than write them.
+	// here: Accept answers 500 rather than write them. Check does not
+	// look at Header on every request; a server checks it once with
+	// CheckHeader when it is configured.
 	Header http.Header
 }
 
@@ -69,7 +70,8 @@ func IsUpgrade(r *http.Request) bool {
 // subprotocol and extensions as cfg says. It only reads r. A refusal is
 // always an *Error: 405 for a method other than GET, 426 for a missing or
 // unsupported Sec-WebSocket-Version, 403 for an origin cfg.Origin refuses,
-// 500 for an invalid cfg, 400 for anything else. cfg may be nil.
+// 500 for extension answers from cfg.Extensions that cannot be sent, 400
+// for anything else. cfg may be nil.
 func Check(r *http.Request, cfg *Config) (*Result, error) {
 	res, herr := check(r, cfg)
 	if herr != nil {
@@ -122,10 +124,6 @@ func check(r *http.Request, cfg *Config) (*Result, *Error) {
 			return nil, &Error{Status: http.StatusForbidden, Reason: err.Error()}
 		}
 	}
-	if err := checkHeader(cfg.Header); err != nil {
-		return nil, &Error{Status: http.StatusInternalServerError, Reason: "handshake configuration: " + err.Error()}
-	}
-
 	res := &Result{Key: key}
 	offered, err := parseTokenList(r.Header.Values("Sec-WebSocket-Protocol"))
 	if err != nil {
@@ -269,7 +267,7 @@ func parseTokenList(values []string) ([]string, error) {
 			if elem == "" {
 				continue
 			}
-			if !isToken(elem) {
+			if !IsToken(elem) {
 				return nil, errors.New(quote(elem) + " is not a token")
 			}
 			list = append(list, elem)

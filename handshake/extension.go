@@ -170,7 +170,7 @@ func FormatExtensions(exts []wsproto.Extension) string {
 				continue
 			}
 			b.WriteByte('=')
-			if isToken(param.Value) {
+			if IsToken(param.Value) {
 				b.WriteString(param.Value)
 				continue
 			}
@@ -190,17 +190,15 @@ func FormatExtensions(exts []wsproto.Extension) string {
 // checkExtension reports whether e can be formatted into a header that
 // parses back to e.
 func checkExtension(e wsproto.Extension) error {
-	if !isToken(e.Name) {
+	if !IsToken(e.Name) {
 		return errors.New("extension name " + quote(e.Name) + " is not a token")
 	}
 	for _, param := range e.Params {
-		if !isToken(param.Name) {
+		if !IsToken(param.Name) {
 			return errors.New("parameter name " + quote(param.Name) + " of " + e.Name + " is not a token")
 		}
-		for j := 0; j < len(param.Value); j++ {
-			if !isQuotable(param.Value[j]) {
-				return errors.New("value of parameter " + param.Name + " of " + e.Name + " holds a control character")
-			}
+		if !quotable(param.Value) {
+			return errors.New("value of parameter " + param.Name + " of " + e.Name + " holds a control character")
 		}
 	}
 	return nil

@@ -66,7 +66,7 @@ func extensionsHook(c Compression) func([]wsproto.Extension) ([]wsproto.Extensio
 		if c == CompressionOff {
 			return nil, nil
 		}
-		if answer, _, ok := wsproto.NegotiateDeflate(offers, c.deflateConfig()); ok {
+		if answer, ok := wsproto.NegotiateDeflate(offers, c.deflateConfig()); ok {
 			return []wsproto.Extension{*answer}, nil
 		}
 		return nil, nil
@@ -78,7 +78,11 @@ func extensionsHook(c Compression) func([]wsproto.Extension) ([]wsproto.Extensio
 func (c Compression) deflateParams(res *handshake.Result) *wsproto.DeflateParams {
 	p, err := wsproto.DeflateAnswer(res.Extensions, wsproto.Server, c.deflateConfig())
 	if err != nil {
-		panic("server: own permessage-deflate answer unreadable: " + err.Error()) // NegotiateDeflate's answers always read back
+		// The answer is extensionsHook's, from NegotiateDeflate, whose
+		// every answer reads back (wsproto's TestNegotiateDeflate): an
+		// error is a bug, and the connection must not go on with the
+		// peer compressing and this side refusing RSV1.
+		panic("server: own permessage-deflate answer unreadable: " + err.Error())
 	}
 	return p
 }

@@ -218,67 +218,38 @@ func (s *Server) withHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// reservedHeaders are the response headers the server writes itself;
-// --header and the like cannot set them.
-var reservedHeaders = []string{
-	"Upgrade", "Connection", "Content-Length", "Transfer-Encoding",
-	"Sec-Websocket-Accept", "Sec-Websocket-Protocol", "Sec-Websocket-Extensions",
-	"Sec-Websocket-Version",
-}
-
 // ParseHeader splits an extra response header given as "Name: value" and
-// checks it: the name must be an HTTP token and not one the server writes
-// itself (the handshake's, Content-Length, Transfer-Encoding), and the
-// value must hold no control character but HTAB, so that nothing can end
-// the header line early and inject another. The name comes back in
-// canonical form and the value without surrounding spaces.
+// checks it by handshake.CheckHeader's rules: the name must be an HTTP
+// token and not one the server writes itself (the handshake's,
+// Content-Length, Transfer-Encoding), and the value must hold no control
+// character but HTAB, so that nothing can end the header line early and
+// inject another. The name comes back in canonical form and the value
+// without surrounding spaces.
 func ParseHeader(line string) (name, value string, err error) {
 	name, value, ok := strings.Cut(line, ":")
 	if !ok {
 		return "", "", errors.New(`want "Name: value"`)
 	}
-	if !isToken(name) {
-		return "", "", fmt.Errorf("header name %q is not a token", name)
-	}
+	// CanonicalHeaderKey leaves a name that is not a token as it is, for
+	// CheckHeader to refuse.
 	name = http.CanonicalHeaderKey(name)
-	for _, r := range reservedHeaders {
-		if strings.EqualFold(name, r) {
-			return "", "", fmt.Errorf("header %s is written by the server itself", name)
-		}
-	}
 	value = strings.Trim(value, " \t")
-	for i := 0; i < len(value); i++ {
-		if c := value[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return "", "", fmt.Errorf("value of header %s holds a control character", name)
-		}
+	if err := handshake.CheckHeader(name, value); err != nil {
+		return "", "", err
 	}
 	return name, value, nil
 }
 
-// checkHeaders checks every header of h the way ParseHeader does.
+// checkHeaders checks every header of h by ParseHeader's rules. It calls
+// handshake.CheckHeader on the name as it is, rather than ParseHeader on
+// "name: value": a name holding a colon would split there and pass.
 func checkHeaders(h http.Header) error {
 	for name, values := range h {
 		for _, v := range values {
-			if _, _, err := ParseHeader(name + ": " + v); err != nil {
+			if err := handshake.CheckHeader(name, v); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// isToken reports whether s is an RFC 9110 §5.6.2 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -198,16 +198,7 @@ func quote(s string) string {
 // ValidSubprotocol reports whether name can be a subprotocol: an RFC 7230
 // token, as RFC 6455 §4.1 requires.
 func ValidSubprotocol(name string) bool {
-	if name == "" {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
+	return handshake.IsToken(name)
 }
 
 // policyHandshake fills in the handshake's policy from cfg: the origin

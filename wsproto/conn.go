@@ -43,9 +43,6 @@ type Config struct {
 	// (as a read deadline) and each control frame write (as a write
 	// deadline). 0 means DefaultCloseTimeout.
 	CloseTimeout time.Duration
-	// ReadBufferSize is the size of the bufio.Reader made when NewConn gets
-	// none; 0 means 4096.
-	ReadBufferSize int
 	// WriteBufferSize is the size of the write buffer; 0 means 4096. Frames
 	// accumulate there until Flush, a control frame, or a full buffer. The
 	// buffer comes from a pool shared by every Conn of that size and goes
@@ -112,15 +109,11 @@ type Conn struct {
 
 // NewConn wraps an established WebSocket connection. Frames are read from
 // br (which may already hold bytes the client sent right after its
-// handshake), never from nc directly; br nil means a new bufio.Reader over
-// nc. Writes go to nc through a buffer of cfg.WriteBufferSize.
+// handshake), never from nc directly; br nil means a new 4 KiB
+// bufio.Reader over nc. Writes go to nc through a buffer of cfg.WriteBufferSize.
 func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 	if br == nil {
-		size := cfg.ReadBufferSize
-		if size <= 0 {
-			size = defaultBufferSize
-		}
-		br = bufio.NewReaderSize(nc, size)
+		br = bufio.NewReaderSize(nc, defaultBufferSize)
 	}
 	wsize := cfg.WriteBufferSize
 	if wsize <= 0 {

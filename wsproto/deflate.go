@@ -95,8 +95,9 @@ type DeflateParams struct {
 // NegotiateDeflate is the server side of the negotiation (RFC 7692 §5, §7.1):
 // it looks at the client's offers in order and accepts the first
 // permessage-deflate offer it can honour exactly. It returns the answer to
-// send, the agreed parameters and true; or false when no offer can be
-// honoured (the handshake then goes on without the extension).
+// send and true; or false when no offer can be honoured (the handshake
+// then goes on without the extension). The Conn's parameters are read back
+// from the answer sent, with DeflateAnswer(answers, Server, cfg).
 //
 // An offer is declined if it has an unknown or repeated parameter, a value
 // where none belongs, or a window size that is not 8 to 15 written plainly
@@ -110,35 +111,31 @@ type DeflateParams struct {
 // server_max_window_bits=15 (accepting it means echoing it, §7.1.2.1).
 // client_max_window_bits is never answered: leaving it out lets the client
 // use the window it announced, and any window decompresses here.
-func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (*Extension, DeflateParams, bool) {
+func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (*Extension, bool) {
 	for _, offer := range offers {
 		if offer.Name != DeflateName {
 			continue
 		}
 		p, err := parseDeflateParams(offer.Params, false)
-		if err != nil || (p.ServerMaxWindowBits != 0 && p.ServerMaxWindowBits < 15) {
+		if err != nil || p.check(Server) != nil {
 			continue
 		}
 		answer := &Extension{Name: DeflateName}
 		if p.ServerNoContextTakeover || cfg.NoContextTakeover {
-			p.ServerNoContextTakeover = true
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramServerNoContext})
 		}
 		// The client's own client_no_context_takeover is a hint
 		// (§7.1.1.2); answering it makes it binding, so that this side
 		// need not keep the client's window, which it would not use.
 		if p.ClientNoContextTakeover || cfg.NoContextTakeover {
-			p.ClientNoContextTakeover = true
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramClientNoContext})
 		}
 		if p.ServerMaxWindowBits == 15 {
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramServerMaxWindow, Value: "15"})
 		}
-		p.ClientMaxWindowBits = 0 // not answered: the client may use up to 15
-		p.Level, p.Threshold, p.History = cfg.Level, cfg.Threshold, cfg.History
-		return answer, p, true
+		return answer, true
 	}
-	return nil, DeflateParams{}, false
+	return nil, false
 }
 
 // DeflateOffer is the client's offer: permessage-deflate with

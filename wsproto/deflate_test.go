@@ -200,7 +200,8 @@ func TestDeflateRoundTrip(t *testing.T) {
 		for _, writer := range []Role{Server, Client} {
 			t.Run(fmt.Sprint(mode.name, "/", writer), func(t *testing.T) {
 				w, fc := deflateConn(writer, nil, mode.p)
-				var want []string
+				var want, names []string
+				raw := 0
 				for name, p := range payloads {
 					op := OpBinary
 					if utf8.Valid(p) {
@@ -225,19 +226,40 @@ func TestDeflateRoundTrip(t *testing.T) {
 						t.Fatal(err)
 					}
 					want = append(want, op.String()+":"+string(p), op.String()+":"+string(p))
+					names = append(names, name, name)
+					raw += 2 * len(p)
 				}
 				if err := w.Flush(); err != nil {
 					t.Fatal(err)
 				}
 				wire, _ := fc.written()
 				open := false
+				var compressed []bool // per message: RSV1 on its first frame
 				for _, f := range parseFrames(t, wire) {
 					if f.h.Rsv != 0 && (open || f.h.Op.IsControl()) {
 						t.Fatalf("RSV1 on %v frame inside a message", f.h.Op)
 					}
 					if !f.h.Op.IsControl() {
+						if !open {
+							compressed = append(compressed, f.h.Rsv != 0)
+						}
 						open = !f.h.Fin
 					}
+				}
+				// The large, compressible messages are above every mode's
+				// threshold: each must go out compressed, whole or
+				// streamed, and the stream as a whole must shrink (the
+				// random 100 kB are most of what is left).
+				if len(compressed) != len(names) {
+					t.Fatalf("%d messages on the wire, want %d", len(compressed), len(names))
+				}
+				for i, name := range names {
+					if (name == "repetitive" || name == "text 1MB") && !compressed[i] {
+						t.Errorf("message %d (%s, %s) went out uncompressed", i, name, []string{"whole", "streamed"}[i%2])
+					}
+				}
+				if len(wire) > raw/4 {
+					t.Errorf("%d bytes on the wire for %d bytes of messages, want under a quarter", len(wire), raw)
 				}
 				reader := Server
 				if writer == Server {
@@ -433,7 +455,7 @@ func TestNegotiateDeflate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			answer, params, ok := NegotiateDeflate(tc.offers, tc.cfg)
+			answer, ok := NegotiateDeflate(tc.offers, tc.cfg)
 			if ok != (tc.answer != "") {
 				t.Fatalf("accepted %v, want %v", ok, tc.answer != "")
 			}
@@ -443,37 +465,45 @@ func TestNegotiateDeflate(t *testing.T) {
 			if got := formatExt(*answer); got != tc.answer {
 				t.Errorf("answer %q, want %q", got, tc.answer)
 			}
-			if params != tc.params {
-				t.Errorf("params %+v, want %+v", params, tc.params)
+			// The server reads its own answer back to its Conn's
+			// parameters, with cfg's local choices.
+			params, err := DeflateAnswer([]Extension{*answer}, Server, tc.cfg)
+			if err != nil || params == nil || *params != tc.params {
+				t.Fatalf("server's DeflateAnswer = %+v, %v; want %+v", params, err, tc.params)
 			}
 			// Every answered parameter is one the client allowed (RFC 7692
 			// §7.1: server_max_window_bits only if offered; the
 			// no_context_takeover ones may always be answered).
 			for _, p := range answer.Params {
 				if p.Name == paramServerMaxWindow || p.Name == paramClientMaxWindow {
-					if _, ok := findOffer(tc.offers, p.Name); !ok {
+					if !offered(tc.offers, p.Name) {
 						t.Errorf("answered %s, not offered", p.Name)
 					}
 				}
 			}
 			// The client reads the answer back to the same agreement.
 			got, err := DeflateAnswer([]Extension{*answer}, Client, DeflateConfig{Level: tc.cfg.Level, Threshold: tc.cfg.Threshold})
-			if err != nil || got == nil || *got != params {
-				t.Errorf("DeflateAnswer = %+v, %v; want %+v", got, err, params)
+			if err != nil || got == nil || *got != tc.params {
+				t.Errorf("client's DeflateAnswer = %+v, %v; want %+v", got, err, tc.params)
 			}
 		})
 	}
 }
 
-func findOffer(offers []Extension, name string) (string, bool) {
+// offered reports whether a permessage-deflate offer among offers has a
+// parameter called name.
+func offered(offers []Extension, name string) bool {
 	for _, o := range offers {
-		if o.Name == DeflateName {
-			if v, ok := o.Param(name); ok {
-				return v, true
+		if o.Name != DeflateName {
+			continue
+		}
+		for _, p := range o.Params {
+			if p.Name == name {
+				return true
 			}
 		}
 	}
-	return "", false
+	return false
 }
 
 func formatExt(e Extension) string {

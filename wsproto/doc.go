@@ -41,8 +41,9 @@
 // Reading and writing allocate nothing per message in steady state.
 //
 // permessage-deflate (RFC 7692): NegotiateDeflate is the server's side of
-// the negotiation (DeflateOffer and DeflateAnswer the client's), and a
-// Conn given the agreed DeflateParams in Config.Deflate owns RSV1: it
+// the negotiation (DeflateOffer and DeflateAnswer the client's; a server
+// reads its own answer back with DeflateAnswer too), and a Conn given the
+// agreed DeflateParams in Config.Deflate owns RSV1: it
 // inflates messages whose first frame has it, streaming (the inflated size
 // counts against MaxMessageSize as it grows, so a small message that
 // inflates past it fails with 1009 without the rest being produced; data

@@ -17,14 +17,3 @@ type ExtensionParam struct {
 	Name  string
 	Value string
 }
-
-// Param reports the value of the first parameter called name, and whether
-// it was present at all.
-func (e Extension) Param(name string) (value string, ok bool) {
-	for _, p := range e.Params {
-		if p.Name == name {
-			return p.Value, true
-		}
-	}
-	return "", false
-}

@@ -144,9 +144,10 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 		if _, err := z.fw.Write(p[:n]); err != nil {
 			return err
 		}
-		if !whole {
-			d.remember(p[:n])
-		}
+		// Remembered even when a whole message then goes out raw below:
+		// that happens only without context takeover, which keeps no
+		// history.
+		d.remember(p[:n])
 		p = p[n:]
 		if len(z.buf) > 0 && !whole {
 			if err := c.deflateFrame(false); err != nil {
@@ -168,9 +169,6 @@ func (c *Conn) writeDeflate(fin bool, op Opcode, p []byte) error {
 	if whole && d.noContext && len(z.buf) >= len(orig) {
 		err = c.writeFrame(true, d.op, 0, orig)
 	} else {
-		if whole {
-			d.remember(orig)
-		}
 		err = c.deflateFrame(true)
 	}
 	d.on = false

@@ -141,18 +141,17 @@ func TestWriteClose(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 100) // 200 bytes; é is 2 bytes
 	tests := []struct {
-		name       string
-		code       uint16
-		reason     string
-		wantBody   string
-		wantReason string
+		name     string
+		code     uint16
+		reason   string
+		wantBody string
 	}{
-		{"normal", CloseNormal, "", closeBody(1000, ""), ""},
-		{"with reason", CloseGoingAway, "going away", closeBody(1001, "going away"), "going away"},
-		{"no status", CloseNoStatus, "ignored", "", ""},
-		{"long reason cut at a rune", CloseInternalError, long, closeBody(1011, long[:122]), long[:122]},
-		{"ascii reason cut", 4000, strings.Repeat("a", 200), closeBody(4000, strings.Repeat("a", 123)), ""},
-		{"invalid UTF-8 reason", 3000, "a\xffb", closeBody(3000, "a\uFFFDb"), ""},
+		{"normal", CloseNormal, "", closeBody(1000, "")},
+		{"with reason", CloseGoingAway, "going away", closeBody(1001, "going away")},
+		{"no status", CloseNoStatus, "ignored", ""},
+		{"long reason cut at a rune", CloseInternalError, long, closeBody(1011, long[:122])},
+		{"ascii reason cut", 4000, strings.Repeat("a", 200), closeBody(4000, strings.Repeat("a", 123))},
+		{"invalid UTF-8 reason", 3000, "a\xffb", closeBody(3000, "a\uFFFDb")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

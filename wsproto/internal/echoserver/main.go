@@ -38,7 +38,7 @@ var deflate wsproto.DeflateConfig
 
 // hs negotiates permessage-deflate and nothing else.
 var hs = handshake.Config{Extensions: func(offers []wsproto.Extension) ([]wsproto.Extension, error) {
-	if answer, _, ok := wsproto.NegotiateDeflate(offers, deflate); ok {
+	if answer, ok := wsproto.NegotiateDeflate(offers, deflate); ok {
 		return []wsproto.Extension{*answer}, nil
 	}
 	return nil, nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"net/http"
@@ -10,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsexec/wsexec/handshake"
+	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
@@ -21,47 +20,27 @@ func dial(t *testing.T, srv *httptest.Server) *wsproto.Conn {
 }
 
 // dialOffering is dial with a Sec-WebSocket-Extensions offer (if not
-// empty); it returns the server's answer and sets up what it agreed.
+// empty); it returns the server's answer, and the Conn uses what it agreed.
 func dialOffering(t *testing.T, srv *httptest.Server, offer string) (*wsproto.Conn, string) {
 	t.Helper()
-	nc, err := net.Dial("tcp", srv.Listener.Addr().String())
+	addr := srv.Listener.Addr().String()
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(10 * time.Second)) // bounds every step of the test
-	const key = "dGhlIHNhbXBsZSBub25jZQ=="
-	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+	hdr := http.Header{}
 	if offer != "" {
-		req += "Sec-WebSocket-Extensions: " + offer + "\r\n"
+		hdr.Set("Sec-WebSocket-Extensions", offer)
 	}
-	req += "\r\n"
-	if _, err := nc.Write([]byte(req)); err != nil {
-		t.Fatal(err)
+	c, resp, err := wstest.Handshake(nc, addr, "/", hdr)
+	if err != nil || c == nil {
+		t.Fatalf("handshake: %v (response %v)", err, resp)
 	}
-	br := bufio.NewReader(nc)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %s", resp.Status)
-	}
-	// RFC 6455 §1.3's example key and accept value.
-	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
-		t.Fatalf("accept %q", got)
-	}
-	answer := resp.Header.Get("Sec-WebSocket-Extensions")
-	exts, err := handshake.ParseExtensions(resp.Header.Values("Sec-WebSocket-Extensions"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := wsproto.DeflateAnswer(exts, wsproto.Client, wsproto.DeflateConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return wsproto.NewConn(nc, br, wsproto.Config{Role: wsproto.Client, Deflate: params}), answer
+	// Handshake bounds only itself; this bounds every later step of the
+	// test.
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	return c, resp.Header.Get("Sec-WebSocket-Extensions")
 }
 
 // TestEchoCompressed: permessage-deflate offered is accepted, and
