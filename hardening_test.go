@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,10 +218,7 @@ func TestProtocolViolationsThroughTheServer(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, "--maxframesize=1000", "sh", "-c", "echo $$; cat")
 			c := dial(t, s.addr, "/", nil)
-			prog, err := strconv.Atoi(readText(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
+			prog := readPID(t, c)
 			nc := c.NetConn()
 			nc.SetDeadline(time.Now().Add(10 * time.Second))
 			if _, err := nc.Write(tc.frame); err != nil {
@@ -262,10 +258,7 @@ func TestProgramFaults(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, "--loglevel=info", "sh", "-c", tc.script)
 			c := dial(t, s.addr, "/", nil)
-			pid, err := strconv.Atoi(readText(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
+			pid := readPID(t, c)
 			ce := readClose(t, c)
 			if ce.Code != tc.code || ce.Reason != tc.reason {
 				t.Fatalf("close %d %q, want %d %q", ce.Code, ce.Reason, tc.code, tc.reason)
@@ -274,9 +267,7 @@ func TestProgramFaults(t *testing.T) {
 			waitFor(t, 5*time.Second, "no programs left", func() bool { return len(children(t, s.pid())) == 0 })
 			// The server is still up.
 			c2 := dial(t, s.addr, "/", nil)
-			if _, err := strconv.Atoi(readText(t, c2)); err != nil {
-				t.Fatal(err)
-			}
+			readPID(t, c2)
 		})
 	}
 }
@@ -289,10 +280,7 @@ func TestProgramNeverReads(t *testing.T) {
 	s := startServer(t, "sh", "-c", "echo $$; exec sleep 1000")
 	before := memKiB(t, s.pid(), "VmRSS")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := readPID(t, c)
 	msg := bytes.Repeat([]byte("z"), 64<<10)
 	sent := 0
 	for sent < 256<<20 { // far more than pipe and socket buffers hold
@@ -380,7 +368,7 @@ func TestClientFaults(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "sh", "-c", "echo $$; cat")
 		c := dial(t, s.addr, "/", nil)
-		pid, _ := strconv.Atoi(readText(t, c))
+		pid := readPID(t, c)
 		frame := rawFrame(0x82, true, make([]byte, 1000))
 		nc := c.NetConn()
 		if _, err := nc.Write(frame[:100]); err != nil {
@@ -397,7 +385,7 @@ func TestClientFaults(t *testing.T) {
 		// frame, no pong comes, the watchdog drops the connection.
 		s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; cat")
 		c := dial(t, s.addr, "/", nil)
-		pid, _ := strconv.Atoi(readText(t, c))
+		pid := readPID(t, c)
 		frame := rawFrame(0x81, true, []byte(strings.Repeat("s", 100)))
 		nc := c.NetConn()
 		if _, err := nc.Write(frame[:50]); err != nil {
@@ -698,10 +686,7 @@ func TestHalfCloseWhileWriteBlocked(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; exec yes")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := readPID(t, c)
 	// Never read again, but keep the watchdog fed with unsolicited pongs
 	// (RFC 6455 §5.5.3), so the connection lives while the server's pings
 	// queue behind its blocked write.
@@ -752,10 +737,7 @@ func TestShutdownWithStalledProgram(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo $$; exec sleep 1000")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := readPID(t, c)
 	msg := bytes.Repeat([]byte("z"), 64<<10)
 	for sent := 0; sent < 64<<20; sent += len(msg) { // until the pipe and socket are full
 		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))

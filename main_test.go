@@ -206,6 +206,19 @@ func readText(t *testing.T, c *wsproto.Conn) string {
 	return string(p)
 }
 
+// readPID reads one text message holding a process id and fails unless
+// it is a positive number: a pid of 0 would make alive report false at
+// once, and a check that the program is gone would pass without meaning.
+func readPID(t *testing.T, c *wsproto.Conn) int {
+	t.Helper()
+	s := readText(t, c)
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		t.Fatalf("want a process id, got %q", s)
+	}
+	return pid
+}
+
 // readClose reads until the server's close frame and returns it.
 func readClose(t *testing.T, c *wsproto.Conn) *wsproto.CloseError {
 	t.Helper()
