@@ -317,17 +317,14 @@ func (p *proc) close() {
 }
 
 // pipeRoundTrip returns a function doing one round trip of size bytes and a
-// newline through a cat started for the purpose (reaped at exit).
+// newline through a cat started for the purpose (reaped by runAtExit).
 func (h *harness) pipeRoundTrip(size int) func() {
 	p := h.spawn(h.cat)
-	procs = append(procs, p)
+	atExit(p.close)
 	line := append(message(size), '\n')
 	buf := make([]byte, len(line))
 	return func() { p.roundTrip(line, buf) }
 }
-
-// procs are the baseline cats left running until the end of the run.
-var procs []*proc
 
 // echoEnv, when set, makes the harness an echo server (see serveEcho).
 const echoEnv = "WSEXEC_BENCH_ECHO"
@@ -335,7 +332,7 @@ const echoEnv = "WSEXEC_BENCH_ECHO"
 // startEcho starts a TCP echo server on loopback in a process of its own
 // (this program again, as serveEcho), as wsexec is a process of its own:
 // the baseline round trip then crosses the same number of processes. It
-// returns the echo's address; the process is reaped at the end of the run.
+// returns the echo's address; the process is reaped by runAtExit.
 func startEcho() string {
 	self, err := os.Executable()
 	if err != nil {
@@ -358,12 +355,9 @@ func startEcho() string {
 	if err != nil {
 		fatalf("echo: no address: %v", err)
 	}
-	echoes = append(echoes, func() { stdin.Close(); cmd.Wait() })
+	atExit(func() { stdin.Close(); cmd.Wait() })
 	return strings.TrimSpace(addr)
 }
-
-// echoes stop the echo processes at the end of the run.
-var echoes []func()
 
 // startLocalEcho is startEcho's server in this process, for the row that
 // shows how much of the baseline a process boundary is.
