@@ -81,7 +81,14 @@ func main() {
 			continue
 		}
 		progress("scenario %s", s.name)
+		// No connection has a deadline while it is measured (one would
+		// cost a timer per operation): a scenario that hangs is ended here,
+		// with its servers stopped by fatalf. The bound is generous, a
+		// scenario takes seconds a repeat.
+		limit := 2*time.Minute + time.Duration(h.repeat)*time.Minute
+		timer := time.AfterFunc(limit, func() { fatalf("scenario %s: no result after %v", s.name, limit) })
 		rows = append(rows, s.run()...)
+		timer.Stop()
 	}
 	runAtExit()
 	fmt.Println(machine())

@@ -32,6 +32,7 @@ func (h *harness) cycle() []row {
 		c := s.dial()
 		rt(c, []byte("hi"), nil)
 		c.WriteClose(wsproto.CloseNormal, "")
+		c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
 		for {
 			if _, _, err := c.NextReader(); err != nil {
 				var ce *wsproto.CloseError
@@ -448,6 +449,8 @@ func (h *harness) stream() []row {
 	for range h.repeat {
 		start := time.Now()
 		c := s.dial()
+		// One deadline for the whole stream, which takes a few seconds.
+		c.NetConn().SetReadDeadline(time.Now().Add(2 * time.Minute))
 		n, size := 0, 0
 		var last []byte
 		for {
@@ -513,6 +516,7 @@ func (h *harness) pipeline() []row {
 	r := row{metric: "4. pipelined echo, 200k × 64 B", unit: "msg/s", higher: true, target: 0.10}
 	for range h.repeat {
 		c := s.dial()
+		c.NetConn().SetDeadline(time.Now().Add(2 * time.Minute)) // for all 200,000
 		start := time.Now()
 		werr := make(chan error, 1)
 		go func() {
