@@ -114,9 +114,13 @@ func (h *harness) roundTrip() []row {
 	defer c.Close()
 	for range h.repeat {
 		ws := h.latencies(n, func() { rt(c, msg, nil) })
-		tcp := h.latencies(n, tcpRoundTrip(echo, 64))
+		tcpRT, tcpClose := tcpRoundTrip(echo, 64)
+		localRT, localClose := tcpRoundTrip(local, 64)
+		tcp := h.latencies(n, tcpRT)
 		pipe := h.latencies(n, h.pipeRoundTrip(64))
-		tcpLocal := h.latencies(n, tcpRoundTrip(local, 64))
+		tcpLocal := h.latencies(n, localRT)
+		tcpClose()
+		localClose()
 		p50.value = append(p50.value, pct(ws, 50))
 		p50.base = append(p50.base, pct(tcp, 50)+pct(pipe, 50))
 		p50local.value = append(p50local.value, pct(ws, 50))
@@ -147,12 +151,12 @@ func (h *harness) concurrentRT(s *server, echo string, conns, size int, d time.D
 			fns[i] = func() { rt(c, msg, buf) }
 			closers = append(closers, func() { c.Close() })
 		} else {
-			tcp := tcpRoundTrip(echo, size)
+			tcp, tcpClose := tcpRoundTrip(echo, size)
 			p := h.spawn(h.cat)
 			line := append(message(size), '\n')
 			buf := make([]byte, len(line))
 			fns[i] = func() { tcp(); p.roundTrip(line, buf) }
-			closers = append(closers, p.close)
+			closers = append(closers, tcpClose, p.close)
 		}
 	}
 	lats := make([][]float64, conns)
@@ -409,15 +413,15 @@ func echoLoop(ln net.Listener) {
 }
 
 // tcpRoundTrip dials echo and returns a function sending size bytes and
-// reading them back.
-func tcpRoundTrip(echo string, size int) func() {
+// reading them back, and one closing the connection.
+func tcpRoundTrip(echo string, size int) (trip, closer func()) {
 	nc, err := net.Dial("tcp", echo)
 	if err != nil {
 		fatalf("dial echo: %v", err)
 	}
 	msg := message(size)
 	buf := make([]byte, size)
-	return func() {
+	trip = func() {
 		var werr chan error
 		if size > 16<<10 {
 			werr = make(chan error, 1)
@@ -432,6 +436,7 @@ func tcpRoundTrip(echo string, size int) func() {
 			<-werr
 		}
 	}
+	return trip, func() { nc.Close() }
 }
 
 // ---- 3. streaming out ---------------------------------------------------
@@ -681,12 +686,13 @@ func (h *harness) sizes() []row {
 		r := row{metric: "7. round trip p50, " + sizeName(size), unit: "µs"}
 		msg := message(size)
 		buf := make([]byte, 0, size)
-		tcp := tcpRoundTrip(echo, size)
+		tcp, tcpClose := tcpRoundTrip(echo, size)
 		pipe := h.pipeRoundTrip(size)
 		for range min(h.repeat, 3) {
 			r.value = append(r.value, pct(h.latencies(n, func() { rt(c, msg, buf) }), 50))
 			r.base = append(r.base, pct(h.latencies(n, tcp), 50)+pct(h.latencies(n, pipe), 50))
 		}
+		tcpClose()
 		rows = append(rows, r)
 	}
 	return rows
