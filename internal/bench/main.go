@@ -188,7 +188,8 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// spread is the range of v as a percentage of its median.
+// spread is half the range of v (max - min) as a percentage of its median,
+// printed as ±N% (docs/benchmarks.md reads it so).
 func spread(v []float64) string {
 	if len(v) < 2 {
 		return "-"
