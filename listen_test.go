@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -112,12 +111,7 @@ func TestUnixSocketLifecycle(t *testing.T) {
 	c.Close()
 
 	// A live socket is refused, and left alone.
-	runFail2 := exec.Command(binPath, "--unixsocket="+sock, "cat")
-	out, err := runFail2.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), "another server is listening") {
-		t.Fatalf("second server on a live socket: %v %q", err, out)
-	}
+	runExit(t, 1, "another server is listening", "--unixsocket="+sock, "cat")
 	c = dialUnix(t, sock, "/")
 	echo(t, c, "still served")
 	c.Close()
@@ -137,10 +131,7 @@ func TestUnixSocketNotASocket(t *testing.T) {
 	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(binPath, "--unixsocket="+path, "cat").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not a socket") {
-		t.Fatalf("a regular file as the socket path: %v %q", err, out)
-	}
+	runExit(t, 1, "not a socket", "--unixsocket="+path, "cat")
 	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
 		t.Fatalf("the file was touched: %v %q", err, b)
 	}
@@ -537,9 +528,9 @@ func TestReverseLookup(t *testing.T) {
 
 func TestLicense(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binPath, "--license").Output()
+	out, _, err := runBin(t, "--license")
 	want, rerr := os.ReadFile("LICENSE")
-	if err != nil || rerr != nil || string(out) != string(want) || !strings.Contains(string(out), "MIT") {
+	if err != nil || rerr != nil || out != string(want) || !strings.Contains(out, "MIT") {
 		t.Fatalf("--license: %v %v %q", err, rerr, out)
 	}
 }

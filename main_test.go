@@ -822,9 +822,36 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// runFail runs wsexec with args, expects it to exit 2 with one line on
-// stderr holding want, and to never listen.
+// runFail runs wsexec with args, expects it to exit 2 (a usage error)
+// with one line on stderr holding want, and to never listen.
 func runFail(t *testing.T, want string, args ...string) {
+	t.Helper()
+	runExit(t, 2, want, args...)
+}
+
+// runExit runs wsexec with args, expects it to exit with status with one
+// line on stderr holding want, and to never listen.
+func runExit(t *testing.T, status int, want string, args ...string) {
+	t.Helper()
+	_, stderr, err := runBin(t, args...)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != status {
+		t.Fatalf("%v: exit %v, want status %d; stderr %q", args, err, status, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr, want)
+	}
+	// The log line, not the word: "another server is listening" is an
+	// error that names it.
+	if strings.Contains(stderr, "msg=listening") {
+		t.Fatalf("%v: it listened before refusing", args)
+	}
+}
+
+// runBin runs wsexec with args to its end, killed after 10 s (a failure),
+// and returns its stdout, its stderr and Wait's error.
+func runBin(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	var stdout, stderr bytes.Buffer
@@ -834,31 +861,21 @@ func runFail(t *testing.T, want string, args ...string) {
 		t.Fatal(err)
 	}
 	go func() { done <- cmd.Wait() }()
-	var err error
 	select {
-	case err = <-done:
+	case err := <-done:
+		return stdout.String(), stderr.String(), err
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("%v: still running after 10 s; stderr %q", args, stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("%v: exit %v, want status 2; stderr %q", args, err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], want) {
-		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr.String(), want)
-	}
-	if strings.Contains(stderr.String(), "listening") {
-		t.Fatalf("%v: it listened before refusing", args)
+		return "", "", nil
 	}
 }
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binPath, "--version").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "wsexec version") {
-		t.Fatalf("--version: %v %q", err, out)
+	out, stderr, err := runBin(t, "--version")
+	if err != nil || !strings.Contains(out+stderr, "wsexec version") {
+		t.Fatalf("--version: %v %q %q", err, out, stderr)
 	}
 }
