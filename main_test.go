@@ -833,14 +833,25 @@ func runFail(t *testing.T, want string, args ...string) {
 // line on stderr holding want, and to never listen.
 func runExit(t *testing.T, status int, want string, args ...string) {
 	t.Helper()
+	runExitWants(t, status, []string{want}, args...)
+}
+
+// runExitWants is runExit with a line that must hold every one of wants.
+func runExitWants(t *testing.T, status int, wants []string, args ...string) {
+	t.Helper()
 	_, stderr, err := runBin(t, args...)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != status {
 		t.Fatalf("%v: exit %v, want status %d; stderr %q", args, err, status, stderr)
 	}
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], want) {
-		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr, want)
+	if len(lines) != 1 {
+		t.Fatalf("%v: stderr %q: want one line", args, stderr)
+	}
+	for _, want := range wants {
+		if !strings.Contains(lines[0], want) {
+			t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr, want)
+		}
 	}
 	// The log line, not the word: "another server is listening" is an
 	// error that names it.
