@@ -281,25 +281,7 @@ func TestProgramNeverReads(t *testing.T) {
 	before := memKiB(t, s.pid(), "VmRSS")
 	c := dial(t, s.addr, "/", nil)
 	pid := readPID(t, c)
-	msg := bytes.Repeat([]byte("z"), 64<<10)
-	sent := 0
-	for sent < 256<<20 { // far more than pipe and socket buffers hold
-		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-		err := c.WriteMessage(wsproto.OpBinary, msg)
-		if err == nil {
-			err = c.Flush()
-		}
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.ErrShortWrite) || isTimeout(err) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("after %d bytes: %v", sent, err)
-		}
-		sent += len(msg)
-	}
-	if sent >= 256<<20 {
-		t.Fatalf("sent %d MiB to a program that never reads without stalling", sent>>20)
-	}
+	sent := fillUntilStalled(t, c, 256<<20) // far more than pipe and socket buffers hold
 	t.Logf("writes stalled after %d KiB", sent>>10)
 	if grew := memKiB(t, s.pid(), "VmHWM") - before; grew > 16<<10 {
 		t.Fatalf("server peak RSS grew by %d KiB; want under 16 MiB", grew)
@@ -307,6 +289,30 @@ func TestProgramNeverReads(t *testing.T) {
 	c.NetConn().(*net.TCPConn).SetLinger(0)
 	c.Close()
 	waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(pid) })
+}
+
+// fillUntilStalled writes 64 KiB messages to c, each with a write deadline
+// of one second, until one times out: the server has stopped reading the
+// socket because its program does not read stdin. It fails if limit bytes
+// go through without a stall, and returns the bytes sent.
+func fillUntilStalled(t *testing.T, c *wsproto.Conn, limit int) int {
+	t.Helper()
+	msg := bytes.Repeat([]byte("z"), 64<<10)
+	for sent := 0; sent < limit; sent += len(msg) {
+		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+		err := c.WriteMessage(wsproto.OpBinary, msg)
+		if err == nil {
+			err = c.Flush()
+		}
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.ErrShortWrite) || isTimeout(err) {
+			return sent
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", sent, err)
+		}
+	}
+	t.Fatalf("sent %d MiB to a program that never reads without stalling", limit>>20)
+	return limit
 }
 
 func isTimeout(err error) bool {
@@ -738,19 +744,7 @@ func TestShutdownWithStalledProgram(t *testing.T) {
 	s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo $$; exec sleep 1000")
 	c := dial(t, s.addr, "/", nil)
 	pid := readPID(t, c)
-	msg := bytes.Repeat([]byte("z"), 64<<10)
-	for sent := 0; sent < 64<<20; sent += len(msg) { // until the pipe and socket are full
-		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-		err := c.WriteMessage(wsproto.OpBinary, msg)
-		if err == nil {
-			err = c.Flush()
-		}
-		if isTimeout(err) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillUntilStalled(t, c, 64<<20) // until the pipe and socket are full
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
