@@ -157,26 +157,26 @@ type clientCase struct {
 	name     string
 	scenario string
 	command  []string
-	check    func(t *testing.T, client string, s *instance, r clientResult)
+	check    func(t *testing.T, s *instance, r clientResult)
 }
 
 var clientCases = []clientCase{
-	{"non-ASCII echo", "echo", []string{"cat"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+	{"non-ASCII echo", "echo", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
 		if r.Echo != clientText || r.Code != 1000 {
 			t.Fatalf("echo %q, close %d; want %q and 1000", r.Echo, r.Code, clientText)
 		}
 	}},
-	{"1 MiB message", "large", []string{"cat"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+	{"1 MiB message", "large", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
 		if r.Len != 1<<20 || !r.Same {
 			t.Fatalf("echo of 1 MiB: %d bytes back, identical %v", r.Len, r.Same)
 		}
 	}},
-	{"ping", "ping", []string{"cat"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+	{"ping", "ping", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
 		if r.Pong != "p1" || r.Echo != clientText {
 			t.Fatalf("pong %q, echo %q; want p1 and %q", r.Pong, r.Echo, clientText)
 		}
 	}},
-	{"client close with code and reason", "close", []string{"cat"}, func(t *testing.T, _ string, s *instance, r clientResult) {
+	{"client close with code and reason", "close", []string{"cat"}, func(t *testing.T, s *instance, r clientResult) {
 		// wsproto echoes the peer's code with no reason (RFC 6455 §5.5.1).
 		if r.Code != 4000 || r.Reason != "" {
 			t.Fatalf("close %d %q back from the server, want 4000 and no reason", r.Code, r.Reason)
@@ -186,12 +186,12 @@ var clientCases = []clientCase{
 		}
 		waitFor(t, 5*time.Second, "the program to be stopped", func() bool { return len(children(t, s.pid())) == 0 })
 	}},
-	{"program exits 0", "serverclose", []string{"sh", "-c", "echo bye; exit 0"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+	{"program exits 0", "serverclose", []string{"sh", "-c", "echo bye; exit 0"}, func(t *testing.T, _ *instance, r clientResult) {
 		if !slices.Equal(r.Messages, []string{"bye"}) || r.Code != 1000 || r.Reason != "" {
 			t.Fatalf("messages %q, close %d %q; want [bye] and 1000 with no reason", r.Messages, r.Code, r.Reason)
 		}
 	}},
-	{"program exits 3", "serverclose", []string{"sh", "-c", "echo bye; exit 3"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+	{"program exits 3", "serverclose", []string{"sh", "-c", "echo bye; exit 3"}, func(t *testing.T, _ *instance, r clientResult) {
 		if !slices.Equal(r.Messages, []string{"bye"}) || r.Code != 1011 || r.Reason != "exit status 3" {
 			t.Fatalf("messages %q, close %d %q; want [bye] and 1011 \"exit status 3\"", r.Messages, r.Code, r.Reason)
 		}
@@ -199,13 +199,13 @@ var clientCases = []clientCase{
 			t.Fatal("the browser saw an unclean close")
 		}
 	}},
-	{"subprotocol offered, none configured", "subprotocol", []string{"cat"}, func(t *testing.T, client string, s *instance, r clientResult) {
+	{"subprotocol offered, none configured", "subprotocol", []string{"cat"}, func(t *testing.T, s *instance, r clientResult) {
 		// With no --subprotocol the server answers the client's first
 		// offer: ws and Chromium fail a 101 naming none once they offered
 		// some (websocketd's answer), so it must name one they offered.
 		checkSubprotocol(t, s, r, "chat.v1")
 	}},
-	{"subprotocol chosen by the server", "subprotocol", []string{"--subprotocol=superchat,chat.v1", "cat"}, func(t *testing.T, client string, s *instance, r clientResult) {
+	{"subprotocol chosen by the server", "subprotocol", []string{"--subprotocol=superchat,chat.v1", "cat"}, func(t *testing.T, s *instance, r clientResult) {
 		checkSubprotocol(t, s, r, "superchat") // the server's preference, not the client's order
 	}},
 }
@@ -217,6 +217,9 @@ func checkSubprotocol(t *testing.T, s *instance, r clientResult, want string) {
 	if r.Error != "" || r.Protocol != want || r.Echo != clientText {
 		t.Fatalf("error %q, protocol %q, echo %q; want none, %q and %q", r.Error, r.Protocol, r.Echo, want, clientText)
 	}
+	if r.Status != 101 {
+		t.Fatalf("handshake status %d, want 101", r.Status)
+	}
 	if r.ProtocolHeader == nil || *r.ProtocolHeader != want {
 		t.Fatalf("Sec-WebSocket-Protocol %v in the answer, want %q", r.ProtocolHeader, want)
 	}
@@ -227,7 +230,7 @@ func checkSubprotocol(t *testing.T, s *instance, r clientResult, want string) {
 
 // compressionCase checks that permessage-deflate is negotiated and that
 // large repetitive and random messages survive it.
-var compressionCase = clientCase{"permessage-deflate", "compress", []string{"cat"}, func(t *testing.T, _ string, _ *instance, r clientResult) {
+var compressionCase = clientCase{"permessage-deflate", "compress", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
 	if !r.Repetitive || !r.Random {
 		t.Errorf("echo of 1 MiB repetitive text intact: %v; of 256 KiB random text: %v", r.Repetitive, r.Random)
 	}
@@ -245,7 +248,7 @@ func runClientCases(t *testing.T, client string, cases []clientCase, run func(t 
 			s := startServer(t, tc.command...)
 			r := run(t, "ws://"+s.addr+"/", tc.scenario)
 			t.Logf("%s negotiated extensions %q", client, r.Extensions)
-			tc.check(t, client, s, r)
+			tc.check(t, s, r)
 		})
 	}
 }
@@ -333,7 +336,10 @@ func (w *stderrWatch) Write(p []byte) (int, error) {
 	if w.buf.Len() < 1<<20 {
 		w.buf.Write(p)
 	}
-	if m := devtoolsRE.FindSubmatch(w.buf.Bytes()); m != nil && !w.sent {
+	if w.sent { // the URL is out: keep the text, skip the search
+		return len(p), nil
+	}
+	if m := devtoolsRE.FindSubmatch(w.buf.Bytes()); m != nil {
 		w.url <- string(m[1]) // buffered, once
 		w.sent = true
 	}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -219,10 +218,7 @@ func TestProtocolViolationsThroughTheServer(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, "--maxframesize=1000", "sh", "-c", "echo $$; cat")
 			c := dial(t, s.addr, "/", nil)
-			prog, err := strconv.Atoi(readText(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
+			prog := readPID(t, c)
 			nc := c.NetConn()
 			nc.SetDeadline(time.Now().Add(10 * time.Second))
 			if _, err := nc.Write(tc.frame); err != nil {
@@ -262,10 +258,7 @@ func TestProgramFaults(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, "--loglevel=info", "sh", "-c", tc.script)
 			c := dial(t, s.addr, "/", nil)
-			pid, err := strconv.Atoi(readText(t, c))
-			if err != nil {
-				t.Fatal(err)
-			}
+			pid := readPID(t, c)
 			ce := readClose(t, c)
 			if ce.Code != tc.code || ce.Reason != tc.reason {
 				t.Fatalf("close %d %q, want %d %q", ce.Code, ce.Reason, tc.code, tc.reason)
@@ -274,9 +267,7 @@ func TestProgramFaults(t *testing.T) {
 			waitFor(t, 5*time.Second, "no programs left", func() bool { return len(children(t, s.pid())) == 0 })
 			// The server is still up.
 			c2 := dial(t, s.addr, "/", nil)
-			if _, err := strconv.Atoi(readText(t, c2)); err != nil {
-				t.Fatal(err)
-			}
+			readPID(t, c2)
 		})
 	}
 }
@@ -289,29 +280,8 @@ func TestProgramNeverReads(t *testing.T) {
 	s := startServer(t, "sh", "-c", "echo $$; exec sleep 1000")
 	before := memKiB(t, s.pid(), "VmRSS")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := bytes.Repeat([]byte("z"), 64<<10)
-	sent := 0
-	for sent < 256<<20 { // far more than pipe and socket buffers hold
-		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-		err := c.WriteMessage(wsproto.OpBinary, msg)
-		if err == nil {
-			err = c.Flush()
-		}
-		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.ErrShortWrite) || isTimeout(err) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("after %d bytes: %v", sent, err)
-		}
-		sent += len(msg)
-	}
-	if sent >= 256<<20 {
-		t.Fatalf("sent %d MiB to a program that never reads without stalling", sent>>20)
-	}
+	pid := readPID(t, c)
+	sent := fillUntilStalled(t, c, 256<<20) // far more than pipe and socket buffers hold
 	t.Logf("writes stalled after %d KiB", sent>>10)
 	if grew := memKiB(t, s.pid(), "VmHWM") - before; grew > 16<<10 {
 		t.Fatalf("server peak RSS grew by %d KiB; want under 16 MiB", grew)
@@ -319,6 +289,30 @@ func TestProgramNeverReads(t *testing.T) {
 	c.NetConn().(*net.TCPConn).SetLinger(0)
 	c.Close()
 	waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(pid) })
+}
+
+// fillUntilStalled writes 64 KiB messages to c, each with a write deadline
+// of one second, until one times out: the server has stopped reading the
+// socket because its program does not read stdin. It fails if limit bytes
+// go through without a stall, and returns the bytes sent.
+func fillUntilStalled(t *testing.T, c *wsproto.Conn, limit int) int {
+	t.Helper()
+	msg := bytes.Repeat([]byte("z"), 64<<10)
+	for sent := 0; sent < limit; sent += len(msg) {
+		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+		err := c.WriteMessage(wsproto.OpBinary, msg)
+		if err == nil {
+			err = c.Flush()
+		}
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, io.ErrShortWrite) || isTimeout(err) {
+			return sent
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", sent, err)
+		}
+	}
+	t.Fatalf("sent %d MiB to a program that never reads without stalling", limit>>20)
+	return limit
 }
 
 func isTimeout(err error) bool {
@@ -380,7 +374,7 @@ func TestClientFaults(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "sh", "-c", "echo $$; cat")
 		c := dial(t, s.addr, "/", nil)
-		pid, _ := strconv.Atoi(readText(t, c))
+		pid := readPID(t, c)
 		frame := rawFrame(0x82, true, make([]byte, 1000))
 		nc := c.NetConn()
 		if _, err := nc.Write(frame[:100]); err != nil {
@@ -397,7 +391,7 @@ func TestClientFaults(t *testing.T) {
 		// frame, no pong comes, the watchdog drops the connection.
 		s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; cat")
 		c := dial(t, s.addr, "/", nil)
-		pid, _ := strconv.Atoi(readText(t, c))
+		pid := readPID(t, c)
 		frame := rawFrame(0x81, true, []byte(strings.Repeat("s", 100)))
 		nc := c.NetConn()
 		if _, err := nc.Write(frame[:50]); err != nil {
@@ -559,7 +553,7 @@ func TestShutdownWithFreshConnection(t *testing.T) {
 	s := startServer(t, "cat")
 	rawConn(t, s.addr) // connected, silent
 	// The server must have accepted it before the signal.
-	waitFor(t, 5*time.Second, "the connection to be accepted", func() bool { return fdCount(t, s.pid()) > 0 && tcpEstablished(t, s.pid()) })
+	waitFor(t, 5*time.Second, "the connection to be accepted", func() bool { return tcpEstablished(t, s.pid()) })
 	start := time.Now()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -698,10 +692,7 @@ func TestHalfCloseWhileWriteBlocked(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--pingms=100", "sh", "-c", "echo $$; exec yes")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := readPID(t, c)
 	// Never read again, but keep the watchdog fed with unsolicited pongs
 	// (RFC 6455 §5.5.3), so the connection lives while the server's pings
 	// queue behind its blocked write.
@@ -752,23 +743,8 @@ func TestShutdownWithStalledProgram(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--closetimeoutms=300", "sh", "-c", "echo $$; exec sleep 1000")
 	c := dial(t, s.addr, "/", nil)
-	pid, err := strconv.Atoi(readText(t, c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := bytes.Repeat([]byte("z"), 64<<10)
-	for sent := 0; sent < 64<<20; sent += len(msg) { // until the pipe and socket are full
-		c.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
-		err := c.WriteMessage(wsproto.OpBinary, msg)
-		if err == nil {
-			err = c.Flush()
-		}
-		if isTimeout(err) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	}
+	pid := readPID(t, c)
+	fillUntilStalled(t, c, 64<<20) // until the pipe and socket are full
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

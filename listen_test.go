@@ -16,8 +16,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -112,12 +112,7 @@ func TestUnixSocketLifecycle(t *testing.T) {
 	c.Close()
 
 	// A live socket is refused, and left alone.
-	runFail2 := exec.Command(binPath, "--unixsocket="+sock, "cat")
-	out, err := runFail2.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(string(out), "another server is listening") {
-		t.Fatalf("second server on a live socket: %v %q", err, out)
-	}
+	runExit(t, 1, "another server is listening", "--unixsocket="+sock, "cat")
 	c = dialUnix(t, sock, "/")
 	echo(t, c, "still served")
 	c.Close()
@@ -137,10 +132,7 @@ func TestUnixSocketNotASocket(t *testing.T) {
 	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(binPath, "--unixsocket="+path, "cat").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not a socket") {
-		t.Fatalf("a regular file as the socket path: %v %q", err, out)
-	}
+	runExit(t, 1, "not a socket", "--unixsocket="+path, "cat")
 	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
 		t.Fatalf("the file was touched: %v %q", err, b)
 	}
@@ -363,7 +355,9 @@ func TestTLSUsageErrors(t *testing.T) {
 	cert, key, _ := p.leaf(ca, "server", true)
 	unreadable := filepath.Join(p.dir, "nothing.pem")
 	garbage := filepath.Join(p.dir, "garbage.pem")
-	os.WriteFile(garbage, []byte("not a certificate\n"), 0o600)
+	if err := os.WriteFile(garbage, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := []string{"--port=0", "--address=127.0.0.1"}
 	tests := []struct {
 		name string
@@ -537,9 +531,9 @@ func TestReverseLookup(t *testing.T) {
 
 func TestLicense(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binPath, "--license").Output()
+	out, _, err := runBin(t, "--license")
 	want, rerr := os.ReadFile("LICENSE")
-	if err != nil || rerr != nil || string(out) != string(want) || !strings.Contains(string(out), "MIT") {
+	if err != nil || rerr != nil || out != string(want) || !strings.Contains(out, "MIT") {
 		t.Fatalf("--license: %v %v %q", err, rerr, out)
 	}
 }
@@ -547,9 +541,15 @@ func TestLicense(t *testing.T) {
 func TestConfigFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	writeFile := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	yml := filepath.Join(dir, "wsexec.yaml")
-	os.WriteFile(yml, []byte("port: 0\naddress: [127.0.0.1]\nheader-ws: \"X-From: file\"\n"+
-		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2, 3\"\n"), 0o600)
+	writeFile(yml, "port: 0\naddress: [127.0.0.1]\nheader-ws: \"X-From: file\"\n"+
+		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2, 3\"\n")
 
 	// Values from the file apply; a single value stands for a list of one,
 	// and a comma in a list item is part of the header value.
@@ -570,13 +570,13 @@ func TestConfigFile(t *testing.T) {
 	// The command line wins.
 	s = launch(t, "--config", yml, "--header-ws=X-From: command line", "cat")
 	resp, err = upgrade(s.addr, nil)
-	if err != nil || resp.Header.Values("X-From")[0] != "command line" || len(resp.Header.Values("X-From")) != 1 {
+	if err != nil || !slices.Equal(resp.Header.Values("X-From"), []string{"command line"}) {
 		t.Fatalf("command line over file: %v %v", resp, err)
 	}
 
 	// TOML, chosen by extension.
 	tml := filepath.Join(dir, "wsexec.toml")
-	os.WriteFile(tml, []byte("port = 0\naddress = [\"127.0.0.1\"]\nheader = \"X-Toml: yes\"\n"), 0o600)
+	writeFile(tml, "port = 0\naddress = [\"127.0.0.1\"]\nheader = \"X-Toml: yes\"\n")
 	s = launch(t, "-config="+tml, "cat")
 	resp, err = upgrade(s.addr, nil)
 	if err != nil || resp.Header.Get("X-Toml") != "yes" {
@@ -585,7 +585,7 @@ func TestConfigFile(t *testing.T) {
 
 	// altsrc cannot list a file's keys: one that names no flag is ignored.
 	unknown := filepath.Join(dir, "unknown.yml")
-	os.WriteFile(unknown, []byte("prot: 8080\nport: 0\naddress: 127.0.0.1\nheader: \"X-Known: yes\"\n"), 0o600)
+	writeFile(unknown, "prot: 8080\nport: 0\naddress: 127.0.0.1\nheader: \"X-Known: yes\"\n")
 	s = launch(t, "--config="+unknown, "cat")
 	resp, err = upgrade(s.addr, nil)
 	if err != nil || resp.Header.Get("X-Known") != "yes" {
@@ -593,15 +593,15 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("port: [0\n"), 0o600)
+	writeFile(bad, "port: [0\n")
 	badTOML := filepath.Join(dir, "bad.toml")
-	os.WriteFile(badTOML, []byte("port = [0\n"), 0o600)
+	writeFile(badTOML, "port = [0\n")
 	wrongType := filepath.Join(dir, "type.toml")
-	os.WriteFile(wrongType, []byte("port = \"eighty\"\n"), 0o600)
+	writeFile(wrongType, "port = \"eighty\"\n")
 	wrongItem := filepath.Join(dir, "item.yaml")
-	os.WriteFile(wrongItem, []byte("header: [\"X-A: 1\", 2]\n"), 0o600)
+	writeFile(wrongItem, "header: [\"X-A: 1\", 2]\n")
 	ext := filepath.Join(dir, "wsexec.ini")
-	os.WriteFile(ext, []byte("port=0\n"), 0o600)
+	writeFile(ext, "port=0\n")
 	missing := filepath.Join(dir, "missing.yaml")
 	for _, tc := range []struct{ file, want string }{
 		{bad, "yaml: line 1"},
@@ -611,8 +611,7 @@ func TestConfigFile(t *testing.T) {
 		{ext, `extension ".ini"`},
 		{missing, "no such file"},
 	} {
-		runFail(t, "--config "+tc.file+": ", "--config="+tc.file, "cat")
-		runFail(t, tc.want, "--config="+tc.file, "cat")
+		runExitWants(t, 2, []string{"--config " + tc.file + ": ", tc.want}, "--config="+tc.file, "cat")
 	}
 }
 

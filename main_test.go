@@ -206,6 +206,19 @@ func readText(t *testing.T, c *wsproto.Conn) string {
 	return string(p)
 }
 
+// readPID reads one text message holding a process id and fails unless
+// it is a positive number: a pid of 0 would make alive report false at
+// once, and a check that the program is gone would pass without meaning.
+func readPID(t *testing.T, c *wsproto.Conn) int {
+	t.Helper()
+	s := readText(t, c)
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		t.Fatalf("want a process id, got %q", s)
+	}
+	return pid
+}
+
 // readClose reads until the server's close frame and returns it.
 func readClose(t *testing.T, c *wsproto.Conn) *wsproto.CloseError {
 	t.Helper()
@@ -809,9 +822,47 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// runFail runs wsexec with args, expects it to exit 2 with one line on
-// stderr holding want, and to never listen.
+// runFail runs wsexec with args, expects it to exit 2 (a usage error)
+// with one line on stderr holding want, and to never listen.
 func runFail(t *testing.T, want string, args ...string) {
+	t.Helper()
+	runExit(t, 2, want, args...)
+}
+
+// runExit runs wsexec with args, expects it to exit with status with one
+// line on stderr holding want, and to never listen.
+func runExit(t *testing.T, status int, want string, args ...string) {
+	t.Helper()
+	runExitWants(t, status, []string{want}, args...)
+}
+
+// runExitWants is runExit with a line that must hold every one of wants.
+func runExitWants(t *testing.T, status int, wants []string, args ...string) {
+	t.Helper()
+	_, stderr, err := runBin(t, args...)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != status {
+		t.Fatalf("%v: exit %v, want status %d; stderr %q", args, err, status, stderr)
+	}
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%v: stderr %q: want one line", args, stderr)
+	}
+	for _, want := range wants {
+		if !strings.Contains(lines[0], want) {
+			t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr, want)
+		}
+	}
+	// The log line, not the word: "another server is listening" is an
+	// error that names it.
+	if strings.Contains(stderr, "msg=listening") {
+		t.Fatalf("%v: it listened before refusing", args)
+	}
+}
+
+// runBin runs wsexec with args to its end, killed after 10 s (a failure),
+// and returns its stdout, its stderr and Wait's error.
+func runBin(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	var stdout, stderr bytes.Buffer
@@ -821,31 +872,21 @@ func runFail(t *testing.T, want string, args ...string) {
 		t.Fatal(err)
 	}
 	go func() { done <- cmd.Wait() }()
-	var err error
 	select {
-	case err = <-done:
+	case err := <-done:
+		return stdout.String(), stderr.String(), err
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 		<-done
 		t.Fatalf("%v: still running after 10 s; stderr %q", args, stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("%v: exit %v, want status 2; stderr %q", args, err, stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], want) {
-		t.Fatalf("%v: stderr %q: want one line mentioning %q", args, stderr.String(), want)
-	}
-	if strings.Contains(stderr.String(), "listening") {
-		t.Fatalf("%v: it listened before refusing", args)
+		return "", "", nil
 	}
 }
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command(binPath, "--version").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "wsexec version") {
-		t.Fatalf("--version: %v %q", err, out)
+	out, stderr, err := runBin(t, "--version")
+	if err != nil || !strings.Contains(out+stderr, "wsexec version") {
+		t.Fatalf("--version: %v %q %q", err, out, stderr)
 	}
 }

@@ -120,8 +120,11 @@ func protocolOf(t *testing.T, addr, offer string) (answered, env string) {
 		hdr = http.Header{"Sec-Websocket-Protocol": {offer}}
 	}
 	c, resp, err := dialWS(addr, "/", hdr)
-	if err != nil || c == nil {
-		t.Fatalf("offer %q: %v %v", offer, resp.Status, err)
+	if err != nil {
+		t.Fatalf("offer %q: %v", offer, err)
+	}
+	if c == nil {
+		t.Fatalf("offer %q: status %s", offer, resp.Status)
 	}
 	defer c.Close()
 	env = readText(t, c)

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -80,14 +81,16 @@ func main() {
 			continue
 		}
 		progress("scenario %s", s.name)
+		// No connection has a deadline while it is measured (one would
+		// cost a timer per operation): a scenario that hangs is ended here,
+		// with its servers stopped by fatalf. The bound is generous, a
+		// scenario takes seconds a repeat.
+		limit := 2*time.Minute + time.Duration(h.repeat)*time.Minute
+		timer := time.AfterFunc(limit, func() { fatalf("scenario %s: no result after %v", s.name, limit) })
 		rows = append(rows, s.run()...)
+		timer.Stop()
 	}
-	for _, p := range procs {
-		p.close()
-	}
-	for _, stop := range echoes {
-		stop()
-	}
+	runAtExit()
 	fmt.Println(machine())
 	fmt.Printf("repeats: %d; total time %v\n\n", h.repeat, time.Since(start).Round(time.Second))
 	printTable(rows)
@@ -101,8 +104,52 @@ func mustLook(name string) string {
 	return p
 }
 
+// atExits are the cleanups of the run (servers to stop, baseline programs
+// and echo processes to end), run last first by runAtExit.
+var (
+	atExitMu   sync.Mutex
+	atExits    []func()
+	atExitOnce sync.Once
+)
+
+// atExit adds f to the cleanups that runAtExit runs, at the end of main or
+// in fatalf: os.Exit skips deferred calls, and a failing run must not leave
+// a wsexec listening or programs running behind it.
+func atExit(f func()) {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	atExits = append(atExits, f)
+}
+
+// runAtExit runs the cleanups once, the last added first. A second caller
+// (fatalf on another goroutine) waits for the first to finish.
+func runAtExit() {
+	atExitOnce.Do(func() {
+		atExitMu.Lock()
+		fs := atExits
+		atExits = nil
+		atExitMu.Unlock()
+		for _, f := range slices.Backward(fs) {
+			f()
+		}
+	})
+}
+
+// fatalf reports the failure, runs the cleanups and exits with status 1.
+// The cleanups get 30 s (a server's stop alone may take 20 s before its
+// SIGKILL); past that the harness exits anyway.
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+	done := make(chan struct{})
+	go func() {
+		runAtExit()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		fmt.Fprintln(os.Stderr, "bench: cleanup still running after 30 s; exiting without it")
+	}
 	os.Exit(1)
 }
 
@@ -141,7 +188,8 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// spread is the range of v as a percentage of its median.
+// spread is half the range of v (max - min) as a percentage of its median,
+// printed as ±N% (docs/benchmarks.md reads it so).
 func spread(v []float64) string {
 	if len(v) < 2 {
 		return "-"

@@ -39,6 +39,9 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 func (h *harness) startServer(args ...string) *server {
 	all := append([]string{"--port=0", "--address=127.0.0.1"}, args...)
 	s := &server{cmd: exec.Command(h.bin, all...), exited: make(chan struct{})}
+	// Should the harness die without its cleanups (SIGKILL), the kernel
+	// sends the server SIGTERM rather than leave it listening.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		fatalf("%v", err)
@@ -64,19 +67,22 @@ func (h *harness) startServer(args ...string) *server {
 		io.Copy(io.Discard, br)
 		s.cmd.Wait()
 	}()
+	// Registered before the wait for its address, so that a fatalf from
+	// here on stops it too.
+	atExit(s.stop)
 	select {
 	case s.addr = <-addr:
 	case <-s.exited:
 		fatalf("wsexec %v exited before listening", all)
 	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
 		fatalf("wsexec %v did not log its address", all)
 	}
 	return s
 }
 
 // stop shuts the server down with SIGTERM and waits for it (SIGKILL after
-// 20 s).
+// 20 s). A second call returns at once: the scenarios stop their servers,
+// and runAtExit stops them again.
 func (s *server) stop() {
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
