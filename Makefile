@@ -51,7 +51,7 @@ fuzz:
 # real binary (docs/benchmarks.md). BENCHFLAGS go to the harness, e.g.
 # BENCHFLAGS=-big for 5,000 idle connections.
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./procio ./server
+	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./handshake ./procio ./server
 	$(GO) run ./internal/bench -bin $(BIN) $(BENCHFLAGS)
 
 # Mixed traffic against one server for SOAKTIME, printing its fds,

@@ -22,8 +22,9 @@ import (
 // config, help, version or license) is ignored, not an error; the --config
 // usage and the README say so.
 
-// notFromFile are the flags a config file cannot set.
-var notFromFile = map[string]bool{"config": true, "help": true, "version": true, "license": true}
+// notFromFile are the flags of flags() a config file cannot set. --help
+// and --version are urfave/cli's own, not in flags(), so never wrapped.
+var notFromFile = map[string]bool{"config": true, "license": true}
 
 // withConfigFile returns flags with each one a file may set replaced by
 // its altsrc wrapper, for the flag types main.go uses; a flag of another

@@ -98,7 +98,7 @@ func newApp(stderr io.Writer) *cli.App {
 				fmt.Fprint(os.Stdout, license)
 				return nil
 			}
-			cfg, logger, err := configFrom(c, stderr)
+			cfg, err := configFrom(c, stderr)
 			if err != nil {
 				return err
 			}
@@ -115,7 +115,7 @@ func newApp(stderr io.Writer) *cli.App {
 			if err := srv.Run(ctx); err != nil {
 				return err
 			}
-			logger.Info("stopped")
+			cfg.Logger.Info("stopped")
 			return nil
 		},
 	}
@@ -167,18 +167,18 @@ func flags() []cli.Flag {
 
 // configFrom validates the flags and the command and builds the server's
 // configuration. Every problem is a usageError naming what is wrong.
-func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, error) {
+func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	var cfg server.Config
 	level, err := parseLevel(c.String("loglevel"))
 	if err != nil {
-		return cfg, nil, err
+		return cfg, err
 	}
 	port := c.Int("port")
 	if port < 0 || port > 65535 {
-		return cfg, nil, usagef("--port %d: not a port number (0 to 65535)", port)
+		return cfg, usagef("--port %d: not a port number (0 to 65535)", port)
 	}
 	if ms := c.Int("closems"); ms < 0 {
-		return cfg, nil, usagef("--closems %d: must not be negative", ms)
+		return cfg, usagef("--closems %d: must not be negative", ms)
 	} else if ms == 0 {
 		cfg.CloseGrace = -1 // signal at once
 	} else {
@@ -187,27 +187,27 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	// 0 is "no limit" for both, as in websocketd.
 	switch cfg.MaxForks = c.Int("maxforks"); {
 	case cfg.MaxForks < 0:
-		return cfg, nil, usagef("--maxforks %d: must not be negative (0: no limit)", cfg.MaxForks)
+		return cfg, usagef("--maxforks %d: must not be negative (0: no limit)", cfg.MaxForks)
 	case cfg.MaxForks == 0:
 		cfg.MaxForks = math.MaxInt32
 	}
 	switch cfg.MaxMessageSize = c.Int64("maxframesize"); {
 	case cfg.MaxMessageSize < 0:
-		return cfg, nil, usagef("--maxframesize %d: must not be negative (0: no limit)", cfg.MaxMessageSize)
+		return cfg, usagef("--maxframesize %d: must not be negative (0: no limit)", cfg.MaxMessageSize)
 	case cfg.MaxMessageSize == 0:
 		cfg.MaxMessageSize = math.MaxInt64 // messages are streamed, never held whole
 	}
 	if err := listenFrom(c, &cfg, port); err != nil {
-		return cfg, nil, err
+		return cfg, err
 	}
 	cfg.PassEnv = splitList([]string{c.String("passenv")})
 	if cfg.Compression, err = server.ParseCompression(c.String("compression")); err != nil {
-		return cfg, nil, usagef("--compression %q: %v", c.String("compression"), err)
+		return cfg, usagef("--compression %q: %v", c.String("compression"), err)
 	}
 	cfg.Binary = c.Bool("binary")
 	cfg.DevConsole = c.Bool("devconsole")
 	if cfg.MaxHeaderBytes = c.Int("maxheadersize"); cfg.MaxHeaderBytes < server.MinMaxHeaderBytes {
-		return cfg, nil, usagef("--maxheadersize %d: must be at least %d", cfg.MaxHeaderBytes, server.MinMaxHeaderBytes)
+		return cfg, usagef("--maxheadersize %d: must be at least %d", cfg.MaxHeaderBytes, server.MinMaxHeaderBytes)
 	}
 	for _, lim := range []struct {
 		flag string
@@ -215,21 +215,21 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, *slog.Logger, 
 	}{{"headertimeoutms", &cfg.ReadHeaderTimeout}, {"closetimeoutms", &cfg.CloseTimeout}} {
 		ms := c.Int(lim.flag)
 		if ms < 1 {
-			return cfg, nil, usagef("--%s %d: must be at least 1", lim.flag, ms)
+			return cfg, usagef("--%s %d: must be at least 1", lim.flag, ms)
 		}
 		*lim.dst = time.Duration(ms) * time.Millisecond
 	}
 	if err := policyFrom(c, &cfg); err != nil {
-		return cfg, nil, err
+		return cfg, err
 	}
 	// The command (or --dir) last: every flag is checked before a missing
 	// program is reported.
 	if err := routing(c, &cfg); err != nil {
-		return cfg, nil, err
+		return cfg, err
 	}
 	cfg.Version = version
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	return cfg, cfg.Logger, nil
+	return cfg, nil
 }
 
 // policyFrom reads the policy flags into cfg: origins, the --maxforks
@@ -340,7 +340,7 @@ func routing(c *cli.Context, cfg *server.Config) error {
 		case d.dir == "":
 			return usagef("--%s: empty directory name", d.flag)
 		case err != nil:
-			return usagef("--%s %q: %v", d.flag, d.dir, errors.Unwrap(err))
+			return usagef("--%s %q: %v", d.flag, d.dir, pathErr(err))
 		case !fi.IsDir():
 			return usagef("--%s %q: not a directory", d.flag, d.dir)
 		}
