@@ -161,15 +161,28 @@ func (c *conn) relay() (code uint16, reason string) {
 	nc := c.ws.NetConn()
 
 	readDone := make(chan struct{})
-	stopShutdown := context.AfterFunc(c.s.quit, func() { c.goingAway(readDone) })
+	awayDone := make(chan struct{})
+	awaySent := false // goingAway's 1001 went out; read after awayDone
+	stopShutdown := context.AfterFunc(c.s.quit, func() {
+		defer close(awayDone)
+		awaySent = c.goingAway(readDone)
+	})
 	readErr := c.readPump() // how the read pump ended
 	close(readDone)
-	shutdown := !stopShutdown() // goingAway has started
+	if !stopShutdown() {
+		// goingAway has started: wait for it, so that it neither undoes
+		// the write deadlines set below nor outlives the connection, and
+		// so that awaySent is known. With readDone closed it returns once
+		// its close frame is written or has failed.
+		<-awayDone
+	}
 
 	switch {
-	case shutdown:
-		// Server shutdown: the client answered our 1001, or the close
-		// timeout passed. Stop the program.
+	case awaySent:
+		// Server shutdown, and our 1001 was the close frame the client
+		// got: it answered, or the close timeout passed. Stop the program.
+		// (A shutdown that came after the program's close went out, or
+		// after the client's, is logged as that close, below.)
 		code, reason = wsproto.CloseGoingAway, "going away"
 		nc.SetWriteDeadline(time.Now())
 		c.p.Stop()
@@ -213,19 +226,24 @@ func (c *conn) relay() (code uint16, reason string) {
 // client (1001), which sets a read deadline of the close timeout (wsproto),
 // and once that has passed without readDone being closed it ends the read
 // pump wherever it waits: in a socket read, or in a stdin write to a
-// program that is not reading.
-func (c *conn) goingAway(readDone <-chan struct{}) {
+// program that is not reading. It reports whether its 1001 went out: not
+// when a close frame (the program's, or the reply to the client's) went
+// out before it, nor when the client could not be written to.
+func (c *conn) goingAway(readDone <-chan struct{}) (sent bool) {
 	nc := c.ws.NetConn()
 	timeout := time.NewTimer(c.s.cfg.CloseTimeout)
 	defer timeout.Stop()
+	// Frees a data write blocked on a client that does not read, which
+	// holds the write lock WriteClose needs.
 	nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
-	c.ws.WriteClose(wsproto.CloseGoingAway, "going away")
+	sent = c.ws.WriteClose(wsproto.CloseGoingAway, "going away") == nil
 	select {
 	case <-readDone:
 	case <-timeout.C:
 		nc.SetReadDeadline(time.Now())
 		c.p.Stdin().Close()
 	}
+	return sent
 }
 
 // readPump moves messages from the socket to the program's stdin until the
