@@ -357,7 +357,11 @@ func (c *conn) writePump() {
 			}
 			continue // no watch to be had: wait here
 		}
-		if err != nil && c.out.err == nil {
+		// Only a read of stdout can fail here: the sinks (sink, and the
+		// tagger over it) keep their write error to themselves and return
+		// nil. (c.out.err is not read here: with --passstderr the stderr
+		// goroutine may be setting it.)
+		if err != nil {
 			c.log.Debug("stdout", "err", err)
 		}
 		break
