@@ -341,8 +341,9 @@ type closeFrame struct {
 
 // writePump moves the program's output to the socket until stdout ends,
 // then sends the close frame that says how the program ended, on
-// c.writeDone. A program that closes stdout but keeps running gets
-// CloseGrace to exit before it is stopped.
+// c.writeDone. A program that closes stdout but keeps running is stopped
+// (Process.Stop: its stdin closed, CloseGrace more, then the signals) once
+// the longer of CloseGrace and KillGrace has passed.
 //
 // It is one goroutine at a time, not always the same one: once stdout has
 // been quiet for quietAfter, it lets its goroutine go and procio starts it
@@ -369,7 +370,10 @@ func (c *conn) writePump() {
 	if c.tag != nil {
 		c.tag.endStdout()
 	}
-	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace) // a program that just closed stdout is usually exiting
+	// A program whose stdout ended is usually exiting: give it time to be
+	// reaped with its own exit status before Stop signals it, even when
+	// CloseGrace is 0 (signal at once).
+	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace)
 	select {
 	case <-c.p.Done():
 	case <-time.After(grace):
