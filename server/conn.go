@@ -292,18 +292,27 @@ var errClientGone = errors.New("client gone while the program was not reading")
 // the client leave, and a client that left must not keep a stalled
 // program running. It tells the ping watchdog (ka, nil without pings)
 // while it writes.
+//
+// The stdin deadline stays armed between writes and is moved on only when
+// less than half of stallCheck is left, so that a steady stream of writes
+// does not re-arm a runtime timer each time: the first check of a stall
+// comes after between stallCheck/2 and stallCheck.
 type stdinWriter struct {
-	p  *procio.Process
-	nc net.Conn
-	ka *keepalive
+	p        *procio.Process
+	nc       net.Conn
+	ka       *keepalive
+	deadline time.Time // the stdin write deadline last set
 }
 
 func (w *stdinWriter) Write(b []byte) (int, error) {
 	w.ka.writing(true)
 	defer w.ka.writing(false)
 	n := 0
-	for {
-		w.p.SetStdinDeadline(time.Now().Add(stallCheck))
+	for now := time.Now(); ; now = time.Now() {
+		if w.deadline.Sub(now) < stallCheck/2 {
+			w.deadline = now.Add(stallCheck)
+			w.p.SetStdinDeadline(w.deadline)
+		}
 		k, err := w.p.Stdin().Write(b[n:])
 		n += k
 		switch {
