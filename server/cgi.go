@@ -54,14 +54,14 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// cgiRequest returns r without the headers that headerEnvName refuses (an
-// '_' in a name, Proxy), copying r only when there is one.
+// cgiRequest returns r without the headers that validHeaderEnvName refuses
+// (an '_' in a name, Proxy), copying r only when there is one.
 func cgiRequest(r *http.Request) *http.Request {
 	for name := range r.Header {
-		if _, ok := headerEnvName(name); !ok {
+		if !validHeaderEnvName(name) {
 			r = r.Clone(r.Context())
 			for name := range r.Header {
-				if _, ok := headerEnvName(name); !ok {
+				if !validHeaderEnvName(name) {
 					delete(r.Header, name)
 				}
 			}

@@ -161,15 +161,28 @@ func (c *conn) relay() (code uint16, reason string) {
 	nc := c.ws.NetConn()
 
 	readDone := make(chan struct{})
-	stopShutdown := context.AfterFunc(c.s.quit, func() { c.goingAway(readDone) })
+	awayDone := make(chan struct{})
+	awaySent := false // goingAway's 1001 went out; read after awayDone
+	stopShutdown := context.AfterFunc(c.s.quit, func() {
+		defer close(awayDone)
+		awaySent = c.goingAway(readDone)
+	})
 	readErr := c.readPump() // how the read pump ended
 	close(readDone)
-	shutdown := !stopShutdown() // goingAway has started
+	if !stopShutdown() {
+		// goingAway has started: wait for it, so that it neither undoes
+		// the write deadlines set below nor outlives the connection, and
+		// so that awaySent is known. With readDone closed it returns once
+		// its close frame is written or has failed.
+		<-awayDone
+	}
 
 	switch {
-	case shutdown:
-		// Server shutdown: the client answered our 1001, or the close
-		// timeout passed. Stop the program.
+	case awaySent:
+		// Server shutdown, and our 1001 was the close frame the client
+		// got: it answered, or the close timeout passed. Stop the program.
+		// (A shutdown that came after the program's close went out, or
+		// after the client's, is logged as that close, below.)
 		code, reason = wsproto.CloseGoingAway, "going away"
 		nc.SetWriteDeadline(time.Now())
 		c.p.Stop()
@@ -213,19 +226,24 @@ func (c *conn) relay() (code uint16, reason string) {
 // client (1001), which sets a read deadline of the close timeout (wsproto),
 // and once that has passed without readDone being closed it ends the read
 // pump wherever it waits: in a socket read, or in a stdin write to a
-// program that is not reading.
-func (c *conn) goingAway(readDone <-chan struct{}) {
+// program that is not reading. It reports whether its 1001 went out: not
+// when a close frame (the program's, or the reply to the client's) went
+// out before it, nor when the client could not be written to.
+func (c *conn) goingAway(readDone <-chan struct{}) (sent bool) {
 	nc := c.ws.NetConn()
 	timeout := time.NewTimer(c.s.cfg.CloseTimeout)
 	defer timeout.Stop()
+	// Frees a data write blocked on a client that does not read, which
+	// holds the write lock WriteClose needs.
 	nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
-	c.ws.WriteClose(wsproto.CloseGoingAway, "going away")
+	sent = c.ws.WriteClose(wsproto.CloseGoingAway, "going away") == nil
 	select {
 	case <-readDone:
 	case <-timeout.C:
 		nc.SetReadDeadline(time.Now())
 		c.p.Stdin().Close()
 	}
+	return sent
 }
 
 // readPump moves messages from the socket to the program's stdin until the
@@ -274,18 +292,27 @@ var errClientGone = errors.New("client gone while the program was not reading")
 // the client leave, and a client that left must not keep a stalled
 // program running. It tells the ping watchdog (ka, nil without pings)
 // while it writes.
+//
+// The stdin deadline stays armed between writes and is moved on only when
+// less than half of stallCheck is left, so that a steady stream of writes
+// does not re-arm a runtime timer each time: the first check of a stall
+// comes after between stallCheck/2 and stallCheck.
 type stdinWriter struct {
-	p  *procio.Process
-	nc net.Conn
-	ka *keepalive
+	p        *procio.Process
+	nc       net.Conn
+	ka       *keepalive
+	deadline time.Time // the stdin write deadline last set
 }
 
 func (w *stdinWriter) Write(b []byte) (int, error) {
 	w.ka.writing(true)
 	defer w.ka.writing(false)
 	n := 0
-	for {
-		w.p.SetStdinDeadline(time.Now().Add(stallCheck))
+	for now := time.Now(); ; now = time.Now() {
+		if w.deadline.Sub(now) < stallCheck/2 {
+			w.deadline = now.Add(stallCheck)
+			w.p.SetStdinDeadline(w.deadline)
+		}
 		k, err := w.p.Stdin().Write(b[n:])
 		n += k
 		switch {
@@ -323,8 +350,9 @@ type closeFrame struct {
 
 // writePump moves the program's output to the socket until stdout ends,
 // then sends the close frame that says how the program ended, on
-// c.writeDone. A program that closes stdout but keeps running gets
-// CloseGrace to exit before it is stopped.
+// c.writeDone. A program that closes stdout but keeps running is stopped
+// (Process.Stop: its stdin closed, CloseGrace more, then the signals) once
+// the longer of CloseGrace and KillGrace has passed.
 //
 // It is one goroutine at a time, not always the same one: once stdout has
 // been quiet for quietAfter, it lets its goroutine go and procio starts it
@@ -339,7 +367,11 @@ func (c *conn) writePump() {
 			}
 			continue // no watch to be had: wait here
 		}
-		if err != nil && c.out.err == nil {
+		// Only a read of stdout can fail here: the sinks (sink, and the
+		// tagger over it) keep their write error to themselves and return
+		// nil. (c.out.err is not read here: with --passstderr the stderr
+		// goroutine may be setting it.)
+		if err != nil {
 			c.log.Debug("stdout", "err", err)
 		}
 		break
@@ -347,7 +379,10 @@ func (c *conn) writePump() {
 	if c.tag != nil {
 		c.tag.endStdout()
 	}
-	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace) // a program that just closed stdout is usually exiting
+	// A program whose stdout ended is usually exiting: give it time to be
+	// reaped with its own exit status before Stop signals it, even when
+	// CloseGrace is 0 (signal at once).
+	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace)
 	select {
 	case <-c.p.Done():
 	case <-time.After(grace):

@@ -161,13 +161,10 @@ func lookupHost(r *http.Request, ip string) string {
 }
 
 // headerEnvName maps a request header name to its CGI variable name
-// (RFC 3875 §4.1.18). It refuses names that could be confused with another
-// header or variable: anything but letters, digits and '-' (an '_' would let
-// "X_Forwarded_For" pose as "X-Forwarded-For", which is why nginx drops such
-// headers too), Host (HTTP_HOST comes from the request line) and Proxy
-// (httpoxy: HTTP_PROXY would be read as a proxy setting by many programs).
+// (RFC 3875 §4.1.18), or reports false for a name validHeaderEnvName
+// refuses.
 func headerEnvName(name string) (string, bool) {
-	if name == "" || strings.EqualFold(name, "Proxy") || strings.EqualFold(name, "Host") {
+	if !validHeaderEnvName(name) {
 		return "", false
 	}
 	b := make([]byte, 0, len("HTTP_")+len(name))
@@ -176,15 +173,34 @@ func headerEnvName(name string) (string, bool) {
 		switch c := name[i]; {
 		case c >= 'a' && c <= 'z':
 			b = append(b, c-'a'+'A')
-		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-			b = append(b, c)
 		case c == '-':
 			b = append(b, '_')
-		default:
-			return "", false
+		default: // 'A'-'Z', '0'-'9'
+			b = append(b, c)
 		}
 	}
 	return string(b), true
+}
+
+// validHeaderEnvName reports whether a request header reaches a program's
+// environment, without making its name (cgiRequest only asks). It refuses
+// names that could be confused with another header or variable: anything
+// but letters, digits and '-' (an '_' would let "X_Forwarded_For" pose as
+// "X-Forwarded-For", which is why nginx drops such headers too), Host
+// (HTTP_HOST comes from the request line) and Proxy (httpoxy: HTTP_PROXY
+// would be read as a proxy setting by many programs).
+func validHeaderEnvName(name string) bool {
+	if name == "" || strings.EqualFold(name, "Proxy") || strings.EqualFold(name, "Host") {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sanitizeValue replaces control characters (NUL, CR, LF and the rest of

@@ -117,6 +117,15 @@ func TestHeaderEnvName(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("headerEnvName(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
+		if valid := validHeaderEnvName(tc.in); valid != tc.ok {
+			t.Errorf("validHeaderEnvName(%q) = %v, want %v", tc.in, valid, tc.ok)
+		}
+	}
+	if raceEnabled {
+		return // the race detector allocates on its own
+	}
+	if n := testing.AllocsPerRun(100, func() { validHeaderEnvName("User-Agent") }); n != 0 {
+		t.Errorf("validHeaderEnvName allocates %v times, want 0", n)
 	}
 }
 

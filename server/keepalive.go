@@ -24,16 +24,23 @@ import (
 // the reader's last write to stdin. A client that stops reading for twice
 // the interval is dropped too: the ping cannot reach it.
 //
-// It is owned by its conn: start after the wsproto.Conn exists, stop
-// once; stop waits for the ping goroutine. A nil *keepalive (pings off)
-// does nothing.
+// It is owned by its conn: start after the wsproto.Conn exists, then stop,
+// which may be called more than once (the relay calls it to learn whether
+// the watchdog fired, the connection's goroutine to end it); each call
+// waits for the ping goroutine. A nil *keepalive (pings off) does nothing.
 type keepalive struct {
 	interval time.Duration
 	nc       net.Conn
 	watchdog *time.Timer
 	busy     atomic.Bool  // the reader is writing to stdin
 	wrote    atomic.Int64 // when its last write to stdin ended, in Unix ns
-	expired  atomic.Bool  // the watchdog dropped the connection
+
+	// mu makes the watchdog's check and its drop one step against stop:
+	// once stop has set stopped, no expire drops the connection, and one
+	// that already had is seen in expired.
+	mu      sync.Mutex
+	stopped bool // stop has been called
+	expired bool // the watchdog dropped the connection
 
 	quit     chan struct{}
 	done     chan struct{}
@@ -87,10 +94,10 @@ func (k *keepalive) ping(ws *wsproto.Conn) {
 // expire drops the connection: every read and write on it fails at once,
 // so both pumps end and the relay stops the program.
 func (k *keepalive) expire() {
-	select {
-	case <-k.quit:
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
 		return
-	default:
 	}
 	if k.busy.Load() {
 		k.watchdog.Reset(2 * k.interval)
@@ -100,25 +107,30 @@ func (k *keepalive) expire() {
 		k.watchdog.Reset(2*k.interval - d)
 		return
 	}
-	k.expired.Store(true)
+	k.expired = true
 	k.nc.SetDeadline(time.Now())
 }
 
-// stop stops pinging and waits for the ping goroutine; it reports whether
-// the watchdog had dropped the connection. The caller must first have made
-// a blocked write return (a past write deadline, or Close), or the ping
-// may wait behind it. Since a ping's write clears the write deadline, a
+// stop stops pinging and waits for the ping goroutine, and for a watchdog
+// run already under way; it reports whether the watchdog had dropped the
+// connection, which after stop it no longer can. The caller must first
+// have made a blocked write return (a past write deadline, or Close), or
+// the ping may wait behind it. Since a ping's write clears the write deadline, a
 // caller aborting writes with a deadline sets it again after stop.
 func (k *keepalive) stop() (expired bool) {
 	if k == nil {
 		return false
 	}
+	k.mu.Lock()
+	k.stopped = true
+	expired = k.expired
+	k.mu.Unlock()
 	k.stopOnce.Do(func() {
 		close(k.quit)
 		k.watchdog.Stop()
 		<-k.done
 	})
-	return k.expired.Load()
+	return expired
 }
 
 // writing tells the watchdog that the read pump is blocked writing to the

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"testing"
 	"time"
@@ -13,12 +12,31 @@ import (
 // TestTaggerEndsOpenStdout: a stdout line left open when the stdout codec
 // returns is ended, and a stderr line waiting for it goes out (without
 // endStdout it would wait for ever, and stopping the program with it).
+// The client sees both as whole JSON messages, stdout's first.
 func TestTaggerEndsOpenStdout(t *testing.T) {
 	t.Parallel()
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	go io.Copy(io.Discard, b)
+	// net.Pipe has no buffer: the client reads as the server writes.
+	b.SetDeadline(time.Now().Add(10 * time.Second))
+	client := wsproto.NewConn(b, nil, wsproto.Config{Role: wsproto.Client})
+	type message struct {
+		op  wsproto.Opcode
+		p   string
+		err error
+	}
+	got := make(chan message, 2)
+	go func() {
+		for range 2 {
+			op, p, err := client.ReadMessage(nil)
+			got <- message{op, string(p), err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
 	tg := newTagger(true)
 	stdout := tg.attach(&sink{ws: wsproto.NewConn(a, nil, wsproto.Config{})})
 	if err := stdout.WriteFragment(false, []byte("half a line"), false); err != nil {
@@ -32,6 +50,15 @@ func TestTaggerEndsOpenStdout(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		tg.detach()
 		t.Fatal("the stderr line still waits for the stdout line to end")
+	}
+	for _, want := range []string{
+		`{"stream":"stdout","data":"half a line"}`,
+		`{"stream":"stderr","data":"an error"}`,
+	} {
+		m := <-got // bounded by the client's deadline
+		if m.err != nil || m.op != wsproto.OpText || m.p != want {
+			t.Fatalf("client read %v %q %v, want the text %s", m.op, m.p, m.err, want)
+		}
 	}
 }
 

@@ -106,23 +106,28 @@ func TestRelayZeroAllocs(t *testing.T) {
 //	go test -run '^$' -bench Relay -cpuprofile cpu.out ./server
 //	go tool pprof -top server.test cpu.out
 
-func BenchmarkRelayRoundTrip(b *testing.B) {
-	c := relayClient(b, "cat")
-	msg := bytes.Repeat([]byte("x"), 64)
-	buf := make([]byte, 0, 64)
-	b.SetBytes(64)
+// relayEcho is the setup of the 64-byte echo benchmarks: a client of an
+// in-process cat, the message and a buffer for its echo.
+func relayEcho(b *testing.B) (c *wsproto.Conn, msg, buf []byte) {
+	const size = 64
+	b.SetBytes(size)
 	b.ReportAllocs()
+	return relayClient(b, "cat"), bytes.Repeat([]byte("x"), size), make([]byte, 0, size)
+}
+
+// BenchmarkRelayRoundTrip is one message at a time, each waiting for its
+// echo.
+func BenchmarkRelayRoundTrip(b *testing.B) {
+	c, msg, buf := relayEcho(b)
 	for b.Loop() {
 		echo(b, c, msg, buf, 1, 1)
 	}
 }
 
+// BenchmarkRelayPipelined writes messages, flushed 32 at a time, while
+// reading the echoes.
 func BenchmarkRelayPipelined(b *testing.B) {
-	c := relayClient(b, "cat")
-	msg := bytes.Repeat([]byte("x"), 64)
-	buf := make([]byte, 0, 64)
-	b.SetBytes(64)
-	b.ReportAllocs()
+	c, msg, buf := relayEcho(b)
 	done := make(chan error, 1)
 	n := b.N
 	b.ResetTimer()

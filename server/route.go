@@ -125,19 +125,16 @@ func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 }
 
 // route sends a request to its handler; see the comment at the top of this
-// file.
+// file. The endpoint is looked up only where it is used: with --dir it is
+// a walk of the directory, which a CGI or static request need not pay.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	ep, epErr := s.rt.endpointFor(r)
 	if handshake.IsUpgrade(r) {
-		if epErr != nil {
-			refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), epErr)
+		ep, err := s.rt.endpointFor(r)
+		if err != nil {
+			refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 			return
 		}
 		s.serveWS(w, r, ep)
-		return
-	}
-	if s.cfg.DevConsole && epErr == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		serveDevConsole(w)
 		return
 	}
 	if s.rt.cgi != nil && s.serveCGI(w, r) {
@@ -147,12 +144,19 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.rt.static.ServeHTTP(w, r)
 		return
 	}
-	if epErr != nil {
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), epErr)
-		return
+	// The dev console comes first in websocketd's order; it comes last
+	// here, which is the same since New refuses it with --cgidir or
+	// --staticdir, and lets one lookup serve both.
+	_, err := s.rt.endpointFor(r)
+	switch {
+	case err != nil:
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+	case s.cfg.DevConsole && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		serveDevConsole(w)
+	default:
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "this is a WebSocket endpoint: connect with a WebSocket client", http.StatusUpgradeRequired)
 	}
-	w.Header().Set("Upgrade", "websocket")
-	http.Error(w, "this is a WebSocket endpoint: connect with a WebSocket client", http.StatusUpgradeRequired)
 }
 
 // serveDevConsole writes the dev console page. The page is the same bytes

@@ -12,8 +12,10 @@ import (
 	"github.com/wsexec/wsexec/handshake"
 )
 
-// scriptTree builds a directory of scripts for the resolver and returns it
-// (root) and the directory around it (outside root):
+// scriptTree builds a directory of scripts for the resolver, root, in a
+// new temporary directory, base, and returns root as a scriptDir (d.root is
+// root) and base. base has its symlinks resolved, so that a path under it
+// is real unless a link in the tree makes it otherwise. Under base:
 //
 //	outside.sh                 executable, outside root
 //	root/ok.sh                 executable
@@ -27,10 +29,13 @@ import (
 //	root/updir -> ..           directory symlink out
 //	root/abs -> /bin           absolute symlink out
 //	root/%2e%2e/ok.sh          a directory literally named "%2e%2e"
-func scriptTree(t testing.TB, base string) (root, outside string) {
+func scriptTree(t testing.TB) (d *scriptDir, base string) {
 	t.Helper()
-	outside = base
-	root = filepath.Join(base, "root")
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(base, "root")
 	exe := []byte("#!/bin/sh\necho hi\n")
 	files := []struct {
 		name string
@@ -67,20 +72,17 @@ func scriptTree(t testing.TB, base string) (root, outside string) {
 	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o755); err != nil {
 		t.Logf("no fifo: %v", err)
 	}
-	return root, outside
+	d, err = newScriptDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, base
 }
 
 func TestResolve(t *testing.T) {
 	t.Parallel()
-	base, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := scriptTree(t, base)
-	d, err := newScriptDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, base := scriptTree(t)
+	root := d.root
 	tests := []struct {
 		name     string
 		path     string
@@ -235,15 +237,8 @@ func TestNewRouterChecks(t *testing.T) {
 // directory, is executable, and its SCRIPT_NAME and PATH_INFO put back
 // together are the path; a refusal is a 400, 403 or 404.
 func FuzzResolve(f *testing.F) {
-	base, err := filepath.EvalSymlinks(f.TempDir())
-	if err != nil {
-		f.Fatal(err)
-	}
-	root, _ := scriptTree(f, base)
-	d, err := newScriptDir(root)
-	if err != nil {
-		f.Fatal(err)
-	}
+	d, base := scriptTree(f)
+	root := d.root
 	for _, p := range []string{
 		"/ok.sh", "/sub/deep/ok.sh/a/b", "/in.sh", "/up.sh", "/updir/outside.sh",
 		"/updir/root/ok.sh", "/abs/sh", "/../outside.sh", "/sub/../../outside.sh",
@@ -290,15 +285,7 @@ func FuzzResolve(f *testing.F) {
 // BenchmarkResolve is the per-connection cost of --dir: a stat per path
 // segment, then the symlink walk and access(2) on the script.
 func BenchmarkResolve(b *testing.B) {
-	base, err := filepath.EvalSymlinks(b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	root, _ := scriptTree(b, base)
-	d, err := newScriptDir(root)
-	if err != nil {
-		b.Fatal(err)
-	}
+	d, _ := scriptTree(b)
 	for _, p := range []string{"/ok.sh", "/sub/deep/ok.sh/a/b"} {
 		b.Run(strings.TrimPrefix(strings.ReplaceAll(p, "/", "_"), "_"), func(b *testing.B) {
 			b.ReportAllocs()

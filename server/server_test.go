@@ -45,12 +45,7 @@ func settle(base int) int {
 // goroutines counts the goroutines but procio's watcher, which starts with
 // the first program and lives as long as the process.
 func goroutines() int {
-	buf := make([]byte, 1<<20)
-	n := runtime.NumGoroutine()
-	if strings.Contains(string(buf[:runtime.Stack(buf, true)]), "procio.(*watcher).run") {
-		n--
-	}
-	return n
+	return runtime.NumGoroutine() - countStacks("procio.(*watcher).run")
 }
 
 // lowest returns the lowest goroutine count seen over d: the baseline once
