@@ -248,9 +248,11 @@ func (c *conn) goingAway(readDone <-chan struct{}) (sent bool) {
 
 // readPump moves messages from the socket to the program's stdin until the
 // socket ends. If the program stops reading (its stdin is closed), messages
-// are read and dropped so that the client's close still arrives.
+// are read and dropped so that the client's close still arrives. It leaves
+// stdin open: relay first tells who ended the connection (a program that
+// exits on its stdin closing must not look as if it had ended first), and
+// then stops the program, which closes stdin.
 func (c *conn) readPump() error {
-	defer c.p.Stdin().Close()
 	defer c.stdin.flush() // the messages read with the client's close
 	for {
 		_, msg, err := c.ws.NextReader()
