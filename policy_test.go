@@ -420,8 +420,20 @@ func TestPingWaitsForBusyProgram(t *testing.T) {
 	}()
 	write(t, c, wsproto.OpText, []byte(big))
 	if echo := <-got; echo != big {
-		t.Fatalf("echo %.80q (%d bytes), want the 1 MiB message", echo, len(echo))
+		t.Fatalf("echo %.80q (%d bytes), want the 1 MiB message (dropped while the program was not reading?)", echo, len(echo))
 	}
+	// Close at once (after the echo the client stops answering pings, and
+	// a loaded machine could let the server drop it before the log is
+	// read): the connection must end with our close, not a ping timeout.
+	if err := c.WriteClose(wsproto.CloseNormal, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ce := readClose(t, c); ce.Code != wsproto.CloseNormal {
+		t.Fatalf("close %v, want the echo of ours", ce)
+	}
+	waitFor(t, 10*time.Second, "the disconnect line", func() bool {
+		return strings.Contains(s.logText(), "msg=disconnect")
+	})
 	if strings.Contains(s.logText(), "ping timeout") {
 		t.Fatal("dropped while the program was not reading")
 	}
