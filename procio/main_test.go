@@ -129,6 +129,10 @@ func runHelper(mode string, args []string) int {
 		time.Sleep(helperLife)
 	case "sleep":
 		time.Sleep(helperLife)
+	case "bulkout": // a 40 KiB line on stdout, then sleeps without reading stdin
+		fmt.Fprintf(out, "%s\n", bytes.Repeat([]byte{'x'}, 40<<10))
+		out.Flush()
+		time.Sleep(helperLife)
 	case "grandchild": // forks a sleeper that shares stdout, reports its pid
 		exe, _ := os.Executable()
 		gc := &exec.Cmd{Path: exe, Args: []string{"sleeper"}, Env: []string{helperEnv + "=sleep"}, Stdout: os.Stdout}

@@ -45,6 +45,19 @@ func readable(fd uintptr) bool {
 
 const pollIn = 0x1 // POLLIN
 
+// growPipe raises the capacity of the pipe of rc to bigPipeSize. The kernel
+// refuses (EPERM) once the user's pipes hold more than
+// /proc/sys/fs/pipe-user-pages-soft, and anything past
+// /proc/sys/fs/pipe-max-size; the pipe then keeps the size it has, which
+// only costs speed, so the error is dropped.
+func growPipe(rc syscall.RawConn) {
+	rc.Control(func(fd uintptr) {
+		syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSize, bigPipeSize)
+	})
+}
+
+const fSetPipeSize = 1031 // F_SETPIPE_SZ
+
 // waitReadable blocks until rc has something to read, in the runtime's
 // poller (no thread is held), without reading it.
 func waitReadable(rc syscall.RawConn) error {

@@ -154,6 +154,7 @@ func Start(cfg Config) (*Process, error) {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	p.stdin = &stdinPipe{f: inW}
+	p.stdin.rc, _ = inW.SyscallConn()
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
 	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
@@ -432,14 +433,37 @@ func splitLines(b []byte, from int, fn func(line []byte)) int {
 	return copy(b, b[start:])
 }
 
+// Pipes start with the kernel's default capacity (64 KiB on Linux), which
+// keeps an idle or chatty program cheap. The first read or write of at
+// least bulkSize shows data moving in bulk, where that capacity makes each
+// side wake for every 64 KiB: the pipe is then given bigPipeSize
+// (growPipe), which took a 1 MiB line through cat from 0.36 to 0.42 of the
+// pipe baseline's rate (docs/benchmarks.md). The kernel allocates a pipe's
+// pages as data comes, so a grown pipe costs memory only while it holds
+// unread data: up to bigPipeSize when a program writes faster than its
+// client reads.
+const (
+	bulkSize    = 32 << 10
+	bigPipeSize = 1 << 20
+)
+
 // stdinPipe is the parent's end of stdin; Close may be called more than once.
+// Write is for one goroutine at a time.
 type stdinPipe struct {
-	f    *os.File
-	once sync.Once
-	err  error
+	f     *os.File
+	rc    syscall.RawConn // f's, made once: SyscallConn allocates
+	grown bool            // growPipe was called
+	once  sync.Once
+	err   error
 }
 
-func (w *stdinPipe) Write(p []byte) (int, error) { return w.f.Write(p) }
+func (w *stdinPipe) Write(p []byte) (int, error) {
+	if !w.grown && len(p) >= bulkSize {
+		w.grown = true
+		growPipe(w.rc)
+	}
+	return w.f.Write(p)
+}
 
 func (w *stdinPipe) Close() error {
 	w.once.Do(func() { w.err = w.f.Close() })
@@ -449,8 +473,9 @@ func (w *stdinPipe) Close() error {
 // stdoutPipe is the parent's end of stdout. It records EOF for supervise and
 // turns a Read cut short by supervise closing the pipe into io.EOF.
 type stdoutPipe struct {
-	f  *os.File
-	rc syscall.RawConn // f's, made once: SyscallConn allocates
+	f     *os.File
+	rc    syscall.RawConn // f's, made once: SyscallConn allocates
+	grown bool            // growPipe was called; Read's
 	// readyNow's answer and the func it passes to rc, made once (a
 	// closure made per call allocates).
 	ready   bool
@@ -463,6 +488,10 @@ type stdoutPipe struct {
 
 func (r *stdoutPipe) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
+	if !r.grown && n >= bulkSize {
+		r.grown = true
+		growPipe(r.rc)
+	}
 	if err == io.EOF || err != nil && r.watch.closed.Load() {
 		err = io.EOF
 		r.eofOnce.Do(func() { close(r.eof) })

@@ -587,7 +587,7 @@ func (h *harness) pipeline() []row {
 // bigLine measures a 1 MiB line through cat and back, against the same over
 // pipes.
 func (h *harness) bigLine() []row {
-	const size, trips = 1 << 20, 8
+	const size, trips = 1 << 20, 32
 	s := h.startServer(h.cat)
 	defer s.stop()
 	r := row{metric: "5. 1 MiB line round trip", unit: "MB/s", higher: true, target: 0.40}

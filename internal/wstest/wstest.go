@@ -80,6 +80,10 @@ func Handshake(nc net.Conn, host, target string, hdr http.Header) (*wsproto.Conn
 		MaxMessageSize: 64 << 20,
 		CloseTimeout:   5 * time.Second,
 		Deflate:        deflate,
+		// A masked message goes out 64 KiB a write, not 4 KiB: the small
+		// writes made this client, not the server, the bottleneck of a 1 MiB
+		// round trip (docs/benchmarks.md).
+		WriteBufferSize: 64 << 10,
 	})
 	return c, resp, nil
 }
