@@ -63,13 +63,30 @@ func (h *harness) cycle() []row {
 	}
 	seq := row{metric: "1. connection cycle, sequential", unit: "conn/s", higher: true, target: 0.80}
 	par := row{metric: "1. connection cycle, 16 workers", unit: "conn/s", higher: true, target: 0.85}
+	// Where the CPU of a cycle goes, in the 16-worker runs (the CPU-bound
+	// ones): wsexec's own beside the harness spawning cat, the programs'
+	// beside the same cats, and the client's, which the baseline has none of.
+	const cpuNote = "16 workers; "
+	server := row{metric: "1. CPU per cycle: wsexec (baseline: the Go spawner)", unit: "µs", note: cpuNote + "server's own CPU"}
+	prog := row{metric: "1. CPU per cycle: the program, cat", unit: "µs", note: cpuNote + "reaped children's CPU"}
+	client := row{metric: "1. CPU per cycle: the client", unit: "µs", note: cpuNote + "the harness, which also reads the server's log"}
+	all := row{metric: "1. CPU per cycle: all of it", unit: "µs", note: cpuNote + "the inverse bounds the 16-worker ratio"}
+	perCycle := func(sec float64) float64 { return sec * 1e6 / parN }
 	for range h.repeat {
 		seq.value = append(seq.value, rate(seqN, 1, ws))
 		seq.base = append(seq.base, rate(seqN, 1, bare))
+		before := readCPU(s.pid())
 		par.value = append(par.value, rate(parN, workers, ws))
+		mid := readCPU(s.pid())
 		par.base = append(par.base, rate(parN, workers, bare))
+		w, b := mid.sub(before), readCPU(s.pid()).sub(mid)
+		server.value, server.base = append(server.value, perCycle(w.server)), append(server.base, perCycle(b.self))
+		prog.value, prog.base = append(prog.value, perCycle(w.serverChildren)), append(prog.base, perCycle(b.children))
+		client.value = append(client.value, perCycle(w.self))
+		all.value = append(all.value, perCycle(w.server+w.serverChildren+w.self))
+		all.base = append(all.base, perCycle(b.self+b.children))
 	}
-	return []row{seq, par}
+	return []row{seq, par, server, prog, client, all}
 }
 
 // parallel runs f(i) for i in [0, n) on workers goroutines.

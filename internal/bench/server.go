@@ -178,3 +178,48 @@ func raiseNoFile(want uint64) uint64 {
 	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 	return lim.Cur
 }
+
+// cpuTimes is CPU time used so far, in seconds (user and system): the
+// harness's own and that of its reaped children, and the same for the
+// server (its reaped children are its programs).
+type cpuTimes struct{ self, children, server, serverChildren float64 }
+
+// userHZ is the unit of the times in /proc/PID/stat: USER_HZ, which Linux
+// fixes at 100 for user space.
+const userHZ = 100
+
+// readCPU returns the CPU times of the harness and of the server pid.
+func readCPU(pid int) cpuTimes {
+	var t cpuTimes
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		t.self = tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
+	}
+	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
+		t.children = tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return t
+	}
+	// utime stime cutime cstime are fields 14 to 17; comm (field 2) may
+	// hold spaces, so count after its ')'.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 15 {
+		return t
+	}
+	tick := func(i int) float64 {
+		n, _ := strconv.ParseFloat(f[i-3], 64) // f[0] is field 3
+		return n / userHZ
+	}
+	t.server = tick(14) + tick(15)
+	t.serverChildren = tick(16) + tick(17)
+	return t
+}
+
+func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
+
+func (t cpuTimes) sub(u cpuTimes) cpuTimes {
+	return cpuTimes{t.self - u.self, t.children - u.children, t.server - u.server, t.serverChildren - u.serverChildren}
+}
