@@ -9,7 +9,7 @@ import (
 // each stdout read out as one binary message.
 type binaryCodec struct {
 	in  *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
-	out *bufPool // ReadMessages's buffers, held while output is flowing
+	out idleBuf  // ReadMessages's buffer, held while output is flowing (a field: readIdle's argument would escape)
 }
 
 // NewBinaryCodec returns a codec that writes payloads raw to stdin (in one
@@ -19,7 +19,7 @@ type binaryCodec struct {
 // buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)
-	return &binaryCodec{in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
+	return &binaryCodec{in: poolFor(size + 1), out: idleBuf{pool: poolFor(size)}} // +1: see copyMessage
 }
 
 func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
@@ -29,23 +29,39 @@ func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 }
 
 func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	buf := idleBuf{pool: c.out}
+	buf := &c.out
 	defer buf.release()
-	full := false // the last read filled the buffer and more is waiting
+	ahead := false // n and err are a read already made by readAhead
+	var (
+		b   []byte
+		n   int
+		err error
+	)
 	for stalls := 0; ; {
-		b, err := buf.next(stdout, full, true)
-		if err != nil {
-			return err // ErrQuiet
+		if ahead {
+			ahead = false
+		} else if b, n, err = buf.read(stdout, 0, false, true); err == ErrQuiet {
+			return err
 		}
-		n, err := stdout.Read(b)
-		full = n == len(b) && !quiet(stdout)
 		if n > 0 {
 			stalls = 0
 			if err := out.WriteFragment(true, b[:n], true); err != nil {
 				return err
 			}
+			if err == nil {
+				// More output already waiting joins this flush.
+				var read bool
+				if n, err, read, _ = readAhead(stdout, b); read {
+					ahead = true
+					continue
+				}
+			}
 			if err := out.Flush(); err != nil {
 				return err
+			}
+		} else if err == nil {
+			if stalls++; stalls == maxStalls {
+				return fmt.Errorf("read stdout: %w", io.ErrNoProgress)
 			}
 		}
 		if err == io.EOF {
@@ -53,11 +69,6 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		}
 		if err != nil {
 			return fmt.Errorf("read stdout: %w", err)
-		}
-		if n == 0 {
-			if stalls++; stalls == maxStalls {
-				return fmt.Errorf("read stdout: %w", io.ErrNoProgress)
-			}
 		}
 	}
 }

@@ -8,50 +8,37 @@ import (
 // Buffers for idle connections: a program that is running but quiet should
 // cost its connection as little as possible, so the codecs and the stderr
 // reader do not keep a buffer while they wait. The codecs wait for stdout
-// to become readable without one (readWaiter, which only the stdout pipe
+// to become readable without one (idleReader, which only the stdout pipe
 // implements); the stderr reader is not running while stderr is quiet (the
 // watcher starts it), or waits in waitReadable without the watcher. Each
 // takes a buffer from a pool to read and gives it back once it holds
 // nothing it still needs. A busy connection keeps its buffers; pools are
 // per size and shared by every connection.
 
-// readWaiter is implemented by the stdout pipe Start returns: wait blocks
-// until a Read would not block (data, EOF or an error), with no buffer. If
-// quietOK, it gives up with ErrQuiet once the pipe has been quiet for the
-// Process's Config.Quiet (when that is set). Another error means it cannot
-// tell; the caller then simply reads. readyNow tells without waiting.
-// (wait always asks the pipe first, even right after readyNow said no: the
-// poller forgets readiness it recorded before a wait begins, so skipping
-// that check could miss output that came in between.)
-type readWaiter interface {
-	wait(quietOK bool) error
-	readyNow() bool
+// idleReader is implemented by the stdout pipe Start returns. readIdle
+// reads into ib's buffer from its start, taking the buffer only for the
+// read(2) itself: while the pipe is empty it waits holding none. If quietOK,
+// it gives up with ErrQuiet once the pipe has been quiet for the Process's
+// Config.Quiet (when that is set). readAhead reads into p what the pipe
+// holds, without waiting; ok is false when it held nothing. It is how a
+// codec learns whether more output is waiting to join the current flush:
+// a read that finds nothing costs what asking would, and one that finds
+// something is the next read.
+type idleReader interface {
+	readIdle(ib *idleBuf, quietOK bool) (int, error)
+	readAhead(p []byte) (n int, err error, ok bool)
 }
 
-// waitIdle waits for r to have something to read, if r can say so. If
-// quietOK, it returns ErrQuiet when r has been quiet for its quiet period;
-// any other error is left for the Read to report.
-func waitIdle(r io.Reader, quietOK bool) error {
-	if w, ok := r.(readWaiter); ok {
-		if err := w.wait(quietOK); err == ErrQuiet {
-			return err
-		}
+// readAhead reads into p what r holds without waiting, if r can do that.
+// tell is false when it cannot (the caller then flushes and reads as
+// usual); ok says whether a read was made, its result in n and err.
+func readAhead(r io.Reader, p []byte) (n int, err error, ok, tell bool) {
+	ir, tell := r.(idleReader)
+	if !tell {
+		return 0, nil, false, false
 	}
-	return nil
-}
-
-// quiet reports whether r says it has nothing to read right now; false
-// when r cannot say (then a reader that filled its buffer reads on).
-func quiet(r io.Reader) bool {
-	w, ok := r.(readWaiter)
-	return ok && !w.readyNow()
-}
-
-// readyNow reports whether r has something to read at once; false when r
-// cannot say.
-func readyNow(r io.Reader) bool {
-	w, ok := r.(readWaiter)
-	return ok && w.readyNow()
+	n, err, ok = ir.readAhead(p)
+	return n, err, ok, true
 }
 
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does
@@ -92,17 +79,22 @@ type idleBuf struct {
 	bp   *[]byte
 }
 
-// next returns the buffer to read into; when busy is false it first gives
-// the buffer back and waits for r to have something to read, which returns
-// ErrQuiet if quietOK and r has been quiet for its quiet period.
-func (ib *idleBuf) next(r io.Reader, busy, quietOK bool) ([]byte, error) {
-	if !busy {
+// read reads r into the buffer, after its first held bytes. When busy is
+// false (nothing held, so held is 0) and r is an idleReader, the buffer is
+// taken only once r has something to read (readIdle), and ErrQuiet may
+// come back if quietOK; the buffer returned is then nil.
+func (ib *idleBuf) read(r io.Reader, held int, busy, quietOK bool) ([]byte, int, error) {
+	if ir, ok := r.(idleReader); ok && !busy {
 		ib.release()
-		if err := waitIdle(r, quietOK); err != nil {
-			return nil, err
+		n, err := ir.readIdle(ib, quietOK)
+		if err == ErrQuiet {
+			return nil, 0, err
 		}
+		return ib.get(), n, err
 	}
-	return ib.get(), nil
+	b := ib.get()
+	n, err := r.Read(b[held:])
+	return b, n, err
 }
 
 // get returns the buffer, taking one from the pool if none is held.

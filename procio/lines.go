@@ -11,7 +11,7 @@ import (
 type lineCodec struct {
 	size int
 	in   *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
-	out  *bufPool // ReadMessages's buffers, held while output is coming
+	out  idleBuf  // ReadMessages's buffer, held while output is coming (a field: readIdle's argument would escape)
 	repl []byte   // ReadMessages's U+FFFD replacement buffer, made the first time output is not UTF-8
 }
 
@@ -26,7 +26,7 @@ type lineCodec struct {
 // pending, nor between incoming messages.
 func NewLineCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)
-	return &lineCodec{size: size, in: poolFor(size + 1), out: poolFor(size)} // +1: see copyMessage
+	return &lineCodec{size: size, in: poolFor(size + 1), out: idleBuf{pool: poolFor(size)}} // +1: see copyMessage
 }
 
 func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
@@ -36,20 +36,29 @@ func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 }
 
 func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
-	buf := idleBuf{pool: c.out} // held while it holds something or output is flowing
+	buf := &c.out // held while it holds something or output is flowing
 	defer buf.release()
 	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
 	more := false    // a fragment without fin went out: the message is not finished
-	full := false    // the last read filled the buffer, or more is known to be waiting
+	full := false    // the last read filled the buffer
 	pending := false // messages went to out since its last Flush
+	ahead := false   // n and err are a read already made, into b[held:], by readAhead
+	var (
+		n   int
+		err error
+	)
 	for stalls := 0; ; {
-		// Nothing to keep and the pipe probably empty: wait for output
-		// without holding the buffer.
-		b, err := buf.next(stdout, held > 0 || full, !more)
-		if err != nil {
-			return err // ErrQuiet
+		var b []byte
+		if ahead {
+			b, ahead = buf.get(), false
+		} else {
+			// Nothing to keep and the pipe probably empty: wait for
+			// output without holding the buffer.
+			b, n, err = buf.read(stdout, held, held > 0 || full, !more)
+			if err == ErrQuiet {
+				return err
+			}
 		}
-		n, err := stdout.Read(b[held:])
 		end := held + n
 		full = end == len(b)
 		sent := false
@@ -109,25 +118,27 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		default:
 			held = copy(b, rest)
 		}
+		if n > 0 {
+			stalls = 0
+		} else if stalls++; stalls == maxStalls {
+			return fmt.Errorf("read stdout: %w", io.ErrNoProgress)
+		}
 		pending = pending || sent
 		if pending {
 			// More output already waiting joins this flush (the Sink
 			// writes out a full buffer by itself); otherwise flush now, so
 			// a quiet program's line goes out at once.
-			if readyNow(stdout) {
-				full = true // read again at once
-			} else {
-				if err := out.Flush(); err != nil {
-					return err
-				}
-				pending = false
-				full = full && !quiet(stdout) // quiet: wait without the buffer
+			var read, tell bool
+			n, err, read, tell = readAhead(stdout, b[held:])
+			if read {
+				ahead = true
+				continue
 			}
-		}
-		if n > 0 {
-			stalls = 0
-		} else if stalls++; stalls == maxStalls {
-			return fmt.Errorf("read stdout: %w", io.ErrNoProgress)
+			if err := out.Flush(); err != nil {
+				return err
+			}
+			pending = false
+			full = full && !tell // the pipe is empty: wait without the buffer
 		}
 	}
 }

@@ -360,8 +360,12 @@ type scriptedPipe struct {
 	waits, read int
 }
 
-func (p *scriptedPipe) wait(bool) error { p.waits++; return nil }
-func (p *scriptedPipe) readyNow() bool  { return false }
+func (p *scriptedPipe) readIdle(ib *idleBuf, _ bool) (int, error) {
+	p.waits++
+	return p.Read(ib.get())
+}
+
+func (p *scriptedPipe) readAhead([]byte) (int, error, bool) { return 0, nil, false }
 
 func (p *scriptedPipe) Read(b []byte) (int, error) {
 	if p.read == len(p.chunks) {
@@ -398,15 +402,15 @@ type quietPipe struct {
 	quiets  int
 }
 
-func (p *quietPipe) readyNow() bool { return false }
+func (p *quietPipe) readAhead([]byte) (int, error, bool) { return 0, nil, false }
 
-func (p *quietPipe) wait(quietOK bool) error {
+func (p *quietPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
 	if quietOK && p.read < len(p.chunks) && p.off == 0 && strings.HasPrefix(p.chunks[p.read], "|") && !p.quieted {
 		p.quieted = true
 		p.quiets++
-		return ErrQuiet
+		return 0, ErrQuiet
 	}
-	return nil
+	return p.Read(ib.get())
 }
 
 func (p *quietPipe) Read(b []byte) (int, error) {

@@ -34,9 +34,8 @@ func readable(fd uintptr) bool {
 			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 		if errno == syscall.EINTR {
 			// A signal (the Go runtime preempts with SIGURG) says nothing
-			// about the pipe: ask again. Taken as "readable", it made the
-			// line codec read on instead of flushing, and a lone echo sat
-			// in the write buffer while the read blocked.
+			// about the pipe: ask again, rather than end a wait for
+			// nothing.
 			continue
 		}
 		return errno != 0 || n != 0 // on another error, let the read tell

@@ -157,7 +157,7 @@ func Start(cfg Config) (*Process, error) {
 	p.stdin.rc, _ = inW.SyscallConn()
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
 	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
-	p.stdout.check = func(fd uintptr) { p.stdout.ready = readable(fd) }
+	p.stdout.readFn = p.stdout.readFd
 	p.stdout.rc.Control(func(fd uintptr) { p.stdout.watch.fd = int(fd) })
 	if p.stderr != nil {
 		p.startStderr(cfg.Stderr)
@@ -471,23 +471,148 @@ func (w *stdinPipe) Close() error {
 }
 
 // stdoutPipe is the parent's end of stdout. It records EOF for supervise and
-// turns a Read cut short by supervise closing the pipe into io.EOF.
+// turns a Read cut short by supervise closing the pipe into io.EOF. Its
+// reads are one read(2) each through rc (readFd), used by one goroutine at
+// a time: Read waits for data like any pipe read, readIdle waits without a
+// buffer (idleReader), and readAhead does not wait.
+//
+// The quiet period (Config.Quiet) is a read deadline on f that stays armed
+// across messages: a wait that may end quiet arms it only when none is set,
+// and when it fires after output came since, it is moved to a quiet period
+// after the current wait began. A steady conversation then re-arms a
+// runtime timer about once a quiet period instead of twice a message (and
+// the runtime wakes its poller, three more system calls, for each).
 type stdoutPipe struct {
 	f     *os.File
 	rc    syscall.RawConn // f's, made once: SyscallConn allocates
-	grown bool            // growPipe was called; Read's
-	// readyNow's answer and the func it passes to rc, made once (a
-	// closure made per call allocates).
-	ready   bool
-	check   func(fd uintptr)
-	quiet   time.Duration // Config.Quiet
+	grown bool            // growPipe was called
+	quiet time.Duration   // Config.Quiet
+
+	deadline  time.Time // the read deadline set on f; zero when none
+	idleSince time.Time // when the current wait that may end quiet began
+
+	// readFd, the func passed to rc.Read, made once (a closure made per
+	// call allocates), and what it works on.
+	readFn func(fd uintptr) bool
+	ib     *idleBuf // when set, read into its buffer, taken for the read only
+	p      []byte   // otherwise, read into p
+	block  bool     // wait for data; otherwise report errNothing
+	n      int
+	err    error
+
 	eof     chan struct{} // closed when a Read has returned io.EOF
 	eofOnce sync.Once
 	watch   fdWatch // NotifyStdout's, and closing f
 }
 
+// errNothing is readFd's report of a pipe with nothing to read when it is
+// not to wait.
+var errNothing = errors.New("nothing to read")
+
 func (r *stdoutPipe) Read(p []byte) (int, error) {
-	n, err := r.f.Read(p)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r.ib, r.p, r.block = nil, p, true
+	return r.finish(r.rawRead(false))
+}
+
+// readIdle is idleReader's: it reads into ib's buffer, which it takes only
+// while a read is made.
+func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
+	r.ib, r.p, r.block = ib, nil, true
+	err := r.rawRead(quietOK)
+	r.ib = nil
+	if err == ErrQuiet {
+		return 0, err
+	}
+	return r.finish(err)
+}
+
+// readAhead is idleReader's: it reads into p without waiting.
+func (r *stdoutPipe) readAhead(p []byte) (int, error, bool) {
+	if len(p) == 0 {
+		return 0, nil, false
+	}
+	r.ib, r.p, r.block = nil, p, false
+	err := r.rawRead(false)
+	if err == nil && r.err == errNothing {
+		return 0, nil, false
+	}
+	n, err := r.finish(err)
+	return n, err, true
+}
+
+// readFd makes one read(2) of fd for rawRead, retrying when interrupted.
+func (r *stdoutPipe) readFd(fd uintptr) bool {
+	p := r.p
+	if r.ib != nil {
+		p = r.ib.get()
+	}
+	for {
+		n, err := syscall.Read(int(fd), p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			if r.ib != nil {
+				r.ib.release() // wait holding nothing
+			}
+			if r.block {
+				return false
+			}
+			r.n, r.err = 0, errNothing
+		case err != nil:
+			r.n, r.err = 0, os.NewSyscallError("read", err)
+		case n == 0:
+			r.n, r.err = 0, io.EOF
+		default:
+			r.n, r.err = n, nil
+		}
+		return true
+	}
+}
+
+// rawRead runs readFd through rc. If quietOK it returns ErrQuiet once the
+// pipe has been quiet for r.quiet (when set); a deadline left armed by an
+// earlier wait is moved on or cleared, never reported.
+func (r *stdoutPipe) rawRead(quietOK bool) error {
+	quietOK = quietOK && r.quiet > 0
+	if quietOK {
+		r.idleSince = time.Now()
+		if r.deadline.IsZero() {
+			r.setDeadline(r.idleSince.Add(r.quiet))
+		}
+	}
+	for {
+		err := r.rc.Read(r.readFn)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		switch {
+		case !quietOK:
+			r.setDeadline(time.Time{})
+		case time.Since(r.idleSince) >= r.quiet:
+			r.setDeadline(time.Time{})
+			return ErrQuiet
+		default:
+			r.setDeadline(r.idleSince.Add(r.quiet))
+		}
+	}
+}
+
+func (r *stdoutPipe) setDeadline(t time.Time) {
+	r.deadline = t
+	r.f.SetReadDeadline(t)
+}
+
+// finish returns the result of a read: rawRead's error, or readFd's. It
+// grows the pipe at the first bulk read, and records EOF.
+func (r *stdoutPipe) finish(err error) (int, error) {
+	n := 0
+	if err == nil {
+		n, err = r.n, r.err
+	}
 	if !r.grown && n >= bulkSize {
 		r.grown = true
 		growPipe(r.rc)
@@ -497,28 +622,6 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 		r.eofOnce.Do(func() { close(r.eof) })
 	}
 	return n, err
-}
-
-// wait waits for the pipe to be readable; if quietOK, for at most r.quiet
-// (forever when it is 0), returning ErrQuiet when that passed.
-func (r *stdoutPipe) wait(quietOK bool) error {
-	if !quietOK || r.quiet <= 0 {
-		return waitReadable(r.rc)
-	}
-	r.f.SetReadDeadline(time.Now().Add(r.quiet))
-	err := waitReadable(r.rc)
-	r.f.SetReadDeadline(time.Time{})
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return ErrQuiet
-	}
-	return err
-}
-
-func (r *stdoutPipe) readyNow() bool {
-	if r.rc.Control(r.check) != nil {
-		return true // closed: let the Read say so
-	}
-	return r.ready
 }
 
 // notify is NotifyStdout's.

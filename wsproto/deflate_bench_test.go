@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -130,7 +131,7 @@ func idleMemory(t testing.TB, n int, in []byte, p *DeflateParams) float64 {
 	}
 	after := heapInUse()
 	runtime.KeepAlive(held)
-	return float64(after-before) / float64(n)
+	return float64(int64(after)-int64(before)) / float64(n) // signed: garbage of earlier tests may go meanwhile
 }
 
 func heapInUse() uint64 {
@@ -149,7 +150,14 @@ func heapInUse() uint64 {
 func TestDeflateIdleMemory(t *testing.T) {
 	got := map[string]float64{}
 	for _, m := range benchModes {
-		got[m.name] = idleMemory(t, 20, clientLine(m.p), m.p)
+		// The median of three: a timer of an earlier test (a compressor's
+		// idle release) can free or pool memory during one measurement.
+		var v [3]float64
+		for i := range v {
+			v[i] = idleMemory(t, 20, clientLine(m.p), m.p)
+		}
+		slices.Sort(v[:])
+		got[m.name] = v[1]
 		t.Logf("%-18s %8.0f bytes per idle connection", m.name, got[m.name])
 	}
 	if d := got["history8k-level6"] - got["off"]; d > 64<<10 {
