@@ -26,16 +26,24 @@ func (s *deadlineSink) Flush() error {
 	return s.recordSink.Flush()
 }
 
+// quietEcho starts the echo helper with the given quiet period and a line
+// codec reading its stdout into a deadlineSink; ReadMessages's result comes
+// on done.
+func quietEcho(t *testing.T, quiet time.Duration) (p *Process, sink *deadlineSink, done <-chan error) {
+	cfg := helper("echo")
+	cfg.Quiet = quiet
+	p = start(t, cfg)
+	sink = &deadlineSink{pipe: p.stdout, echoed: make(chan struct{}, 1)}
+	result := make(chan error, 1)
+	go func() { result <- NewLineCodec(0).ReadMessages(p.Stdout(), sink) }()
+	return p, sink, result
+}
+
 // TestQuietDeadlineArmedOnce: a conversation within the quiet period arms
 // the stdout read deadline once, not for each message.
 func TestQuietDeadlineArmedOnce(t *testing.T) {
 	t.Parallel()
-	cfg := helper("echo")
-	cfg.Quiet = time.Minute
-	p := start(t, cfg)
-	sink := &deadlineSink{pipe: p.stdout, echoed: make(chan struct{}, 1)}
-	done := make(chan error, 1)
-	go func() { done <- NewLineCodec(0).ReadMessages(p.Stdout(), sink) }()
+	p, sink, done := quietEcho(t, time.Minute)
 	const n = 20
 	for i := range n {
 		if _, err := fmt.Fprintf(p.Stdin(), "message %d\n", i); err != nil {
@@ -66,18 +74,14 @@ func TestQuietDeadlineArmedOnce(t *testing.T) {
 // last output, not a quiet period after the wait first began.
 func TestQuietCountsFromLastOutput(t *testing.T) {
 	t.Parallel()
-	cfg := helper("echo")
-	cfg.Quiet = time.Second
-	p := start(t, cfg)
-	sink := &deadlineSink{pipe: p.stdout, echoed: make(chan struct{}, 2)}
-	done := make(chan error, 1)
-	go func() { done <- NewLineCodec(0).ReadMessages(p.Stdout(), sink) }()
+	const quiet = time.Second
+	p, sink, done := quietEcho(t, quiet)
 	var last time.Time
 	for i := range 2 {
 		if i > 0 {
 			// Well inside the first message's quiet period, which the
 			// armed deadline still ends.
-			time.Sleep(cfg.Quiet * 6 / 10)
+			time.Sleep(quiet * 6 / 10)
 		}
 		last = time.Now() // the output comes after this
 		if _, err := fmt.Fprintf(p.Stdin(), "message %d\n", i); err != nil {
@@ -86,8 +90,8 @@ func TestQuietCountsFromLastOutput(t *testing.T) {
 		within(t, 10*time.Second, sink.echoed, "an echo")
 	}
 	err := within(t, 10*time.Second, done, "ReadMessages")
-	if quiet := time.Since(last); err != ErrQuiet || quiet < cfg.Quiet {
-		t.Fatalf("ReadMessages returned %v %v after the last message; want ErrQuiet after at least %v", err, quiet, cfg.Quiet)
+	if since := time.Since(last); err != ErrQuiet || since < quiet {
+		t.Fatalf("ReadMessages returned %v %v after the last message; want ErrQuiet after at least %v", err, since, quiet)
 	}
 	if !slices.Equal(sink.msgs, []string{"message 0", "message 1"}) {
 		t.Fatalf("messages %q", sink.msgs)
