@@ -51,7 +51,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			if err == nil {
 				// More output already waiting joins this flush.
 				var read bool
-				if n, err, read, _ = readAhead(stdout, b); read {
+				if n, read, _, err = readAhead(stdout, b); read {
 					ahead = true
 					continue
 				}

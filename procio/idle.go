@@ -26,19 +26,19 @@ import (
 // something is the next read.
 type idleReader interface {
 	readIdle(ib *idleBuf, quietOK bool) (int, error)
-	readAhead(p []byte) (n int, err error, ok bool)
+	readAhead(p []byte) (n int, ok bool, err error)
 }
 
 // readAhead reads into p what r holds without waiting, if r can do that.
 // tell is false when it cannot (the caller then flushes and reads as
 // usual); ok says whether a read was made, its result in n and err.
-func readAhead(r io.Reader, p []byte) (n int, err error, ok, tell bool) {
+func readAhead(r io.Reader, p []byte) (n int, ok, tell bool, err error) {
 	ir, tell := r.(idleReader)
 	if !tell {
-		return 0, nil, false, false
+		return 0, false, false, nil
 	}
-	n, err, ok = ir.readAhead(p)
-	return n, err, ok, true
+	n, ok, err = ir.readAhead(p)
+	return n, ok, true, err
 }
 
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does

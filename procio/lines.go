@@ -129,7 +129,7 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			// writes out a full buffer by itself); otherwise flush now, so
 			// a quiet program's line goes out at once.
 			var read, tell bool
-			n, err, read, tell = readAhead(stdout, b[held:])
+			n, read, tell, err = readAhead(stdout, b[held:])
 			if read {
 				ahead = true
 				continue

@@ -365,7 +365,7 @@ func (p *scriptedPipe) readIdle(ib *idleBuf, _ bool) (int, error) {
 	return p.Read(ib.get())
 }
 
-func (p *scriptedPipe) readAhead([]byte) (int, error, bool) { return 0, nil, false }
+func (p *scriptedPipe) readAhead([]byte) (int, bool, error) { return 0, false, nil }
 
 func (p *scriptedPipe) Read(b []byte) (int, error) {
 	if p.read == len(p.chunks) {
@@ -402,7 +402,7 @@ type quietPipe struct {
 	quiets  int
 }
 
-func (p *quietPipe) readAhead([]byte) (int, error, bool) { return 0, nil, false }
+func (p *quietPipe) readAhead([]byte) (int, bool, error) { return 0, false, nil }
 
 func (p *quietPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
 	if quietOK && p.read < len(p.chunks) && p.off == 0 && strings.HasPrefix(p.chunks[p.read], "|") && !p.quieted {

@@ -480,8 +480,7 @@ func (w *stdinPipe) Close() error {
 // across messages: a wait that may end quiet arms it only when none is set,
 // and when it fires after output came since, it is moved to a quiet period
 // after the current wait began. A steady conversation then re-arms a
-// runtime timer about once a quiet period instead of twice a message (and
-// the runtime wakes its poller, three more system calls, for each).
+// runtime timer about once a quiet period instead of twice a message.
 type stdoutPipe struct {
 	f     *os.File
 	rc    syscall.RawConn // f's, made once: SyscallConn allocates
@@ -530,17 +529,17 @@ func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
 }
 
 // readAhead is idleReader's: it reads into p without waiting.
-func (r *stdoutPipe) readAhead(p []byte) (int, error, bool) {
+func (r *stdoutPipe) readAhead(p []byte) (int, bool, error) {
 	if len(p) == 0 {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	r.ib, r.p, r.block = nil, p, false
 	err := r.rawRead(false)
 	if err == nil && r.err == errNothing {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	n, err := r.finish(err)
-	return n, err, true
+	return n, true, err
 }
 
 // readFd makes one read(2) of fd for rawRead, retrying when interrupted.
