@@ -14,7 +14,8 @@ type binaryCodec struct {
 
 // NewBinaryCodec returns a codec that writes payloads raw to stdin (in one
 // write when a payload is at most bufSize bytes) and sends each stdout read
-// (of at most bufSize bytes) as one binary message followed by a Flush.
+// (of at most bufSize bytes) as one binary message, with a Flush once no
+// more output is waiting.
 // bufSize 0 means DefaultBufferSize. Like the line codec, it takes pooled
 // buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
@@ -40,7 +41,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	for stalls := 0; ; {
 		if ahead {
 			ahead = false
-		} else if b, n, err = buf.read(stdout, 0, false, true); err == ErrQuiet {
+		} else if b, n, err = buf.read(stdout, 0, true); err == ErrQuiet {
 			return err
 		}
 		if n > 0 {
@@ -49,9 +50,11 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				return err
 			}
 			if err == nil {
-				// More output already waiting joins this flush.
+				// More output already waiting joins this flush; EOF or an
+				// error found by looking is for after it.
 				var read bool
-				if n, read, _, err = readAhead(stdout, b); read {
+				n, read, err = readAhead(stdout, b)
+				if read && err == nil {
 					ahead = true
 					continue
 				}

@@ -26,9 +26,9 @@
 // and a quiet program's line goes out at once.
 //
 // Codecs take their buffers from pools shared by every connection and hold
-// none while the program is quiet: they wait for the pipe to become
-// readable first (in the runtime's poller, on Linux), and a buffer goes
-// back as soon as it holds nothing still needed.
+// none while the program is quiet: a read of an empty pipe gives its buffer
+// back before it waits (in the runtime's poller), and a buffer goes back
+// as soon as it holds nothing still needed.
 //
 // Text messages always carry valid UTF-8. The rule for output that is not:
 // each invalid byte sequence is replaced by U+FFFD, one U+FFFD per maximal

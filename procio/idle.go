@@ -7,9 +7,10 @@ import (
 
 // Buffers for idle connections: a program that is running but quiet should
 // cost its connection as little as possible, so the codecs and the stderr
-// reader do not keep a buffer while they wait. The codecs wait for stdout
-// to become readable without one (idleReader, which only the stdout pipe
-// implements); the stderr reader is not running while stderr is quiet (the
+// reader do not keep a buffer while they wait. The codecs take one from
+// the pool for each read(2) of an empty stdout and give it back when the
+// read finds nothing (idleReader, which only the stdout pipe implements);
+// the stderr reader is not running while stderr is quiet (the
 // watcher starts it), or waits in waitReadable without the watcher. Each
 // takes a buffer from a pool to read and gives it back once it holds
 // nothing it still needs. A busy connection keeps its buffers; pools are
@@ -29,16 +30,15 @@ type idleReader interface {
 	readAhead(p []byte) (n int, ok bool, err error)
 }
 
-// readAhead reads into p what r holds without waiting, if r can do that.
-// tell is false when it cannot (the caller then flushes and reads as
-// usual); ok says whether a read was made, its result in n and err.
-func readAhead(r io.Reader, p []byte) (n int, ok, tell bool, err error) {
-	ir, tell := r.(idleReader)
-	if !tell {
-		return 0, false, false, nil
+// readAhead reads into p what r holds without waiting, if r can do that;
+// ok says whether a read was made, its result in n and err. A reader that
+// cannot read without waiting reports no read (the caller then flushes
+// and reads as usual).
+func readAhead(r io.Reader, p []byte) (n int, ok bool, err error) {
+	if ir, can := r.(idleReader); can {
+		return ir.readAhead(p)
 	}
-	n, ok, err = ir.readAhead(p)
-	return n, ok, true, err
+	return 0, false, nil
 }
 
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does
@@ -71,21 +71,19 @@ func poolFor(size int) *bufPool {
 func (bp *bufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
 func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }
 
-// idleBuf is a reader's buffer that is held only while it is needed: next
-// waits for the reader to be readable without one when the reader is idle
-// (nothing held from earlier reads, nothing known to be waiting).
+// idleBuf is a reader's buffer that is held only while it is needed: read
+// waits for an idle reader (nothing held from earlier reads) without one.
 type idleBuf struct {
 	pool *bufPool
 	bp   *[]byte
 }
 
-// read reads r into the buffer, after its first held bytes. When busy is
-// false (nothing held, so held is 0) and r is an idleReader, the buffer is
-// taken only once r has something to read (readIdle), and ErrQuiet may
-// come back if quietOK; the buffer returned is then nil.
-func (ib *idleBuf) read(r io.Reader, held int, busy, quietOK bool) ([]byte, int, error) {
-	if ir, ok := r.(idleReader); ok && !busy {
-		ib.release()
+// read reads r into the buffer, after its first held bytes. With nothing
+// held and r an idleReader, the buffer is taken only for the read(2), and
+// given back while r is empty (readIdle); ErrQuiet may come back if
+// quietOK, and the buffer returned is then nil.
+func (ib *idleBuf) read(r io.Reader, held int, quietOK bool) ([]byte, int, error) {
+	if ir, ok := r.(idleReader); ok && held == 0 {
 		n, err := ir.readIdle(ib, quietOK)
 		if err == ErrQuiet {
 			return nil, 0, err

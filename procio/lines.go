@@ -40,7 +40,6 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 	defer buf.release()
 	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
 	more := false    // a fragment without fin went out: the message is not finished
-	full := false    // the last read filled the buffer
 	pending := false // messages went to out since its last Flush
 	ahead := false   // n and err are a read already made, into b[held:], by readAhead
 	var (
@@ -52,15 +51,14 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 		if ahead {
 			b, ahead = buf.get(), false
 		} else {
-			// Nothing to keep and the pipe probably empty: wait for
-			// output without holding the buffer.
-			b, n, err = buf.read(stdout, held, held > 0 || full, !more)
+			// With nothing held, output is waited for without the
+			// buffer (the last flush found the pipe empty).
+			b, n, err = buf.read(stdout, held, !more)
 			if err == ErrQuiet {
 				return err
 			}
 		}
 		end := held + n
-		full = end == len(b)
 		sent := false
 		start := 0 // where the line not yet sent begins
 		if last := lastNewline(b[held:end]); last >= 0 {
@@ -128,9 +126,8 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			// More output already waiting joins this flush (the Sink
 			// writes out a full buffer by itself); otherwise flush now, so
 			// a quiet program's line goes out at once.
-			var read, tell bool
-			n, read, tell, err = readAhead(stdout, b[held:])
-			if read {
+			var read bool
+			if n, read, err = readAhead(stdout, b[held:]); read {
 				ahead = true
 				continue
 			}
@@ -138,7 +135,6 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				return err
 			}
 			pending = false
-			full = full && !tell // the pipe is empty: wait without the buffer
 		}
 	}
 }

@@ -352,9 +352,8 @@ func FuzzLineCodec(f *testing.F) {
 	})
 }
 
-// scriptedPipe is a stdout that says it is never ready right now, counts
-// the waits for readability, and checks that every Read follows a wait
-// unless the one before filled the buffer and more was ready.
+// scriptedPipe is a stdout that never has more output ready right now
+// (readAhead finds nothing) and counts the reads made while idle.
 type scriptedPipe struct {
 	chunks      []string
 	waits, read int
@@ -374,6 +373,54 @@ func (p *scriptedPipe) Read(b []byte) (int, error) {
 	n := copy(b, p.chunks[p.read])
 	p.read++
 	return n, nil
+}
+
+// aheadPipe is a stdout whose chunks marked with a leading '+' are already
+// there when the codec looks ahead (readAhead), and whose EOF always is.
+type aheadPipe struct {
+	chunks []string
+	read   int
+}
+
+func (p *aheadPipe) Read(b []byte) (int, error) {
+	if p.read == len(p.chunks) {
+		return 0, io.EOF
+	}
+	n := copy(b, strings.TrimPrefix(p.chunks[p.read], "+"))
+	p.read++
+	return n, nil
+}
+
+func (p *aheadPipe) readIdle(ib *idleBuf, _ bool) (int, error) { return p.Read(ib.get()) }
+
+func (p *aheadPipe) readAhead(b []byte) (int, bool, error) {
+	if p.read < len(p.chunks) && !strings.HasPrefix(p.chunks[p.read], "+") {
+		return 0, false, nil
+	}
+	n, err := p.Read(b)
+	return n, true, err
+}
+
+// TestCodecsReadAhead: output already waiting joins the current flush, and
+// the last message is flushed when looking ahead finds EOF.
+func TestCodecsReadAhead(t *testing.T) {
+	t.Parallel()
+	chunks := []string{"a\n", "+b\n", "+c\n", "d\n"}
+	for name, tc := range map[string]struct {
+		c    Codec
+		want []string
+	}{
+		"line":   {NewLineCodec(0), []string{"msg(a)", "msg(b)", "msg(c)", "flush", "msg(d)", "flush"}},
+		"binary": {NewBinaryCodec(0), []string{"bin(a\n)", "bin(b\n)", "bin(c\n)", "flush", "bin(d\n)", "flush"}},
+	} {
+		sink := &recordSink{}
+		if err := tc.c.ReadMessages(&aheadPipe{chunks: slices.Clone(chunks)}, sink); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !slices.Equal(sink.events, tc.want) {
+			t.Errorf("%s: events %q, want %q", name, sink.events, tc.want)
+		}
+	}
 }
 
 // TestCodecsWaitWhenQuiet: after a read that filled the buffer, a quiet
