@@ -8,7 +8,7 @@
 // trips) in the same run. Every figure is the median of several repeats; the
 // table gives its spread, the baseline, their ratio and the target for that
 // ratio. docs/benchmarks.md explains the scenarios and the figures. It runs
-// on Linux only: it reads /proc for memory and the machine.
+// on Linux only: it reads /proc for memory, CPU time and the machine.
 package main
 
 import (

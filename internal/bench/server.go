@@ -139,18 +139,8 @@ func childrenRSS(pid int) (int, float64) {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 || f[1] != strconv.Itoa(pid) {
+		f := statFields(child)
+		if len(f) < 2 || f[1] != strconv.Itoa(pid) { // f[1]: ppid
 			continue
 		}
 		n++
@@ -198,24 +188,34 @@ func readCPU(pid int) cpuTimes {
 	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) == nil {
 		t.children = tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return t
-	}
-	// utime stime cutime cstime are fields 14 to 17; comm (field 2) may
-	// hold spaces, so count after its ')'.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// utime stime cutime cstime are fields 14 to 17.
+	f := statFields(pid)
 	if len(f) < 15 {
 		return t
 	}
 	tick := func(i int) float64 {
-		n, _ := strconv.ParseFloat(f[i-3], 64) // f[0] is field 3
+		n, _ := strconv.ParseFloat(f[i-3], 64)
 		return n / userHZ
 	}
 	t.server = tick(14) + tick(15)
 	t.serverChildren = tick(16) + tick(17)
 	return t
+}
+
+// statFields returns the fields of /proc/PID/stat from the third (state)
+// on, or nil: the second, comm, may hold spaces, so they are split after
+// its ')'.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
 }
 
 func tvSeconds(tv syscall.Timeval) float64 { return float64(tv.Sec) + float64(tv.Usec)/1e6 }
