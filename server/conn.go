@@ -206,11 +206,10 @@ func (c *conn) relay() (code uint16, reason string) {
 		// can reach it, so stop writing at once: a program blocked on a
 		// full stdout pipe then sees its stdin close and can exit by itself.
 		code, reason = closeCodeOf(readErr)
-		nc.SetWriteDeadline(time.Now()) // frees a write (and a ping queued behind it)
-		if c.ka.stop() {                // the client answered no ping: it is gone
+		c.ws.AbortWrites() // frees a write (and a ping queued behind it)
+		if c.ka.stop() {   // the client answered no ping: it is gone
 			reason = "ping timeout"
 		}
-		nc.SetWriteDeadline(time.Now()) // again: a ping clears it
 		c.p.Stop()
 		<-writeDone
 	}

@@ -114,9 +114,8 @@ func (k *keepalive) expire() {
 // stop stops pinging and waits for the ping goroutine, and for a watchdog
 // run already under way; it reports whether the watchdog had dropped the
 // connection, which after stop it no longer can. The caller must first
-// have made a blocked write return (a past write deadline, or Close), or
-// the ping may wait behind it. Since a ping's write clears the write deadline, a
-// caller aborting writes with a deadline sets it again after stop.
+// have made a blocked write return (wsproto's AbortWrites, or Close), or
+// the ping may wait behind it.
 func (k *keepalive) stop() (expired bool) {
 	if k == nil {
 		return false

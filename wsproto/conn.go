@@ -102,6 +102,7 @@ type Conn struct {
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
 	closeSent atomic.Bool         // this side's close frame went out; set under wmu
+	aborted   atomic.Bool         // AbortWrites was called; set without wmu
 	maskRand  *mrand.ChaCha8      // masking keys (client role only), RFC 6455 §10.3
 	mw        messageWriter
 	wz        *deflater // permessage-deflate, nil without it

@@ -154,6 +154,19 @@ func (c *Conn) WriteClose(code uint16, reason string) error {
 	return nil
 }
 
+// AbortWrites makes every write on the connection fail from now on,
+// including one blocked now, for a peer known to be gone. It may be called
+// from any goroutine. Unlike a past write deadline set on the net.Conn, it
+// is not undone by a ping or pong written afterwards (those set and then
+// clear a deadline of their own).
+func (c *Conn) AbortWrites() {
+	c.aborted.Store(true)
+	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+}
+
+// aLongTimeAgo is a write deadline that has passed.
+var aLongTimeAgo = time.Unix(1, 0)
+
 // writeControl writes and flushes a ping or pong, under a write deadline so
 // that a stuck peer cannot hold the caller (often the reader) forever.
 func (c *Conn) writeControl(op Opcode, p []byte) error {
@@ -163,7 +176,9 @@ func (c *Conn) writeControl(op Opcode, p []byte) error {
 		return ErrCloseSent
 	}
 	err := c.writeControlLocked(op, p)
-	_ = c.nc.SetWriteDeadline(time.Time{}) // data writes have no deadline; see writeControlLocked
+	if !c.aborted.Load() {
+		_ = c.nc.SetWriteDeadline(time.Time{}) // data writes have no deadline; see writeControlLocked
+	}
 	if err != nil {
 		return fmt.Errorf("write %v: %w", op, err)
 	}
@@ -175,6 +190,10 @@ func (c *Conn) writeControl(op Opcode, p []byte) error {
 // as the write's own error. c.wmu must be held.
 func (c *Conn) writeControlLocked(op Opcode, p []byte) error {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+	if c.aborted.Load() {
+		// AbortWrites may have set its deadline just before ours.
+		_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+	}
 	if err := c.writeFrame(true, op, 0, p); err != nil {
 		return err
 	}

@@ -283,6 +283,35 @@ func TestCloseTimeout(t *testing.T) {
 	}
 }
 
+// TestAbortWrites: AbortWrites frees a blocked data write, and a ping
+// written after it fails too although the peer reads, whereas a ping sets
+// a write deadline of its own.
+func TestAbortWrites(t *testing.T) {
+	t.Parallel()
+	t.Run("blocked write", func(t *testing.T) {
+		t.Parallel()
+		c, _ := pipePair(t, Config{CloseTimeout: time.Minute})
+		blocked := make(chan error, 1)
+		go func() { // the peer reads nothing: the flush blocks
+			c.WriteMessage(OpText, []byte("stuck"))
+			blocked <- c.Flush()
+		}()
+		c.AbortWrites()
+		if err := wait(t, blocked, 10*time.Second, "the blocked flush"); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("blocked flush: %v, want a deadline", err)
+		}
+	})
+	t.Run("ping after", func(t *testing.T) {
+		t.Parallel()
+		c, peer := pipePair(t, Config{CloseTimeout: time.Minute})
+		go io.Copy(io.Discard, peer) // everything written would be read
+		c.AbortWrites()
+		if err := c.WritePing(nil); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("ping after AbortWrites: %v, want a deadline", err)
+		}
+	})
+}
+
 // TestCloseTimeoutNoReader: a peer that reads nothing cannot hold
 // WriteClose, nor the reader's pong, beyond the close timeout.
 func TestCloseTimeoutNoReader(t *testing.T) {
