@@ -30,7 +30,6 @@ type conn struct {
 	p     *procio.Process
 	codec procio.Codec
 	stdin *stdinBatch // readPump's
-	end   func()      // called once, when the connection is over
 
 	programEnded atomic.Bool // set by writePump once the program has been reaped
 
@@ -142,7 +141,8 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 //
 // The pumps: readPump is the only socket reader and stdin writer, and runs
 // in relay's own goroutine; writePump is the only stdout reader and the only
-// writer of data frames. Control frames (pong, close replies) are written by
+// writer of data frames (with --passstderr, stderr lines too, serialised
+// with it by the tagger). Control frames (pong, close replies) are written by
 // wsproto under its write lock. The read pump is what relay waits on: the
 // two other ways a connection ends make it return in bounded time. A
 // program that ended has its close frame sent by the write pump, which sets
@@ -339,6 +339,13 @@ func (c *conn) stderr(line []byte) {
 // steady conversation never pays for the restart, short enough that idle
 // connections are cheap soon.
 const quietAfter = time.Second
+
+// end is called once, when the connection is over and its program reaped:
+// it releases what serveWS counted for it.
+func (c *conn) end() {
+	c.s.conns.Done()
+	c.s.running.Add(-1)
+}
 
 // closeFrame is the close code and reason that say how the program ended,
 // and whether the server's close frame carrying them went out (it does not

@@ -12,7 +12,8 @@
 //
 // Each connection has two pumps. The read pump is the only reader of the
 // socket and the only writer of the program's stdin; the write pump is the
-// only reader of the program's stdout and the only writer of data frames.
+// only reader of the program's stdout and the only writer of data frames
+// (with PassStderr, stderr lines too, serialised with it by the tagger).
 // Control frames (pong, close replies) go out through wsproto's write lock.
 // Whichever pump ends first decides how the connection ends:
 //

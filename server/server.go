@@ -392,11 +392,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	s.conns.Add(1)
 	c := &conn{s: s, id: id, log: log, start: time.Now()}
 	// serve returns once the relay runs in a goroutine of its own (see
-	// there); end runs when the connection is over and its program reaped.
-	c.end = func() {
-		s.conns.Done()
-		s.running.Add(-1)
-	}
+	// there); c.end runs when the connection is over and its program reaped.
 	if err := c.serve(w, r, res, ep); err != nil {
 		log.Warn("connection error", "err", err)
 	}
