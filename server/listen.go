@@ -57,16 +57,12 @@ func (s *Server) listen() (_ *listeners, err error) {
 	if s.cfg.TLS != nil {
 		scheme = "wss"
 	}
-	canonical := ""
 	for _, addr := range s.cfg.Addresses {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
 		a := ln.Addr().String()
-		if canonical == "" {
-			canonical = portOf(ln.Addr())
-		}
 		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: a, url: scheme + "://" + a + "/"})
 	}
 	if s.cfg.UnixSocket != "" {
@@ -79,9 +75,6 @@ func (s *Server) listen() (_ *listeners, err error) {
 	}
 	if s.cfg.RedirPort == 0 {
 		return ls, nil
-	}
-	if canonical == "" {
-		return nil, errors.New("a redirect port needs a TCP address to redirect to")
 	}
 	for _, addr := range s.cfg.Addresses {
 		host, _, _ := net.SplitHostPort(addr)

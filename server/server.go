@@ -164,6 +164,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RedirPort < 0 || cfg.RedirPort > 65535 {
 		return nil, fmt.Errorf("redirect port %d: not a port number", cfg.RedirPort)
 	}
+	if cfg.RedirPort != 0 && len(cfg.Addresses) == 0 {
+		return nil, errors.New("a redirect port needs a TCP address to redirect to")
+	}
 	for _, h := range []http.Header{cfg.Header, cfg.HeaderWS, cfg.HeaderHTTP} {
 		if err := checkHeaders(h); err != nil {
 			return nil, err
