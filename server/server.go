@@ -199,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxHeaderBytes = MinMaxHeaderBytes
 	}
 	if cfg.PassStderr && cfg.Binary {
-		return nil, errors.New("--passstderr sends lines as JSON text: it cannot be used with --binary")
+		return nil, errors.New("PassStderr sends lines as JSON text: it cannot be used with Binary")
 	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
