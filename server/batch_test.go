@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -88,17 +89,12 @@ func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(out)
-		if string(b) == "one\ntwo\nthree\n" {
-			return
+	waitFor(t, 10*time.Second, func() error {
+		if b, _ := os.ReadFile(out); string(b) != "one\ntwo\nthree\n" {
+			return fmt.Errorf("the program got %q, want the three lines", b)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the program got %q, want the three lines", b)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a file, not synchronising
-	}
+		return nil
+	})
 }
 
 // tcpPair returns both ends of a loopback TCP connection.

@@ -61,6 +61,24 @@ func lowest(d time.Duration) int {
 	return low
 }
 
+// waitFor polls cond until it returns nil, failing tb with cond's last
+// error once d has passed. The error says what is awaited and what was seen
+// instead, so a timeout reports the state that kept the test waiting.
+func waitFor(tb testing.TB, d time.Duration, cond func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %v: %v", d, err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not synchronising
+	}
+}
+
 // newTestServer serves argv in process on loopback.
 func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 	tb.Helper()
@@ -172,13 +190,12 @@ func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
 		msg := []byte(fmt.Sprintf("first %d", i))
 		echo(t, c, msg, nil, 1, 1)
 	}
-	deadline := time.Now().Add(quietAfter + 10*time.Second)
-	for countStacks("server.(*conn).writePump") > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d write pumps still running %v after the last output", countStacks("server.(*conn).writePump"), quietAfter+10*time.Second)
+	waitFor(t, quietAfter+10*time.Second, func() error {
+		if n := countStacks("server.(*conn).writePump"); n > 0 {
+			return fmt.Errorf("%d write pumps still running after the last output", n)
 		}
-		time.Sleep(10 * time.Millisecond) // polling a count, not synchronising
-	}
+		return nil
+	})
 	if got := countStacks("server.(*conn).relay"); got != n {
 		t.Fatalf("%d read pumps for %d connections", got, n)
 	}
