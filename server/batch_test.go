@@ -70,7 +70,7 @@ func TestStdinBatch(t *testing.T) {
 // read pump ends, before stdin closes).
 func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	addr := newBenchServer(t, "sh", "-c", "cat > "+out)
+	addr := testServerAddr(t, "sh", "-c", "cat > "+out)
 	c, _, err := wstest.Dial(addr, "/", nil)
 	if err != nil || c == nil {
 		t.Fatal(err)

@@ -101,6 +101,13 @@ func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 	return ts
 }
 
+// testServerAddr serves argv in process on loopback, as newTestServer
+// does, and returns its host:port.
+func testServerAddr(tb testing.TB, argv ...string) string {
+	tb.Helper()
+	return strings.TrimPrefix(newTestServer(tb, argv...).URL, "http://")
+}
+
 // TestConnectionsLeakNoGoroutines runs many short connections in process
 // and checks that every goroutine they started has ended.
 func TestConnectionsLeakNoGoroutines(t *testing.T) {
@@ -177,7 +184,7 @@ func countStacks(fn string) int {
 // quiet for quietAfter, its connection holds only the read pump's
 // goroutine, and the write pump comes back when output does.
 func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
-	addr := newBenchServer(t, "cat")
+	addr := testServerAddr(t, "cat")
 	const n = 8
 	var conns []*wsproto.Conn
 	for i := range n {
