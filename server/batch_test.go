@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
@@ -71,10 +70,7 @@ func TestStdinBatch(t *testing.T) {
 func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	addr := testServerAddr(t, "sh", "-c", "cat > "+out)
-	c, _, err := wstest.Dial(addr, "/", nil)
-	if err != nil || c == nil {
-		t.Fatal(err)
-	}
+	c := dialTest(t, addr)
 	defer c.Close()
 	for _, m := range []string{"one", "two", "three"} {
 		if err := c.WriteMessage(wsproto.OpText, []byte(m)); err != nil {

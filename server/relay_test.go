@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
@@ -16,10 +15,7 @@ import (
 func relayClient(tb testing.TB, argv ...string) *wsproto.Conn {
 	tb.Helper()
 	addr := testServerAddr(tb, argv...)
-	c, resp, err := wstest.Dial(addr, "/", nil)
-	if err != nil || c == nil {
-		tb.Fatalf("dial: %v %v", resp, err)
-	}
+	c := dialTest(tb, addr)
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -155,10 +151,7 @@ func BenchmarkRelayStream(b *testing.B) {
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			b.Fatal(err)
-		}
+		c := dialTest(b, addr)
 		n := 0
 		for {
 			_, _, err := c.ReadMessage(buf)
@@ -185,10 +178,7 @@ func BenchmarkRelayCycle(b *testing.B) {
 	addr := testServerAddr(b, "cat")
 	b.ReportAllocs()
 	for b.Loop() {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			b.Fatal(err)
-		}
+		c := dialTest(b, addr)
 		echo(b, c, []byte("hi"), nil, 1, 1)
 		c.WriteClose(wsproto.CloseNormal, "")
 		for {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -108,16 +109,29 @@ func testServerAddr(tb testing.TB, argv ...string) string {
 	return strings.TrimPrefix(newTestServer(tb, argv...).URL, "http://")
 }
 
+// dialTest opens a WebSocket to addr's "/". wstest.Dial answers a refused
+// handshake with a nil Conn and a nil error, so the refusal is reported
+// from the response: its status and body.
+func dialTest(tb testing.TB, addr string) *wsproto.Conn {
+	tb.Helper()
+	c, resp, err := wstest.Dial(addr, "/", nil)
+	if err != nil {
+		tb.Fatalf("dial %s: %v", addr, err)
+	}
+	if c == nil {
+		body, _ := io.ReadAll(resp.Body)
+		tb.Fatalf("dial %s: refused: %s %q", addr, resp.Status, body)
+	}
+	return c
+}
+
 // TestConnectionsLeakNoGoroutines runs many short connections in process
 // and checks that every goroutine they started has ended.
 func TestConnectionsLeakNoGoroutines(t *testing.T) {
 	ts := newTestServer(t, "cat")
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	cycle := func() {
-		c, resp, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			t.Fatalf("dial: %v %v", resp, err)
-		}
+		c := dialTest(t, addr)
 		defer c.Close()
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 		if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
@@ -188,10 +202,7 @@ func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
 	const n = 8
 	var conns []*wsproto.Conn
 	for i := range n {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			t.Fatal(err)
-		}
+		c := dialTest(t, addr)
 		defer c.Close()
 		conns = append(conns, c)
 		msg := []byte(fmt.Sprintf("first %d", i))
