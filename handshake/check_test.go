@@ -17,12 +17,20 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
+// Two valid keys: rfcKey is the one of RFC 6455 §1.2 ("the sample nonce"),
+// which valid and rfcRequest send; otherKey encodes the bytes 1 to 16, for
+// requests that must be told apart from those.
+const (
+	rfcKey   = "dGhlIHNhbXBsZSBub25jZQ=="
+	otherKey = "AQIDBAUGBwgJCgsMDQ4PEA=="
+)
+
 // rfcRequest is the client handshake of RFC 6455 §1.2.
 const rfcRequest = "GET /chat HTTP/1.1\r\n" +
 	"Host: server.example.com\r\n" +
 	"Upgrade: websocket\r\n" +
 	"Connection: Upgrade\r\n" +
-	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+	"Sec-WebSocket-Key: " + rfcKey + "\r\n" +
 	"Origin: http://example.com\r\n" +
 	"Sec-WebSocket-Protocol: chat, superchat\r\n" +
 	"Sec-WebSocket-Version: 13\r\n" +
@@ -47,8 +55,22 @@ func valid(extra ...string) string {
 		"Upgrade: websocket",
 		"Connection: Upgrade",
 		"Sec-WebSocket-Version: 13",
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+		"Sec-WebSocket-Key: " + rfcKey,
 	}, extra...)...)
+}
+
+// upgrade is an otherwise acceptable request with the Sec-WebSocket-Version
+// and Sec-WebSocket-Key given, each header left out when its value is "",
+// so that a case shows only the one it varies.
+func upgrade(version, key string) string {
+	h := []string{"Host: h", "Upgrade: websocket", "Connection: Upgrade"}
+	if version != "" {
+		h = append(h, "Sec-WebSocket-Version: "+version)
+	}
+	if key != "" {
+		h = append(h, "Sec-WebSocket-Key: "+key)
+	}
+	return request("GET /ws HTTP/1.1", h...)
 }
 
 func parseRequest(t testing.TB, raw string) *http.Request {
@@ -68,7 +90,7 @@ func TestCheckRFCExample(t *testing.T) {
 		t.Fatalf("Check: %v", err)
 	}
 	want := &Result{
-		Key:         "dGhlIHNhbXBsZSBub25jZQ==",
+		Key:         rfcKey,
 		Subprotocol: "chat",
 		Offered:     []string{"chat", "superchat"},
 	}
@@ -95,30 +117,30 @@ func TestCheckRFCExample(t *testing.T) {
 
 func TestCheckAccepts(t *testing.T) {
 	t.Parallel()
-	const key = "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="
+	const key = "Sec-WebSocket-Key: " + otherKey
 	tests := []struct {
 		name string
 		raw  string
 		key  string
 	}{
-		{"minimal", valid(), "dGhlIHNhbXBsZSBub25jZQ=="},
+		{"minimal", valid(), rfcKey},
 		{"Connection keep-alive, Upgrade", request("GET / HTTP/1.1", "Host: h", "Upgrade: websocket",
-			"Connection: keep-alive, Upgrade", "Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Connection: keep-alive, Upgrade", "Sec-WebSocket-Version: 13", key), otherKey},
 		{"Upgrade WebSocket", request("GET / HTTP/1.1", "Host: h", "Upgrade: WebSocket",
-			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), otherKey},
 		{"Upgrade list", request("GET / HTTP/1.1", "Host: h", "Upgrade: h2c, websocket",
-			"Connection: UPGRADE", "Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Connection: UPGRADE", "Sec-WebSocket-Version: 13", key), otherKey},
 		{"repeated Connection and Upgrade", request("GET / HTTP/1.1", "Host: h",
 			"Upgrade: foo", "Upgrade: websocket", "Connection: keep-alive", "Connection: Upgrade",
-			"Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Sec-WebSocket-Version: 13", key), otherKey},
 		{"tabs and spaces in lists", request("GET / HTTP/1.1", "Host: h", "Upgrade: \twebsocket\t",
-			"Connection: keep-alive ,\tupgrade ,", "Sec-WebSocket-Version:  13 ", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Connection: keep-alive ,\tupgrade ,", "Sec-WebSocket-Version:  13 ", key), otherKey},
 		{"HTTP/1.2", request("GET / HTTP/1.2", "Host: h", "Upgrade: websocket",
-			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
+			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), otherKey},
 		{"absolute URI", request("GET http://h/ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), "AQIDBAUGBwgJCgsMDQ4PEA=="},
-		{"Content-Length 0", valid("Content-Length: 0"), "dGhlIHNhbXBsZSBub25jZQ=="},
-		{"empty extensions header", valid("Sec-WebSocket-Extensions:"), "dGhlIHNhbXBsZSBub25jZQ=="},
+			"Connection: upgrade", "Sec-WebSocket-Version: 13", key), otherKey},
+		{"Content-Length 0", valid("Content-Length: 0"), rfcKey},
+		{"empty extensions header", valid("Sec-WebSocket-Extensions:"), rfcKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,59 +168,50 @@ type refusal struct {
 
 var refusals = []refusal{
 	{name: "POST", raw: request("POST /ws HTTP/1.1", "Host: h", "Upgrade: websocket", "Connection: Upgrade",
-		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Content-Length: 0"),
+		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey, "Content-Length: 0"),
 		status: 405, reason: "must use GET, not POST", header: http.Header{"Allow": {"GET"}}},
 	{name: "HTTP/1.0", raw: request("GET /ws HTTP/1.0", "Host: h", "Upgrade: websocket", "Connection: Upgrade",
-		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "HTTP/1.1 or later"},
 	{name: "missing Host", raw: request("GET /ws HTTP/1.1", "Upgrade: websocket", "Connection: Upgrade",
-		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "missing Host"},
 	{name: "no Upgrade", raw: request("GET /ws HTTP/1.1", "Host: h", "Connection: Upgrade",
-		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "Upgrade header must contain websocket"},
 	{name: "Upgrade websocketx", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocketx",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "Upgrade header must contain websocket"},
 	{name: "no Connection upgrade", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: keep-alive", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Connection: keep-alive", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "Connection header must contain upgrade"},
 	{name: "Connection upgrades", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: upgrades", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+		"Connection: upgrades", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "Connection header must contain upgrade"},
-	{name: "missing version", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+	{name: "missing version", raw: upgrade("", rfcKey),
 		status: 426, reason: "missing Sec-WebSocket-Version",
 		header: http.Header{"Sec-Websocket-Version": {"13"}, "Upgrade": {"websocket"}}},
-	{name: "version 8", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 8", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+	{name: "version 8", raw: upgrade("8", rfcKey),
 		status: 426, reason: `unsupported Sec-WebSocket-Version "8"`,
 		header: http.Header{"Sec-Websocket-Version": {"13"}}},
-	{name: "version list", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13, 8", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+	{name: "version list", raw: upgrade("13, 8", rfcKey),
 		status: 426, reason: "unsupported Sec-WebSocket-Version",
 		header: http.Header{"Sec-Websocket-Version": {"13"}}},
 	{name: "two versions", raw: valid("Sec-WebSocket-Version: 13"),
 		status: 400, reason: "more than one Sec-WebSocket-Version"},
-	{name: "missing key", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13"),
+	{name: "missing key", raw: upgrade("13", ""),
 		status: 400, reason: "missing Sec-WebSocket-Key"},
-	{name: "two keys", raw: valid("Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="),
+	{name: "two keys", raw: valid("Sec-WebSocket-Key: " + otherKey),
 		status: 400, reason: "more than one Sec-WebSocket-Key"},
-	{name: "key of 15 bytes", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4P"),
+	{name: "key of 15 bytes", raw: upgrade("13", "AQIDBAUGBwgJCgsMDQ4P"),
 		status: 400, reason: "must encode 16 bytes, not 15"},
-	{name: "key of 17 bytes", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEBE="),
+	{name: "key of 17 bytes", raw: upgrade("13", "AQIDBAUGBwgJCgsMDQ4PEBE="),
 		status: 400, reason: "must encode 16 bytes, not 17"},
-	{name: "key bad base64", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ!="),
+	{name: "key bad base64", raw: upgrade("13", "dGhlIHNhbXBsZSBub25jZQ!="),
 		status: 400, reason: "is not valid base64"},
-	{name: "key unpadded", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ"),
+	{name: "key unpadded", raw: upgrade("13", "dGhlIHNhbXBsZSBub25jZQ"),
 		status: 400, reason: "is not valid base64"},
-	{name: "key with padding bits set", raw: request("GET /ws HTTP/1.1", "Host: h", "Upgrade: websocket",
-		"Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR=="),
+	{name: "key with padding bits set", raw: upgrade("13", "dGhlIHNhbXBsZSBub25jZR=="),
 		status: 400, reason: "is not valid base64"},
 	{name: "body", raw: valid("Content-Length: 5") + "hello",
 		status: 400, reason: "must not have a body"},

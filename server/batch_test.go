@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
@@ -69,11 +69,8 @@ func TestStdinBatch(t *testing.T) {
 // read pump ends, before stdin closes).
 func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
-	addr := newBenchServer(t, "sh", "-c", "cat > "+out)
-	c, _, err := wstest.Dial(addr, "/", nil)
-	if err != nil || c == nil {
-		t.Fatal(err)
-	}
+	addr := testServerAddr(t, "sh", "-c", "cat > "+out)
+	c := dialTest(t, addr)
 	defer c.Close()
 	for _, m := range []string{"one", "two", "three"} {
 		if err := c.WriteMessage(wsproto.OpText, []byte(m)); err != nil {
@@ -88,17 +85,12 @@ func TestMessagesBeforeCloseReachProgram(t *testing.T) {
 			break
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		b, _ := os.ReadFile(out)
-		if string(b) == "one\ntwo\nthree\n" {
-			return
+	waitFor(t, 10*time.Second, func() error {
+		if b, _ := os.ReadFile(out); string(b) != "one\ntwo\nthree\n" {
+			return fmt.Errorf("the program got %q, want the three lines", b)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the program got %q, want the three lines", b)
-		}
-		time.Sleep(10 * time.Millisecond) // polling a file, not synchronising
-	}
+		return nil
+	})
 }
 
 // tcpPair returns both ends of a loopback TCP connection.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"testing"
 	"time"
@@ -35,13 +36,12 @@ func TestPeerGone(t *testing.T) {
 				client.(*net.TCPConn).SetLinger(0)
 			}
 			client.Close()
-			deadline := time.Now().Add(5 * time.Second)
-			for !peerGone(server) {
-				if time.Now().After(deadline) {
-					t.Fatal("peerGone still false 5 s after the client left")
+			waitFor(t, 5*time.Second, func() error {
+				if !peerGone(server) {
+					return errors.New("peerGone still false after the client left")
 				}
-				time.Sleep(time.Millisecond)
-			}
+				return nil
+			})
 		})
 	}
 }

@@ -6,30 +6,18 @@ import (
 	"io"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
 
 // relayClient dials an in-process server running argv.
 func relayClient(tb testing.TB, argv ...string) *wsproto.Conn {
 	tb.Helper()
-	addr := newBenchServer(tb, argv...)
-	c, resp, err := wstest.Dial(addr, "/", nil)
-	if err != nil || c == nil {
-		tb.Fatalf("dial: %v %v", resp, err)
-	}
+	addr := testServerAddr(tb, argv...)
+	c := dialTest(tb, addr)
 	tb.Cleanup(func() { c.Close() })
 	return c
-}
-
-// newBenchServer serves argv in process on loopback and returns its
-// host:port.
-func newBenchServer(tb testing.TB, argv ...string) string {
-	tb.Helper()
-	return strings.TrimPrefix(newTestServer(tb, argv...).URL, "http://")
 }
 
 // echo sends n messages of msg through the relay, in batches of batch
@@ -159,14 +147,11 @@ func BenchmarkRelayPipelined(b *testing.B) {
 // BenchmarkRelayStream reads `seq 100000` per op, one message per line.
 func BenchmarkRelayStream(b *testing.B) {
 	const lines = 100000
-	addr := newBenchServer(b, "seq", strconv.Itoa(lines))
+	addr := testServerAddr(b, "seq", strconv.Itoa(lines))
 	buf := make([]byte, 0, 64)
 	b.ReportAllocs()
 	for b.Loop() {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			b.Fatal(err)
-		}
+		c := dialTest(b, addr)
 		n := 0
 		for {
 			_, _, err := c.ReadMessage(buf)
@@ -190,13 +175,10 @@ func BenchmarkRelayStream(b *testing.B) {
 // BenchmarkRelayCycle is one connection's life: connect, "hi" and its echo,
 // close, program reaped (the server closes the socket after that).
 func BenchmarkRelayCycle(b *testing.B) {
-	addr := newBenchServer(b, "cat")
+	addr := testServerAddr(b, "cat")
 	b.ReportAllocs()
 	for b.Loop() {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			b.Fatal(err)
-		}
+		c := dialTest(b, addr)
 		echo(b, c, []byte("hi"), nil, 1, 1)
 		c.WriteClose(wsproto.CloseNormal, "")
 		for {

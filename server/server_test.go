@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -49,14 +50,34 @@ func goroutines() int {
 }
 
 // lowest returns the lowest goroutine count seen over d: the baseline once
-// the warm-up connection's goroutines have ended.
+// the warm-up connection's goroutines have ended. It counts as settle does,
+// without procio's watcher: a raw count would include the watcher in the
+// baseline but not in settle's count, letting one leaked goroutine pass.
 func lowest(d time.Duration) int {
-	low := runtime.NumGoroutine()
+	low := goroutines()
 	for end := time.Now().Add(d); time.Now().Before(end); {
 		time.Sleep(5 * time.Millisecond) // sampling a counter, not synchronising
-		low = min(low, runtime.NumGoroutine())
+		low = min(low, goroutines())
 	}
 	return low
+}
+
+// waitFor polls cond until it returns nil, failing tb with cond's last
+// error once d has passed. The error says what is awaited and what was seen
+// instead, so a timeout reports the state that kept the test waiting.
+func waitFor(tb testing.TB, d time.Duration, cond func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %v: %v", d, err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, not synchronising
+	}
 }
 
 // newTestServer serves argv in process on loopback.
@@ -81,16 +102,36 @@ func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 	return ts
 }
 
+// testServerAddr serves argv in process on loopback, as newTestServer
+// does, and returns its host:port.
+func testServerAddr(tb testing.TB, argv ...string) string {
+	tb.Helper()
+	return strings.TrimPrefix(newTestServer(tb, argv...).URL, "http://")
+}
+
+// dialTest opens a WebSocket to addr's "/". wstest.Dial answers a refused
+// handshake with a nil Conn and a nil error, so the refusal is reported
+// from the response: its status and body.
+func dialTest(tb testing.TB, addr string) *wsproto.Conn {
+	tb.Helper()
+	c, resp, err := wstest.Dial(addr, "/", nil)
+	if err != nil {
+		tb.Fatalf("dial %s: %v", addr, err)
+	}
+	if c == nil {
+		body, _ := io.ReadAll(resp.Body)
+		tb.Fatalf("dial %s: refused: %s %q", addr, resp.Status, body)
+	}
+	return c
+}
+
 // TestConnectionsLeakNoGoroutines runs many short connections in process
 // and checks that every goroutine they started has ended.
 func TestConnectionsLeakNoGoroutines(t *testing.T) {
 	ts := newTestServer(t, "cat")
 	addr := strings.TrimPrefix(ts.URL, "http://")
 	cycle := func() {
-		c, resp, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			t.Fatalf("dial: %v %v", resp, err)
-		}
+		c := dialTest(t, addr)
 		defer c.Close()
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 		if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
@@ -157,26 +198,22 @@ func countStacks(fn string) int {
 // quiet for quietAfter, its connection holds only the read pump's
 // goroutine, and the write pump comes back when output does.
 func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
-	addr := newBenchServer(t, "cat")
+	addr := testServerAddr(t, "cat")
 	const n = 8
 	var conns []*wsproto.Conn
 	for i := range n {
-		c, _, err := wstest.Dial(addr, "/", nil)
-		if err != nil || c == nil {
-			t.Fatal(err)
-		}
+		c := dialTest(t, addr)
 		defer c.Close()
 		conns = append(conns, c)
 		msg := []byte(fmt.Sprintf("first %d", i))
 		echo(t, c, msg, nil, 1, 1)
 	}
-	deadline := time.Now().Add(quietAfter + 10*time.Second)
-	for countStacks("server.(*conn).writePump") > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d write pumps still running %v after the last output", countStacks("server.(*conn).writePump"), quietAfter+10*time.Second)
+	waitFor(t, quietAfter+10*time.Second, func() error {
+		if n := countStacks("server.(*conn).writePump"); n > 0 {
+			return fmt.Errorf("%d write pumps still running after the last output", n)
 		}
-		time.Sleep(10 * time.Millisecond) // polling a count, not synchronising
-	}
+		return nil
+	})
 	if got := countStacks("server.(*conn).relay"); got != n {
 		t.Fatalf("%d read pumps for %d connections", got, n)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -109,17 +110,17 @@ func TestShutdownAfterProgramClose(t *testing.T) {
 	}
 
 	var line string
-	for deadline := time.Now().Add(10 * time.Second); line == ""; {
+	waitFor(t, 10*time.Second, func() error {
 		for l := range strings.SplitSeq(logs.String(), "\n") {
 			if strings.Contains(l, "msg=disconnect") {
 				line = l
 			}
 		}
-		if line == "" && time.Now().After(deadline) {
-			t.Fatalf("no disconnect line after 10 s:\n%s", logs.String())
+		if line != "" {
+			return nil
 		}
-		time.Sleep(5 * time.Millisecond) // polling the log, not synchronising
-	}
+		return fmt.Errorf("no disconnect line:\n%s", logs.String())
+	})
 	if !strings.Contains(line, "code=1000 ") {
 		t.Fatalf("disconnect line %q, want code=1000: the program's close, which the client answered", line)
 	}
