@@ -10,11 +10,12 @@ import (
 // reader do not keep a buffer while they wait. The codecs take one from
 // the pool for each read(2) of an empty stdout and give it back when the
 // read finds nothing (idleReader, which only the stdout pipe implements);
-// the stderr reader is not running while stderr is quiet (the
-// watcher starts it), or waits in waitReadable without the watcher. Each
-// takes a buffer from a pool to read and gives it back once it holds
-// nothing it still needs. A busy connection keeps its buffers; pools are
-// per size and shared by every connection.
+// the stderr reader is not running while stderr is quiet (the watcher
+// starts it), or, without the watcher, reads as the codecs do, holding no
+// buffer while stderr is empty. Each takes a buffer from a pool to read
+// and gives it back once it holds nothing it still needs. A busy
+// connection keeps its buffers; pools are per size and shared by every
+// connection.
 
 // idleReader is implemented by the stdout pipe Start returns. readIdle
 // reads into ib's buffer from its start, taking the buffer only for the

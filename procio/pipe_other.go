@@ -8,8 +8,5 @@ import "syscall"
 // closes a pipe still held open a grace after the program's group died.
 func pipeBuffered(syscall.RawConn) int { return -1 }
 
-// waitReadable cannot wait without reading here: the caller reads at once.
-func waitReadable(syscall.RawConn) error { return nil }
-
 // growPipe cannot change a pipe's capacity here.
 func growPipe(syscall.RawConn) {}

@@ -61,7 +61,7 @@ type Process struct {
 	// The stderr reader's: it runs while stderr has something to read
 	// (readStderr), and with a watcher only then.
 	errFn    func(line []byte)
-	errRC    syscall.RawConn
+	errRaw   rawReader
 	errWatch fdWatch // watched: readStderr is started by the watcher and arms it again
 	errBuf   idleBuf // from stderrPool, held while a line is incomplete or output flows
 	errHeld  int     // errBuf's first errHeld bytes are the start of a line
@@ -156,8 +156,7 @@ func Start(cfg Config) (*Process, error) {
 	p.stdin = &stdinPipe{f: inW}
 	p.stdin.rc, _ = inW.SyscallConn()
 	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
-	p.stdout.rc, _ = outR.SyscallConn() // never fails for an *os.File
-	p.stdout.readFn = p.stdout.readFd
+	p.stdout.init(outR)
 	p.stdout.rc.Control(func(fd uintptr) { p.stdout.watch.fd = int(fd) })
 	if p.stderr != nil {
 		p.startStderr(cfg.Stderr)
@@ -199,8 +198,8 @@ func (p *Process) startSupervise() {
 func (p *Process) startStderr(fn func(line []byte)) {
 	p.errFn = fn
 	p.errBuf.pool = stderrPool
-	p.errRC, _ = p.stderr.SyscallConn() // never fails for an *os.File
-	p.errRC.Control(func(fd uintptr) { p.errWatch.fd = int(fd) })
+	p.errRaw.init(p.stderr)
+	p.errRaw.rc.Control(func(fd uintptr) { p.errWatch.fd = int(fd) })
 	if !p.errWatch.arm(p.readStderr) {
 		go p.readStderr()
 	}
@@ -335,24 +334,26 @@ func stopped(c <-chan struct{}) bool {
 func (p *Process) readStderr() {
 	watched := p.errWatch.watched()
 	for {
-		if p.errHeld == 0 && !watched {
-			// Wait without the buffer. (Watched, the reader keeps it while
-			// reads find data and lets it go when the pipe is empty.)
-			p.errBuf.release()
-			_ = waitReadable(p.errRC) // an error shows in the Read
+		var n int
+		var err error
+		switch {
+		case p.errHeld > 0: // wait for the rest of the line
+			n, err = p.errRaw.read(nil, p.errBuf.get()[p.errHeld:], true)
+		case watched: // the buffer is given back when the pipe is empty
+			n, err = p.errRaw.read(&p.errBuf, nil, false)
+		default: // wait holding no buffer
+			n, err = p.errRaw.read(&p.errBuf, nil, true)
 		}
-		buf := p.errBuf.get()
-		n, err := p.readStderrOnce(buf[p.errHeld:])
-		if err == syscall.EAGAIN { // watched: the pipe is empty
-			if p.errHeld == 0 {
-				p.errBuf.release()
-				if p.errWatch.arm(p.readStderr) {
-					return
-				}
+		if err == errNothing {
+			if p.errWatch.arm(p.readStderr) {
+				return
 			}
-			_ = waitReadable(p.errRC) // the rest of a line, or a closed pipe
+			// Closed (or refused by epoll): wait here instead; a closed
+			// pipe's read ends the reader.
+			watched = false
 			continue
 		}
+		buf := p.errBuf.get()
 		held := splitLines(buf[:p.errHeld+n], p.errHeld, func(line []byte) { p.errFn(dropCR(line)) })
 		if held == len(buf) {
 			// A full piece of a longer line: keep its last byte (two if
@@ -375,33 +376,6 @@ func (p *Process) readStderr() {
 			return
 		}
 	}
-}
-
-// readStderrOnce reads stderr into b: a Read that waits in the poller, or,
-// when watched, one read that returns syscall.EAGAIN if the pipe is empty.
-func (p *Process) readStderrOnce(b []byte) (int, error) {
-	if !p.errWatch.watched() {
-		return p.stderr.Read(b)
-	}
-	var n int
-	var errno error
-	err := p.errRC.Read(func(fd uintptr) bool {
-		for {
-			n, errno = syscall.Read(int(fd), b)
-			if errno != syscall.EINTR {
-				return true
-			}
-		}
-	})
-	switch {
-	case err != nil: // closed
-		return 0, err
-	case errno != nil:
-		return 0, errno
-	case n == 0:
-		return 0, io.EOF
-	}
-	return n, nil
 }
 
 // closeStderr closes stderr and returns once its reader is done. It is
@@ -470,80 +444,48 @@ func (w *stdinPipe) Close() error {
 	return w.err
 }
 
-// stdoutPipe is the parent's end of stdout. It records EOF for supervise and
-// turns a Read cut short by supervise closing the pipe into io.EOF. Its
-// reads are one read(2) each through rc (readFd), used by one goroutine at
-// a time: Read waits for data like any pipe read, readIdle waits without a
-// buffer (idleReader), and readAhead does not wait.
-//
-// The quiet period (Config.Quiet) is a read deadline on f that stays armed
-// across messages: a wait that may end quiet arms it only when none is set,
-// and when it fires after output came since, it is moved to a quiet period
-// after the current wait began. A steady conversation then re-arms a
-// runtime timer about once a quiet period instead of twice a message.
-type stdoutPipe struct {
-	f     *os.File
-	rc    syscall.RawConn // f's, made once: SyscallConn allocates
-	grown bool            // growPipe was called
-	quiet time.Duration   // Config.Quiet
-
-	deadline  time.Time // the read deadline set on f; zero when none
-	idleSince time.Time // when the current wait that may end quiet began
-
-	// readFd, the func passed to rc.Read, made once (a closure made per
-	// call allocates), and what it works on.
-	readFn func(fd uintptr) bool
-	ib     *idleBuf // when set, read into its buffer, taken for the read only
-	p      []byte   // otherwise, read into p
-	block  bool     // wait for data; otherwise report errNothing
+// rawReader reads a pipe one read(2) at a time through its RawConn, for
+// one goroutine at a time: a read may wait for data in the runtime's
+// poller holding no buffer (into an idleBuf, taken for the read(2) only
+// and given back when the pipe is empty), wait into a slice, or not wait.
+// Its fields are what readFd works on: readFd is passed to rc.Read, and a
+// closure made per read would allocate.
+type rawReader struct {
+	rc     syscall.RawConn       // the pipe's, made once: SyscallConn allocates
+	readFn func(fd uintptr) bool // readFd, made once
+	ib     *idleBuf              // when set, read into its buffer
+	p      []byte                // otherwise, read into p
+	block  bool                  // wait for data; otherwise report errNothing
 	n      int
 	err    error
-
-	eof     chan struct{} // closed when a Read has returned io.EOF
-	eofOnce sync.Once
-	watch   fdWatch // NotifyStdout's, and closing f
 }
 
-// errNothing is readFd's report of a pipe with nothing to read when it is
-// not to wait.
+// errNothing is a rawReader's report of a pipe with nothing to read when
+// it is not to wait.
 var errNothing = errors.New("nothing to read")
 
-func (r *stdoutPipe) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	r.ib, r.p, r.block = nil, p, true
-	return r.finish(r.rawRead(false))
+func (r *rawReader) init(f *os.File) {
+	r.rc, _ = f.SyscallConn() // never fails for an *os.File
+	r.readFn = r.readFd
 }
 
-// readIdle is idleReader's: it reads into ib's buffer, which it takes only
-// while a read is made.
-func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
-	r.ib, r.p, r.block = ib, nil, true
-	err := r.rawRead(quietOK)
-	r.ib = nil
-	if err == ErrQuiet {
+// read makes one read(2) into ib's buffer from its start, or into p when
+// ib is nil. If block, it waits for data (in the poller: no thread is
+// held, and neither is ib's buffer); otherwise it returns errNothing when
+// the pipe is empty. EOF is io.EOF; an error from rc (the pipe closed, a
+// read deadline) is returned as it is.
+func (r *rawReader) read(ib *idleBuf, p []byte, block bool) (int, error) {
+	r.ib, r.p, r.block = ib, p, block
+	err := r.rc.Read(r.readFn)
+	r.ib, r.p = nil, nil // hold on to neither between reads
+	if err != nil {
 		return 0, err
 	}
-	return r.finish(err)
+	return r.n, r.err
 }
 
-// readAhead is idleReader's: it reads into p without waiting.
-func (r *stdoutPipe) readAhead(p []byte) (int, bool, error) {
-	if len(p) == 0 {
-		return 0, false, nil
-	}
-	r.ib, r.p, r.block = nil, p, false
-	err := r.rawRead(false)
-	if err == nil && r.err == errNothing {
-		return 0, false, nil
-	}
-	n, err := r.finish(err)
-	return n, true, err
-}
-
-// readFd makes one read(2) of fd for rawRead, retrying when interrupted.
-func (r *stdoutPipe) readFd(fd uintptr) bool {
+// readFd makes read's read(2) of fd, retrying when interrupted.
+func (r *rawReader) readFd(fd uintptr) bool {
 	p := r.p
 	if r.ib != nil {
 		p = r.ib.get()
@@ -572,10 +514,65 @@ func (r *stdoutPipe) readFd(fd uintptr) bool {
 	}
 }
 
-// rawRead runs readFd through rc. If quietOK it returns ErrQuiet once the
-// pipe has been quiet for r.quiet (when set); a deadline left armed by an
-// earlier wait is moved on or cleared, never reported.
-func (r *stdoutPipe) rawRead(quietOK bool) error {
+// stdoutPipe is the parent's end of stdout. It records EOF for supervise and
+// turns a Read cut short by supervise closing the pipe into io.EOF. Its
+// reads are its rawReader's, used by one goroutine at a time: Read waits
+// for data like any pipe read, readIdle waits without a buffer
+// (idleReader), and readAhead does not wait.
+//
+// The quiet period (Config.Quiet) is a read deadline on f that stays armed
+// across messages: a wait that may end quiet arms it only when none is set,
+// and when it fires after output came since, it is moved to a quiet period
+// after the current wait began. A steady conversation then re-arms a
+// runtime timer about once a quiet period instead of twice a message.
+type stdoutPipe struct {
+	rawReader
+	f     *os.File
+	grown bool          // growPipe was called
+	quiet time.Duration // Config.Quiet
+
+	deadline  time.Time // the read deadline set on f; zero when none
+	idleSince time.Time // when the current wait that may end quiet began
+
+	eof     chan struct{} // closed when a Read has returned io.EOF
+	eofOnce sync.Once
+	watch   fdWatch // NotifyStdout's, and closing f
+}
+
+func (r *stdoutPipe) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return r.finish(r.quietRead(nil, p, true, false))
+}
+
+// readIdle is idleReader's: it reads into ib's buffer, which it takes only
+// while a read is made.
+func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
+	n, err := r.quietRead(ib, nil, true, quietOK)
+	if err == ErrQuiet {
+		return 0, err
+	}
+	return r.finish(n, err)
+}
+
+// readAhead is idleReader's: it reads into p without waiting.
+func (r *stdoutPipe) readAhead(p []byte) (int, bool, error) {
+	if len(p) == 0 {
+		return 0, false, nil
+	}
+	n, err := r.quietRead(nil, p, false, false)
+	if err == errNothing {
+		return 0, false, nil
+	}
+	n, err = r.finish(n, err)
+	return n, true, err
+}
+
+// quietRead is the rawReader's read. If quietOK it returns ErrQuiet once
+// the pipe has been quiet for r.quiet (when set); a deadline left armed by
+// an earlier wait is moved on or cleared, never reported.
+func (r *stdoutPipe) quietRead(ib *idleBuf, p []byte, block, quietOK bool) (int, error) {
 	quietOK = quietOK && r.quiet > 0
 	if quietOK {
 		r.idleSince = time.Now()
@@ -584,16 +581,16 @@ func (r *stdoutPipe) rawRead(quietOK bool) error {
 		}
 	}
 	for {
-		err := r.rc.Read(r.readFn)
+		n, err := r.read(ib, p, block)
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return err
+			return n, err
 		}
 		switch {
 		case !quietOK:
 			r.setDeadline(time.Time{})
 		case time.Since(r.idleSince) >= r.quiet:
 			r.setDeadline(time.Time{})
-			return ErrQuiet
+			return 0, ErrQuiet
 		default:
 			r.setDeadline(r.idleSince.Add(r.quiet))
 		}
@@ -605,13 +602,9 @@ func (r *stdoutPipe) setDeadline(t time.Time) {
 	r.f.SetReadDeadline(t)
 }
 
-// finish returns the result of a read: rawRead's error, or readFd's. It
-// grows the pipe at the first bulk read, and records EOF.
-func (r *stdoutPipe) finish(err error) (int, error) {
-	n := 0
-	if err == nil {
-		n, err = r.n, r.err
-	}
+// finish returns the result of a read. It grows the pipe at the first bulk
+// read, and records EOF.
+func (r *stdoutPipe) finish(n int, err error) (int, error) {
 	if !r.grown && n >= bulkSize {
 		r.grown = true
 		growPipe(r.rc)

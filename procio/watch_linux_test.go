@@ -21,8 +21,9 @@ func procioGoroutines() []string {
 }
 
 // TestQuietProgramsHoldNoGoroutine: while programs run but are quiet, no
-// goroutine waits for their exit or their stderr (the watcher does), and
-// stderr written in bursts still arrives whole and in order.
+// goroutine waits for their exit or their stderr (the watcher does), no
+// stderr buffer is held, and stderr written in bursts still arrives whole
+// and in order.
 func TestQuietProgramsHoldNoGoroutine(t *testing.T) {
 	if sharedWatcher() == nil {
 		t.Skip("no epoll watcher on this system")
@@ -63,6 +64,18 @@ func TestQuietProgramsHoldNoGoroutine(t *testing.T) {
 		if !eventually(5*time.Second, func() bool { busy = procioGoroutines(); return len(busy) == 0 }) {
 			t.Fatalf("round %d: %d goroutines wait for %d quiet programs:\n%s", r, len(busy), n, strings.Join(busy, "\n\n"))
 		}
+		// A reader gives its buffer back before it arms the watch, and the
+		// watcher starts the next one after finding its function: both
+		// hold the watcher's mu, which orders them with this look.
+		w := sharedWatcher()
+		w.mu.Lock()
+		for i, p := range ps {
+			if p.errBuf.bp != nil {
+				w.mu.Unlock()
+				t.Fatalf("round %d: program %d's quiet stderr holds a buffer", r, i)
+			}
+		}
+		w.mu.Unlock()
 	}
 	for _, p := range ps {
 		p.Stdin().Close() // all at once: a race-enabled helper takes a second to exit
