@@ -161,10 +161,7 @@ func TestHalfOpenFlood(t *testing.T) {
 		}
 	}
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("through"))
-	if got := readText(t, c); got != "through" {
-		t.Fatalf("got %q", got)
-	}
+	echo(t, c, "through")
 	if kids := children(t, s.pid()); len(kids) != 1 {
 		t.Fatalf("%d programs running with %d half-open connections and one client, want 1", len(kids), n)
 	}
@@ -543,10 +540,7 @@ func TestForkStorm(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "programs to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("again"))
-	if got := readText(t, c); got != "again" {
-		t.Fatalf("after the storm: %q", got)
-	}
+	echo(t, c, "again") // after the storm
 }
 
 // TestShutdownWithFreshConnection: a connection that never sent a byte
@@ -596,8 +590,7 @@ func TestClientCloseCodeIsLogged(t *testing.T) {
 	const n = 20
 	for i := range n {
 		c := dial(t, s.addr, "/", nil)
-		write(t, c, wsproto.OpText, []byte("x"))
-		readText(t, c)
+		echo(t, c, "x")
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 		if err := c.WriteClose(4000, "done"); err != nil {
 			t.Fatal(err)

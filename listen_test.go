@@ -28,15 +28,6 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// echo sends msg and fails unless it comes back.
-func echo(t *testing.T, c *wsproto.Conn, msg string) {
-	t.Helper()
-	write(t, c, wsproto.OpText, []byte(msg))
-	if got := readText(t, c); got != msg {
-		t.Fatalf("echo of %q: got %q", msg, got)
-	}
-}
-
 // upgrade asks addr for a WebSocket and returns the response, closing the
 // connection if it was accepted.
 func upgrade(addr string, hdr http.Header) (*http.Response, error) {

@@ -257,6 +257,17 @@ func write(t *testing.T, c *wsproto.Conn, op wsproto.Opcode, p []byte) {
 	}
 }
 
+// echo sends msg as text and fails unless the same text comes back. The
+// failure shows the start of each message and its length, as a megabyte
+// printed in full would bury the log.
+func echo(t *testing.T, c *wsproto.Conn, msg string) {
+	t.Helper()
+	write(t, c, wsproto.OpText, []byte(msg))
+	if got := readText(t, c); got != msg {
+		t.Fatalf("echo of %q (%d bytes): got %q (%d bytes)", truncate([]byte(msg)), len(msg), truncate([]byte(got)), len(got))
+	}
+}
+
 // procState returns the state letter of pid from /proc ('R', 'S', 'Z'...),
 // or 0 when there is no such process.
 func procState(pid int) byte {
@@ -352,10 +363,7 @@ func TestEchoThroughCat(t *testing.T) {
 	s := startServer(t, "cat")
 	c := dial(t, s.addr, "/", nil)
 	for _, msg := range []string{"hello", "", "héllo wörld ✓", strings.Repeat("z", 5000)} {
-		write(t, c, wsproto.OpText, []byte(msg))
-		if got := readText(t, c); got != msg {
-			t.Fatalf("echo of %q: got %q", truncate([]byte(msg)), truncate([]byte(got)))
-		}
+		echo(t, c, msg)
 	}
 }
 
@@ -560,11 +568,7 @@ func TestLongLines(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "cat")
 		c := dial(t, s.addr, "/", nil)
-		line := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
-		write(t, c, wsproto.OpText, line)
-		if got := readText(t, c); got != string(line) {
-			t.Fatalf("got %d bytes back, want the %d sent", len(got), len(line))
-		}
+		echo(t, c, strings.Repeat("0123456789abcdef", 1<<16))
 	})
 	t.Run("16 MiB streamed in bounded memory", func(t *testing.T) {
 		t.Parallel()
@@ -611,10 +615,7 @@ func TestSequentialConnectionsLeakNothing(t *testing.T) {
 	s := startServer(t, "--loglevel=info", "cat")
 	warm := func() {
 		c := dial(t, s.addr, "/", nil)
-		write(t, c, wsproto.OpText, []byte("hi"))
-		if got := readText(t, c); got != "hi" {
-			t.Fatalf("got %q", got)
-		}
+		echo(t, c, "hi")
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 		c.WriteClose(wsproto.CloseNormal, "")
 		for i := 0; i < 10; i++ {
@@ -675,10 +676,7 @@ func TestShutdownClosesEveryConnection(t *testing.T) {
 	conns := make([]*wsproto.Conn, n)
 	for i := range conns {
 		conns[i] = dial(t, s.addr, "/", nil)
-		write(t, conns[i], wsproto.OpText, []byte("up"))
-		if got := readText(t, conns[i]); got != "up" {
-			t.Fatalf("conn %d: got %q", i, got)
-		}
+		echo(t, conns[i], "up")
 	}
 	kids := children(t, s.pid())
 	if len(kids) != n {
@@ -711,8 +709,7 @@ func TestMaxForks(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--maxforks=1", "cat")
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("one"))
-	readText(t, c)
+	echo(t, c, "one")
 	_, resp, err := dialWS(s.addr, "/", nil)
 	if err != nil {
 		t.Fatal(err)
