@@ -208,6 +208,16 @@ var clientCases = []clientCase{
 	{"subprotocol chosen by the server", "subprotocol", []string{"--subprotocol=superchat,chat.v1", "cat"}, func(t *testing.T, s *instance, r clientResult) {
 		checkSubprotocol(t, s, r, "superchat") // the server's preference, not the client's order
 	}},
+	{"permessage-deflate", "compress", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
+		// The client offers the extension, it is negotiated, and large
+		// repetitive and random messages survive it.
+		if !r.Repetitive || !r.Random {
+			t.Errorf("echo of 1 MiB repetitive text intact: %v; of 256 KiB random text: %v", r.Repetitive, r.Random)
+		}
+		if !strings.Contains(r.Extensions, "permessage-deflate") {
+			t.Errorf("negotiated extensions %q, want permessage-deflate", r.Extensions)
+		}
+	}},
 }
 
 // checkSubprotocol checks a subprotocol scenario: the client offered
@@ -227,17 +237,6 @@ func checkSubprotocol(t *testing.T, s *instance, r clientResult, want string) {
 		return strings.Contains(s.logText(), "subprotocol="+want)
 	})
 }
-
-// compressionCase checks that permessage-deflate is negotiated and that
-// large repetitive and random messages survive it.
-var compressionCase = clientCase{"permessage-deflate", "compress", []string{"cat"}, func(t *testing.T, _ *instance, r clientResult) {
-	if !r.Repetitive || !r.Random {
-		t.Errorf("echo of 1 MiB repetitive text intact: %v; of 256 KiB random text: %v", r.Repetitive, r.Random)
-	}
-	if !strings.Contains(r.Extensions, "permessage-deflate") {
-		t.Errorf("negotiated extensions %q, want permessage-deflate", r.Extensions)
-	}
-}}
 
 // runClientCases runs cases in parallel, each against its own server, with
 // run driving the client against the server's URL.
@@ -294,19 +293,9 @@ func TestNodeWSClient(t *testing.T) {
 	runClientCases(t, "node", clientCases, nodeRunner(t))
 }
 
-func TestCompressionNode(t *testing.T) {
-	t.Parallel()
-	runClientCases(t, "node", []clientCase{compressionCase}, nodeRunner(t))
-}
-
 func TestPythonWebsocketsClient(t *testing.T) {
 	t.Parallel()
 	runClientCases(t, "python", clientCases, pythonRunner(t))
-}
-
-func TestCompressionPython(t *testing.T) {
-	t.Parallel()
-	runClientCases(t, "python", []clientCase{compressionCase}, pythonRunner(t))
 }
 
 // browser is a headless Chromium and a DevTools protocol connection to it.
@@ -652,11 +641,6 @@ func TestChromiumClient(t *testing.T) {
 		}
 	}
 	runClientCases(t, "chromium", cases, chromiumRunner(t))
-}
-
-func TestCompressionChromium(t *testing.T) {
-	t.Parallel()
-	runClientCases(t, "chromium", []clientCase{compressionCase}, chromiumRunner(t))
 }
 
 // openConsole opens the dev console of server s in a new tab and waits

@@ -76,26 +76,17 @@ func TestCompressionEcho(t *testing.T) {
 			}
 			// Repetitive: 1 MiB must cross the wire in a small fraction.
 			before := cc.read.Load()
-			write(t, c, wsproto.OpText, []byte(repetitive))
-			if got := readText(t, c); got != repetitive {
-				t.Fatalf("repetitive: %d bytes back, want %d", len(got), len(repetitive))
-			}
+			echo(t, c, repetitive)
 			if n := cc.read.Load() - before; n > int64(len(repetitive))/20 {
 				t.Fatalf("repetitive 1 MiB took %d bytes on the wire: not compressed", n)
 			}
-			write(t, c, wsproto.OpText, []byte(random))
-			if got := readText(t, c); got != random {
-				t.Fatalf("random: %d bytes back, want %d", len(got), len(random))
-			}
+			echo(t, c, random)
 			before = cc.read.Load()
 			var lines int
 			for i := range 200 {
 				line := fmt.Sprintf(`{"time":"2026-12-01T21:00:%02d","cpu":%d.%d,"mem":%d,"status":"ok"}`, i%60, i%100, i%10, 100000+i*7)
 				lines += len(line)
-				write(t, c, wsproto.OpText, []byte(line))
-				if got := readText(t, c); got != line {
-					t.Fatalf("line %d: %q, want %q", i, got, line)
-				}
+				echo(t, c, line)
 			}
 			received := cc.read.Load() - before
 			t.Logf("200 JSON lines: %d bytes of text, %d bytes received", lines, received)
@@ -112,10 +103,7 @@ func TestCompressionEcho(t *testing.T) {
 				t.Fatalf("200 JSON lines: %d bytes received for %d bytes of text, want under half: no context takeover", received, lines)
 			}
 			for _, small := range []string{"", "a", "héllo wörld ✓"} {
-				write(t, c, wsproto.OpText, []byte(small))
-				if got := readText(t, c); got != small {
-					t.Fatalf("small %q: got %q", small, got)
-				}
+				echo(t, c, small)
 			}
 		})
 	}
@@ -131,10 +119,7 @@ func TestCompressionOff(t *testing.T) {
 		t.Fatalf("extensions answered: %q", got)
 	}
 	msg := strings.Repeat("abc", 10000)
-	write(t, c, wsproto.OpText, []byte(msg))
-	if got := readText(t, c); got != msg {
-		t.Fatalf("echo: %d bytes, want %d", len(got), len(msg))
-	}
+	echo(t, c, msg)
 	if n := cc.read.Load(); n < int64(len(msg)) {
 		t.Fatalf("%d bytes received for a %d-byte echo: compressed though off", n, len(msg))
 	}
@@ -150,10 +135,7 @@ func TestCompressionDeclinedOffer(t *testing.T) {
 	if got := resp.Header.Values("Sec-WebSocket-Extensions"); len(got) != 0 {
 		t.Fatalf("extensions answered: %q", got)
 	}
-	write(t, c, wsproto.OpText, []byte("hello"))
-	if got := readText(t, c); got != "hello" {
-		t.Fatalf("echo %q", got)
-	}
+	echo(t, c, "hello")
 }
 
 // TestCompressionFlagError: a bad --compression value is a usage error.

@@ -161,10 +161,7 @@ func TestHalfOpenFlood(t *testing.T) {
 		}
 	}
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("through"))
-	if got := readText(t, c); got != "through" {
-		t.Fatalf("got %q", got)
-	}
+	echo(t, c, "through")
 	if kids := children(t, s.pid()); len(kids) != 1 {
 		t.Fatalf("%d programs running with %d half-open connections and one client, want 1", len(kids), n)
 	}
@@ -432,38 +429,9 @@ func TestLoad(t *testing.T) {
 	}
 	t.Parallel()
 	s := startServer(t, "--loglevel=info", "--maxforks=128", "cat")
-	cycle := func() error {
-		c, resp, err := dialWS(s.addr, "/", nil)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return fmt.Errorf("status %s", resp.Status)
-		}
-		defer c.Close()
-		c.NetConn().SetDeadline(time.Now().Add(20 * time.Second))
-		if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
-			return err
-		}
-		if err := c.Flush(); err != nil {
-			return err
-		}
-		if _, p, err := c.ReadMessage(nil); err != nil || string(p) != "hi" {
-			return fmt.Errorf("echo %q: %v", p, err)
-		}
-		c.WriteClose(wsproto.CloseNormal, "")
-		for range 10 {
-			if _, _, err := c.ReadMessage(nil); err != nil {
-				break
-			}
-		}
-		// The server closes TCP once the program is reaped: wait for it, so
-		// that 64 workers hold at most about 64 of the 128 slots however
-		// slowly a loaded machine reaps (not waiting got 429s there).
-		_, err = io.Copy(io.Discard, c.NetConn())
-		return err
-	}
-	if err := cycle(); err != nil { // warm up, then take the idle values
+	// echoCycle waits for the server's TCP close, so that 64 workers hold
+	// at most about 64 of the 128 slots however slowly the machine reaps.
+	if err := echoCycle(s.addr); err != nil { // warm up, then take the idle values
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "no programs", func() bool { return len(children(t, s.pid())) == 0 })
@@ -478,7 +446,7 @@ func TestLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= total {
-				if err := cycle(); err != nil {
+				if err := echoCycle(s.addr); err != nil {
 					errs <- err
 					return
 				}
@@ -490,8 +458,7 @@ func TestLoad(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	waitFor(t, 10*time.Second, "children to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
-	waitFor(t, 10*time.Second, fmt.Sprintf("fds back to %d", baseFDs), func() bool { return fdCount(t, s.pid()) <= baseFDs })
+	waitIdle(t, s, baseFDs)
 	rss := memKiB(t, s.pid(), "VmRSS")
 	t.Logf("after %d cycles with %d clients: fds %d (idle %d), RSS %d KiB (idle %d KiB)",
 		total, workers, fdCount(t, s.pid()), baseFDs, rss, baseRSS)
@@ -543,10 +510,7 @@ func TestForkStorm(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "programs to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("again"))
-	if got := readText(t, c); got != "again" {
-		t.Fatalf("after the storm: %q", got)
-	}
+	echo(t, c, "again") // after the storm
 }
 
 // TestShutdownWithFreshConnection: a connection that never sent a byte
@@ -596,8 +560,7 @@ func TestClientCloseCodeIsLogged(t *testing.T) {
 	const n = 20
 	for i := range n {
 		c := dial(t, s.addr, "/", nil)
-		write(t, c, wsproto.OpText, []byte("x"))
-		readText(t, c)
+		echo(t, c, "x")
 		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
 		if err := c.WriteClose(4000, "done"); err != nil {
 			t.Fatal(err)

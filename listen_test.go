@@ -28,15 +28,6 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// echo sends msg and fails unless it comes back.
-func echo(t *testing.T, c *wsproto.Conn, msg string) {
-	t.Helper()
-	write(t, c, wsproto.OpText, []byte(msg))
-	if got := readText(t, c); got != msg {
-		t.Fatalf("echo of %q: got %q", msg, got)
-	}
-}
-
 // upgrade asks addr for a WebSocket and returns the response, closing the
 // connection if it was accepted.
 func upgrade(addr string, hdr http.Header) (*http.Response, error) {
@@ -45,6 +36,27 @@ func upgrade(addr string, hdr http.Header) (*http.Response, error) {
 		c.Close()
 	}
 	return resp, err
+}
+
+// upgrade101 asks addr for a WebSocket, fails unless the answer is a 101,
+// and returns the 101's headers.
+func upgrade101(t *testing.T, addr string) http.Header {
+	t.Helper()
+	resp, err := upgrade(addr, nil)
+	if err != nil {
+		t.Fatalf("upgrade at %s: %v", addr, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade at %s: %s, want 101", addr, resp.Status)
+	}
+	return resp.Header
+}
+
+// headers101 launches wsexec with args, as launch does, and returns the
+// headers of its 101 to an upgrade, failing unless it is a 101.
+func headers101(t *testing.T, args ...string) http.Header {
+	t.Helper()
+	return upgrade101(t, launch(t, args...).addr)
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.
@@ -436,15 +448,12 @@ func TestHeaderFlags(t *testing.T) {
 		"--header", "X-All: second", "cat")
 
 	// The 101 has --header and --header-ws, not --header-http.
-	resp, err := upgrade(s.addr, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("dial: %v %v", resp, err)
-	}
-	if got := resp.Header.Values("X-All"); len(got) != 2 || got[0] != "all, with a comma" || got[1] != "second" {
+	h := upgrade101(t, s.addr)
+	if got := h.Values("X-All"); len(got) != 2 || got[0] != "all, with a comma" || got[1] != "second" {
 		t.Errorf("101 X-All = %q", got)
 	}
-	if resp.Header.Get("X-WS") != "ws" || resp.Header.Get("X-HTTP") != "" {
-		t.Errorf("101 headers: %v", resp.Header)
+	if h.Get("X-WS") != "ws" || h.Get("X-HTTP") != "" {
+		t.Errorf("101 headers: %v", h)
 	}
 
 	// A plain HTTP response has --header and --header-http, not --header-ws.
@@ -460,7 +469,7 @@ func TestHeaderFlags(t *testing.T) {
 
 	// A refused upgrade is not a 101: --header only.
 	hdr := http.Header{"Sec-Websocket-Version": {"8"}}
-	resp, err = upgrade(s.addr, hdr)
+	resp, err := upgrade(s.addr, hdr)
 	if err != nil || resp == nil || resp.StatusCode == http.StatusSwitchingProtocols {
 		t.Fatalf("refused upgrade: %v %v", resp, err)
 	}
@@ -471,10 +480,9 @@ func TestHeaderFlags(t *testing.T) {
 
 func TestSingleDashFlags(t *testing.T) {
 	t.Parallel()
-	s := launch(t, "-port=0", "-address", "127.0.0.1", "-header-ws=X-Dash: one", "cat")
-	resp, err := upgrade(s.addr, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("X-Dash") != "one" {
-		t.Fatalf("single-dash flags: %v %v", resp, err)
+	h := headers101(t, "-port=0", "-address", "127.0.0.1", "-header-ws=X-Dash: one", "cat")
+	if got := h.Get("X-Dash"); got != "one" {
+		t.Fatalf("single-dash flags: X-Dash %q, want one", got)
 	}
 }
 
@@ -554,9 +562,8 @@ func TestConfigFile(t *testing.T) {
 	// Values from the file apply; a single value stands for a list of one,
 	// and a comma in a list item is part of the header value.
 	s := launch(t, "--config="+yml, "cat")
-	resp, err := upgrade(s.addr, nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("X-From") != "file" {
-		t.Fatalf("file values: %v %v", resp, err)
+	if got := upgrade101(t, s.addr).Get("X-From"); got != "file" {
+		t.Fatalf("file values: X-From %q, want file", got)
 	}
 	r, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.addr + "/")
 	if err != nil {
@@ -568,28 +575,23 @@ func TestConfigFile(t *testing.T) {
 	}
 
 	// The command line wins.
-	s = launch(t, "--config", yml, "--header-ws=X-From: command line", "cat")
-	resp, err = upgrade(s.addr, nil)
-	if err != nil || !slices.Equal(resp.Header.Values("X-From"), []string{"command line"}) {
-		t.Fatalf("command line over file: %v %v", resp, err)
+	h := headers101(t, "--config", yml, "--header-ws=X-From: command line", "cat")
+	if got := h.Values("X-From"); !slices.Equal(got, []string{"command line"}) {
+		t.Fatalf("command line over file: X-From %q, want [command line]", got)
 	}
 
 	// TOML, chosen by extension.
 	tml := filepath.Join(dir, "wsexec.toml")
 	writeFile(tml, "port = 0\naddress = [\"127.0.0.1\"]\nheader = \"X-Toml: yes\"\n")
-	s = launch(t, "-config="+tml, "cat")
-	resp, err = upgrade(s.addr, nil)
-	if err != nil || resp.Header.Get("X-Toml") != "yes" {
-		t.Fatalf("toml: %v %v", resp, err)
+	if got := headers101(t, "-config="+tml, "cat").Get("X-Toml"); got != "yes" {
+		t.Fatalf("toml: X-Toml %q, want yes", got)
 	}
 
 	// altsrc cannot list a file's keys: one that names no flag is ignored.
 	unknown := filepath.Join(dir, "unknown.yml")
 	writeFile(unknown, "prot: 8080\nport: 0\naddress: 127.0.0.1\nheader: \"X-Known: yes\"\n")
-	s = launch(t, "--config="+unknown, "cat")
-	resp, err = upgrade(s.addr, nil)
-	if err != nil || resp.Header.Get("X-Known") != "yes" {
-		t.Fatalf("a file with an unknown key: %v %v", resp, err)
+	if got := headers101(t, "--config="+unknown, "cat").Get("X-Known"); got != "yes" {
+		t.Fatalf("a file with an unknown key: X-Known %q, want yes", got)
 	}
 
 	bad := filepath.Join(dir, "bad.yaml")

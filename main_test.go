@@ -257,6 +257,53 @@ func write(t *testing.T, c *wsproto.Conn, op wsproto.Opcode, p []byte) {
 	}
 }
 
+// echo sends msg as text and fails unless the same text comes back. The
+// failure shows the start of each message and its length, as a megabyte
+// printed in full would bury the log.
+func echo(t *testing.T, c *wsproto.Conn, msg string) {
+	t.Helper()
+	write(t, c, wsproto.OpText, []byte(msg))
+	if got := readText(t, c); got != msg {
+		t.Fatalf("echo of %q (%d bytes): got %q (%d bytes)", truncate([]byte(msg)), len(msg), truncate([]byte(got)), len(got))
+	}
+}
+
+// echoCycle is one short connection to a server running cat: dial, echo
+// "hi", close, and wait until the server closes TCP. It returns an error
+// rather than failing the test so that it can run in many goroutines.
+func echoCycle(addr string) error {
+	c, resp, err := dialWS(addr, "/", nil)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return fmt.Errorf("status %s", resp.Status)
+	}
+	defer c.Close()
+	c.NetConn().SetDeadline(time.Now().Add(20 * time.Second))
+	if err := c.WriteMessage(wsproto.OpText, []byte("hi")); err != nil {
+		return err
+	}
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	if _, p, err := c.ReadMessage(nil); err != nil || string(p) != "hi" {
+		return fmt.Errorf("echo %q: %v", p, err)
+	}
+	c.WriteClose(wsproto.CloseNormal, "")
+	for range 10 {
+		if _, _, err := c.ReadMessage(nil); err != nil {
+			break
+		}
+	}
+	// The server closes TCP once the program is reaped: waiting for it
+	// means the program is gone when this returns, however slowly a
+	// loaded machine reaps, so a caller looping over cycles runs one
+	// program at a time.
+	_, err = io.Copy(io.Discard, c.NetConn())
+	return err
+}
+
 // procState returns the state letter of pid from /proc ('R', 'S', 'Z'...),
 // or 0 when there is no such process.
 func procState(pid int) byte {
@@ -303,6 +350,14 @@ func fdCount(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// waitIdle waits until server s has no programs left and no more fds open
+// than baseFDs, its count when idle.
+func waitIdle(t *testing.T, s *instance, baseFDs int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, "children to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
+	waitFor(t, 10*time.Second, fmt.Sprintf("fds back to %d", baseFDs), func() bool { return fdCount(t, s.pid()) <= baseFDs })
 }
 
 // memKiB reads a Vm* field (VmRSS, VmHWM) of pid in KiB.
@@ -352,10 +407,7 @@ func TestEchoThroughCat(t *testing.T) {
 	s := startServer(t, "cat")
 	c := dial(t, s.addr, "/", nil)
 	for _, msg := range []string{"hello", "", "héllo wörld ✓", strings.Repeat("z", 5000)} {
-		write(t, c, wsproto.OpText, []byte(msg))
-		if got := readText(t, c); got != msg {
-			t.Fatalf("echo of %q: got %q", truncate([]byte(msg)), truncate([]byte(got)))
-		}
+		echo(t, c, msg)
 	}
 }
 
@@ -560,11 +612,7 @@ func TestLongLines(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "cat")
 		c := dial(t, s.addr, "/", nil)
-		line := bytes.Repeat([]byte("0123456789abcdef"), 1<<16)
-		write(t, c, wsproto.OpText, line)
-		if got := readText(t, c); got != string(line) {
-			t.Fatalf("got %d bytes back, want the %d sent", len(got), len(line))
-		}
+		echo(t, c, strings.Repeat("0123456789abcdef", 1<<16))
 	})
 	t.Run("16 MiB streamed in bounded memory", func(t *testing.T) {
 		t.Parallel()
@@ -609,32 +657,18 @@ func TestLongLines(t *testing.T) {
 func TestSequentialConnectionsLeakNothing(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--loglevel=info", "cat")
-	warm := func() {
-		c := dial(t, s.addr, "/", nil)
-		write(t, c, wsproto.OpText, []byte("hi"))
-		if got := readText(t, c); got != "hi" {
-			t.Fatalf("got %q", got)
-		}
-		c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
-		c.WriteClose(wsproto.CloseNormal, "")
-		for i := 0; i < 10; i++ {
-			if _, _, err := c.ReadMessage(nil); err != nil {
-				break
-			}
-		}
-		c.Close()
+	if err := echoCycle(s.addr); err != nil { // warm up, then take the idle count
+		t.Fatal(err)
 	}
-	warm()
 	waitFor(t, 5*time.Second, "no children", func() bool { return len(children(t, s.pid())) == 0 })
 	baseFDs := fdCount(t, s.pid())
 	const n = 1000
 	for i := 0; i < n; i++ {
-		warm()
+		if err := echoCycle(s.addr); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
 	}
-	waitFor(t, 10*time.Second, "children to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
-	waitFor(t, 10*time.Second, fmt.Sprintf("fds back to %d", baseFDs), func() bool {
-		return fdCount(t, s.pid()) <= baseFDs
-	})
+	waitIdle(t, s, baseFDs)
 }
 
 func TestSlowClientBlocksProgram(t *testing.T) {
@@ -675,10 +709,7 @@ func TestShutdownClosesEveryConnection(t *testing.T) {
 	conns := make([]*wsproto.Conn, n)
 	for i := range conns {
 		conns[i] = dial(t, s.addr, "/", nil)
-		write(t, conns[i], wsproto.OpText, []byte("up"))
-		if got := readText(t, conns[i]); got != "up" {
-			t.Fatalf("conn %d: got %q", i, got)
-		}
+		echo(t, conns[i], "up")
 	}
 	kids := children(t, s.pid())
 	if len(kids) != n {
@@ -711,8 +742,7 @@ func TestMaxForks(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--maxforks=1", "cat")
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("one"))
-	readText(t, c)
+	echo(t, c, "one")
 	_, resp, err := dialWS(s.addr, "/", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -44,10 +44,7 @@ func refusal(t *testing.T, addr string, hdr http.Header, status int, reason stri
 func accepted(t *testing.T, addr string, hdr http.Header) {
 	t.Helper()
 	c := dial(t, addr, "/", hdr)
-	write(t, c, wsproto.OpText, []byte("ping"))
-	if got := readText(t, c); got != "ping" {
-		t.Fatalf("echo %q", got)
-	}
+	echo(t, c, "ping")
 	c.WriteClose(wsproto.CloseNormal, "")
 }
 
@@ -180,8 +177,7 @@ func TestMaxForksClose1013(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "--maxforks=1", "--maxforks-mode=1013", "cat")
 	c := dial(t, s.addr, "/", nil)
-	write(t, c, wsproto.OpText, []byte("one"))
-	readText(t, c)
+	echo(t, c, "one")
 
 	c2 := dial(t, s.addr, "/", nil) // the handshake succeeds...
 	ce := readClose(t, c2)          // ...and the close says why
@@ -192,10 +188,7 @@ func TestMaxForksClose1013(t *testing.T) {
 		t.Fatalf("%d programs running, want 1", n)
 	}
 	// The first connection is untouched, and once it ends there is room.
-	write(t, c, wsproto.OpText, []byte("two"))
-	if got := readText(t, c); got != "two" {
-		t.Fatalf("first connection: %q", got)
-	}
+	echo(t, c, "two")
 	c.WriteClose(wsproto.CloseNormal, "")
 	readClose(t, c)
 	waitFor(t, 5*time.Second, "the first program to end", func() bool { return len(children(t, s.pid())) == 0 })

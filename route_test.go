@@ -294,6 +294,21 @@ func TestDirPicksUpNewScripts(t *testing.T) {
 	}
 }
 
+// checkListing gets the directory listing at target and fails unless it
+// is a 200 that shows shown and none of hidden.
+func checkListing(t *testing.T, addr, target, shown string, hidden ...string) {
+	t.Helper()
+	r := rawRequest(t, addr, "GET", target, false)
+	if r.status != 200 || !strings.Contains(r.body, shown) {
+		t.Fatalf("%s: %d %q, want a 200 listing %s", target, r.status, r.body, shown)
+	}
+	for _, h := range hidden {
+		if strings.Contains(r.body, h) {
+			t.Errorf("the listing of %s shows %s: %q", target, h, r.body)
+		}
+	}
+}
+
 // TestStaticAndCGI serves www with --staticdir, its cgi-bin with --cgidir and
 // its ws with --dir: files are served, scripts run, and nothing is shown
 // that lies outside, starts with a dot, or is a script's source.
@@ -317,15 +332,7 @@ func TestStaticAndCGI(t *testing.T) {
 		}
 	})
 	t.Run("listing", func(t *testing.T) {
-		r := rawRequest(t, s.addr, "GET", "/", false)
-		if r.status != 200 || !strings.Contains(r.body, "hello.txt") {
-			t.Fatalf("/: %d %q", r.status, r.body)
-		}
-		for _, hidden := range []string{".secret", ".git", "cgi-bin", "link-out"} {
-			if strings.Contains(r.body, hidden) {
-				t.Errorf("the listing shows %s: %q", hidden, r.body)
-			}
-		}
+		checkListing(t, s.addr, "/", "hello.txt", ".secret", ".git", "cgi-bin", "link-out")
 	})
 	refused := []struct{ name, target string }{
 		{"dot-file", "/.secret"},
@@ -358,15 +365,7 @@ func TestStaticAndCGI(t *testing.T) {
 		})
 	}
 	t.Run("--dir listing without the scripts", func(t *testing.T) {
-		r := rawRequest(t, s.addr, "GET", "/ws/", false)
-		if r.status != 200 || !strings.Contains(r.body, "notexec.sh") {
-			t.Fatalf("/ws/: %d %q", r.status, r.body)
-		}
-		for _, script := range []string{">env.sh<", "inlink.sh", "evil.sh", ".hidden"} {
-			if strings.Contains(r.body, script) {
-				t.Errorf("the listing shows %s: %q", script, r.body)
-			}
-		}
+		checkListing(t, s.addr, "/ws/", "notexec.sh", ">env.sh<", "inlink.sh", "evil.sh", ".hidden")
 	})
 	t.Run("CGI not executable is 403, not source", func(t *testing.T) {
 		r := rawRequest(t, s.addr, "GET", "/plain.cgi", false)

@@ -123,8 +123,7 @@ func TestSoak(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	waitFor(t, 10*time.Second, "children to be reaped", func() bool { return len(children(t, s.pid())) == 0 })
-	waitFor(t, 10*time.Second, "fds back to idle", func() bool { return fdCount(t, s.pid()) <= idleFDs })
+	waitIdle(t, s, idleFDs)
 	report("after")
 	if rss := memKiB(t, s.pid(), "VmRSS"); rss > idleRSS+32<<10 {
 		t.Errorf("RSS %d KiB after the soak, %d KiB idle", rss, idleRSS)
