@@ -61,6 +61,7 @@ type Process struct {
 	// The stderr reader's: it runs while stderr has something to read
 	// (readStderr), and with a watcher only then.
 	errFn    func(line []byte)
+	errRead  func() // p.readStderr, made once: a method value made per arm allocates
 	errRaw   rawReader
 	errWatch fdWatch // watched: readStderr is started by the watcher and arms it again
 	errBuf   idleBuf // from stderrPool, held while a line is incomplete or output flows
@@ -197,10 +198,11 @@ func (p *Process) startSupervise() {
 // each time stderr becomes readable; without, in a goroutine of its own.
 func (p *Process) startStderr(fn func(line []byte)) {
 	p.errFn = fn
+	p.errRead = p.readStderr
 	p.errBuf.pool = stderrPool
 	p.errRaw.init(p.stderr)
 	p.errRaw.rc.Control(func(fd uintptr) { p.errWatch.fd = int(fd) })
-	if !p.errWatch.arm(p.readStderr) {
+	if !p.errWatch.arm(p.errRead) {
 		go p.readStderr()
 	}
 }
@@ -345,7 +347,7 @@ func (p *Process) readStderr() {
 			n, err = p.errRaw.read(&p.errBuf, nil, true)
 		}
 		if err == errNothing {
-			if p.errWatch.arm(p.readStderr) {
+			if p.errWatch.arm(p.errRead) {
 				return
 			}
 			// Closed (or refused by epoll): wait here instead; a closed
