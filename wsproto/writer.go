@@ -18,7 +18,9 @@ var (
 // op must be OpText or OpBinary; a text payload is sent as given (the
 // caller makes it valid UTF-8). The frame is buffered, not flushed: call
 // Flush when nothing more is ready, so that messages ready together leave
-// in one write. It returns ErrCloseSent after this side's close frame.
+// in one write. It returns ErrCloseSent after this side's close frame, and
+// once the reader has begun to answer the peer's close (or to fail the
+// connection): no data follows a close (RFC 6455 §5.5.1).
 //
 // Data writes (WriteMessage, WriteFragment, NextWriter, Flush) come from
 // one goroutine at a time and have no deadline: a peer that does not read
@@ -29,7 +31,7 @@ func (c *Conn) WriteMessage(op Opcode, p []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent.Load() {
+	if c.dataClosed() {
 		return ErrCloseSent
 	}
 	if c.wFrag {
@@ -50,7 +52,7 @@ func (c *Conn) WriteFragment(op Opcode, p []byte, fin bool) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent.Load() {
+	if c.dataClosed() {
 		return ErrCloseSent
 	}
 	if c.wFrag {
@@ -162,6 +164,22 @@ func (c *Conn) WriteClose(code uint16, reason string) error {
 func (c *Conn) AbortWrites() {
 	c.aborted.Store(true)
 	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+}
+
+// dataClosed reports whether data frames may no longer be written.
+func (c *Conn) dataClosed() bool { return c.closeSent.Load() || c.closing.Load() }
+
+// replyClose sends this side's close frame from the reading goroutine,
+// answering the peer's close or failing the connection. The data writer may
+// be blocked on a peer that has stopped reading, holding the write lock the
+// close frame needs: no data frame may start from now on, and the one under
+// way gets the close timeout to finish (§5.5.1 lets the current message go
+// out first), so the reader waits at most that long, whatever the peer
+// does next.
+func (c *Conn) replyClose(code uint16, reason string) {
+	c.closing.Store(true)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
+	_ = c.WriteClose(code, reason)
 }
 
 // aLongTimeAgo is a write deadline that has passed.

@@ -460,3 +460,48 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("client ended with %v, want the server's close reply", err)
 	}
 }
+
+// TestPeerCloseWhileWriteBlocked: the peer sends its close and then reads
+// nothing while a data write is blocked. The reader must still return the
+// peer's close within the close timeout (it cannot wait for the write lock
+// for ever), and no data frame may be written after it. The same holds
+// for a violation found while the writer is blocked.
+func TestPeerCloseWhileWriteBlocked(t *testing.T) {
+	t.Parallel()
+	const timeout = 100 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want uint16
+	}{
+		{"peer close", cframe(true, OpClose, closeBody(CloseNormal, "")), CloseNormal},
+		{"violation", cframe(true, Opcode(3), ""), CloseProtocolError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, peer := pipePair(t, Config{CloseTimeout: timeout})
+			blocked := make(chan error, 1)
+			go func() { // the peer reads nothing: the flush blocks
+				c.WriteMessage(OpText, []byte("stuck"))
+				blocked <- c.Flush()
+			}()
+			go peer.Write(tc.in)
+			done := make(chan error, 1)
+			go func() {
+				_, _, err := c.NextReader()
+				done <- err
+			}()
+			err := wait(t, done, 10*time.Second, "reader after the peer's close")
+			var ce *CloseError
+			if !errors.As(err, &ce) || ce.Code != tc.want {
+				t.Fatalf("reader: %v, want close %d", err, tc.want)
+			}
+			if err := wait(t, blocked, 10*time.Second, "the blocked flush"); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("blocked flush: %v, want a deadline", err)
+			}
+			if err := c.WriteMessage(OpText, []byte("late")); err != ErrCloseSent {
+				t.Fatalf("data write after the close: %v, want ErrCloseSent", err)
+			}
+		})
+	}
+}
