@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -33,6 +34,11 @@ type conn struct {
 
 	programEnded atomic.Bool // set by writePump once the program has been reaped
 
+	// A panic in any of the connection's goroutines fails the connection
+	// (crashed); live is ws for them, set once the WebSocket exists.
+	failed atomic.Bool
+	live   atomic.Pointer[wsproto.Conn]
+
 	// The write pump's, kept between its goroutines (see writePump).
 	out         *sink
 	dst         procio.Sink // out, or the --passstderr tagger over it
@@ -54,9 +60,24 @@ type conn struct {
 func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	handedOff := false
+	var nc net.Conn // once hijacked
 	defer func() {
-		if !handedOff {
-			c.end()
+		if handedOff {
+			return
+		}
+		v := recover()
+		if v != nil {
+			c.logPanic("handshake", v)
+			if nc != nil {
+				nc.Close()
+			}
+			if c.p != nil {
+				c.p.Stop()
+			}
+		}
+		c.end()
+		if v != nil {
+			panic(http.ErrAbortHandler) // net/http drops the request without another stack trace
 		}
 	}()
 	s := c.s
@@ -94,7 +115,8 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	c.log = c.log.With("pid", p.Pid())
 	c.errLog.Store(c.log)
 
-	nc, br, err := handshake.Accept(w, res, &s.hs)
+	var br *bufio.Reader
+	nc, br, err = handshake.Accept(w, res, &s.hs)
 	if err != nil {
 		c.tag.detach()
 		p.Stop()
@@ -114,17 +136,20 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		OnPong:          c.ka.onPong(),
 		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
-	c.ka.start(c.ws)
-	if s.cfg.Binary {
-		c.codec = procio.NewBinaryCodec(0)
-	} else {
-		c.codec = procio.NewLineCodec(0)
-	}
+	c.live.Store(c.ws)
+	c.ka.start(c.ws, c.crashed)
+	c.codec = s.codec()
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
 	handedOff = true
 	go func() {
-		defer c.end()
+		defer func() {
+			if v := recover(); v != nil {
+				c.crashed("relay", v)
+				p.Stop()
+			}
+			c.end()
+		}()
 		code, reason := c.relay()
 		nc.Close()
 		c.ka.stop()
@@ -165,6 +190,7 @@ func (c *conn) relay() (code uint16, reason string) {
 	awaySent := false // goingAway's 1001 went out; read after awayDone
 	stopShutdown := context.AfterFunc(c.s.quit, func() {
 		defer close(awayDone)
+		defer c.recoverIn("shutdown")
 		awaySent = c.goingAway(readDone)
 	})
 	readErr := c.readPump() // how the read pump ended
@@ -202,9 +228,10 @@ func (c *conn) relay() (code uint16, reason string) {
 		}
 
 	default:
-		// The client closed, vanished or broke the protocol. Nothing more
-		// can reach it, so stop writing at once: a program blocked on a
-		// full stdout pipe then sees its stdin close and can exit by itself.
+		// The client closed, vanished or broke the protocol, or a pump
+		// panicked (crashed sent 1011). Nothing more can reach the
+		// client, so stop writing at once: a program blocked on a full
+		// stdout pipe then sees its stdin close and can exit by itself.
 		code, reason = closeCodeOf(readErr)
 		c.ws.AbortWrites() // frees a write (and a ping queued behind it)
 		if c.ka.stop() {   // the client answered no ping: it is gone
@@ -212,6 +239,9 @@ func (c *conn) relay() (code uint16, reason string) {
 		}
 		c.p.Stop()
 		<-writeDone
+	}
+	if c.failed.Load() {
+		code, reason = wsproto.CloseInternalError, errPanic.Error()
 	}
 	// This side failed the connection: its close frame is out, so let the
 	// client's reply arrive before TCP closes.
@@ -251,7 +281,13 @@ func (c *conn) goingAway(readDone <-chan struct{}) (sent bool) {
 // stdin open: relay first tells who ended the connection (a program that
 // exits on its stdin closing must not look as if it had ended first), and
 // then stops the program, which closes stdin.
-func (c *conn) readPump() error {
+func (c *conn) readPump() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.crashed("read pump", v)
+			err = errPanic
+		}
+	}()
 	defer c.stdin.flush() // the messages read with the client's close
 	for {
 		_, msg, err := c.ws.NextReader()
@@ -330,6 +366,7 @@ func (w *stdinWriter) Write(b []byte) (int, error) {
 // stderr takes one line of the program's stderr: it is logged and, with
 // --passstderr, sent to the client.
 func (c *conn) stderr(line []byte) {
+	defer c.recoverIn("stderr")
 	c.errLog.Load().Info("stderr", "line", string(line))
 	c.tag.stderr(line)
 }
@@ -367,6 +404,13 @@ type closeFrame struct {
 // again when output comes (Process.NotifyStdout), so that an idle
 // connection holds only its read pump's goroutine.
 func (c *conn) writePump() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.crashed("write pump", v)
+			c.p.Stop()
+			c.writeDone <- closeFrame{code: wsproto.CloseInternalError, reason: errPanic.Error()}
+		}
+	}()
 	for {
 		err := c.codec.ReadMessages(c.p.Stdout(), c.dst)
 		if err == procio.ErrQuiet {
@@ -413,6 +457,38 @@ func (c *conn) writePump() {
 	// (where the read pump may be blocked).
 	c.p.Stop()
 	c.writeDone <- cf
+}
+
+// errPanic ends a pump that panicked; its connection alone is failed.
+var errPanic = errors.New("internal error")
+
+// crashed turns a panic in one of the connection's goroutines into the end
+// of that connection alone: it logs the panic with its stack and, once the
+// WebSocket exists, sends 1011 and drops the TCP connection, so that every
+// pump returns and the relay stops the program as on any other end. It
+// must not wait for the program: it may run on procio's stderr goroutine,
+// which Process.Stop waits for.
+func (c *conn) crashed(where string, v any) {
+	c.logPanic(where, v)
+	if c.failed.Swap(true) {
+		return
+	}
+	if ws := c.live.Load(); ws != nil {
+		ws.WriteCloseNow(wsproto.CloseInternalError, errPanic.Error())
+		ws.NetConn().Close()
+	}
+}
+
+// recoverIn is deferred by a goroutine with nothing of its own to wind
+// down after a panic.
+func (c *conn) recoverIn(where string) {
+	if v := recover(); v != nil {
+		c.crashed(where, v)
+	}
+}
+
+func (c *conn) logPanic(where string, v any) {
+	c.log.Error("panic", "in", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 }
 
 // closeFor maps how a program ended to a close frame: exit status 0 is a

@@ -65,18 +65,23 @@ func (k *keepalive) onPong() func() {
 }
 
 // start arms the watchdog and starts pinging over ws. It must run before
-// the first read of ws.
-func (k *keepalive) start(ws *wsproto.Conn) {
+// the first read of ws. A panic in the ping goroutine goes to crashed.
+func (k *keepalive) start(ws *wsproto.Conn, crashed func(where string, v any)) {
 	if k == nil {
 		return
 	}
 	k.nc = ws.NetConn()
 	k.watchdog = time.AfterFunc(2*k.interval, k.expire)
-	go k.ping(ws)
+	go k.ping(ws, crashed)
 }
 
-func (k *keepalive) ping(ws *wsproto.Conn) {
+func (k *keepalive) ping(ws *wsproto.Conn, crashed func(where string, v any)) {
 	defer close(k.done)
+	defer func() {
+		if v := recover(); v != nil {
+			crashed("keepalive", v)
+		}
+	}()
 	t := time.NewTicker(k.interval)
 	defer t.Stop()
 	for {

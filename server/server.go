@@ -136,6 +136,7 @@ type Server struct {
 	hs       handshake.Config
 	cgiPass  []string // the --passenv names CGI scripts inherit (not the server's own)
 	software string
+	codec    func() procio.Codec // a new codec for each connection's program
 
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
@@ -218,6 +219,10 @@ func New(cfg Config) (*Server, error) {
 		rt:       rt,
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
+	}
+	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
+	if cfg.Binary {
+		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
 	}
 	s.quit, s.quitAll = context.WithCancel(context.Background())
 	s.env.reverseLookup = cfg.ReverseLookup

@@ -69,9 +69,9 @@ type Config struct {
 // closes the network connection by itself.
 //
 // Deadlines: data writes have none (a peer that does not read holds the
-// writer back) until the reader answers the peer's close or fails the
-// connection: then no new data frame starts, and the write under way gets
-// the close timeout. Each control frame write sets a write deadline of
+// writer back) until WriteCloseNow, which the reader calls to answer the
+// peer's close or to fail the connection: then no new data frame starts,
+// and the write under way gets the close timeout. Each control frame write sets a write deadline of
 // CloseTimeout; after a ping or pong it is cleared again, after the close
 // frame it stays. WriteClose sets a read deadline of CloseTimeout. An owner
 // that aborts a blocked write by setting its own deadline should do so
@@ -104,7 +104,7 @@ type Conn struct {
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
 	closeSent atomic.Bool         // this side's close frame went out; set under wmu
-	closing   atomic.Bool         // the reader is answering a close or failing the connection: no more data frames
+	closing   atomic.Bool         // WriteCloseNow was called: no more data frames
 	aborted   atomic.Bool         // AbortWrites was called; set without wmu
 	maskRand  *mrand.ChaCha8      // masking keys (client role only), RFC 6455 §10.3
 	mw        messageWriter

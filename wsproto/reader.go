@@ -310,7 +310,7 @@ func (c *Conn) peerClose(p []byte) error {
 	// A peer without a code gets an empty close body (1005 never goes on
 	// the wire). If the reply cannot be written the connection is over
 	// all the same; the peer's close is what the caller needs to know.
-	c.replyClose(ce.Code, "")
+	_ = c.WriteCloseNow(ce.Code, "")
 	return ce
 }
 
@@ -323,6 +323,6 @@ func (c *Conn) fail(code uint16, reason string) error {
 	}
 	ce := &CloseError{Code: code, Reason: reason}
 	c.r.err = ce
-	c.replyClose(code, reason)
+	_ = c.WriteCloseNow(code, reason)
 	return ce
 }

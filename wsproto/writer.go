@@ -169,17 +169,17 @@ func (c *Conn) AbortWrites() {
 // dataClosed reports whether data frames may no longer be written.
 func (c *Conn) dataClosed() bool { return c.closeSent.Load() || c.closing.Load() }
 
-// replyClose sends this side's close frame from the reading goroutine,
-// answering the peer's close or failing the connection. The data writer may
-// be blocked on a peer that has stopped reading, holding the write lock the
-// close frame needs: no data frame may start from now on, and the one under
-// way gets the close timeout to finish (§5.5.1 lets the current message go
-// out first), so the reader waits at most that long, whatever the peer
-// does next.
-func (c *Conn) replyClose(code uint16, reason string) {
+// WriteCloseNow is WriteClose for a connection being given up: no data
+// frame starts from now on, and a data write blocked on a peer that does
+// not read gets the close timeout to finish (RFC 6455 §5.5.1 lets the
+// message under way go out first), so the close frame goes out, or fails,
+// within twice the close timeout whatever the peer does. The reader uses it
+// to answer the peer's close and to fail the connection; it may be called
+// from any goroutine.
+func (c *Conn) WriteCloseNow(code uint16, reason string) error {
 	c.closing.Store(true)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(c.closeTimeout))
-	_ = c.WriteClose(code, reason)
+	return c.WriteClose(code, reason)
 }
 
 // aLongTimeAgo is a write deadline that has passed.
