@@ -133,7 +133,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
 		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
-		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (no dot-files, no scripts)"},
+		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (never dot-files, nor a program's files: the COMMAND, files its arguments name, scripts of --dir and --cgidir, their links and backups)"},
 		&cli.StringFlag{Name: "cgidir", Usage: "run the CGI/1.1 scripts under `DIR` for plain HTTP requests, at their paths"},
 		// Limits wsexec adds (websocketd has no flag for them).
 		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},

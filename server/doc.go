@@ -3,12 +3,14 @@
 // connection (package procio) with a CGI/1.1 environment, and relays between
 // the socket (package wsproto) and the program's pipes.
 //
-// Routing (route.go) picks the program: one command for every path, or
-// with Config.Dir the executable a path names under a directory, resolved
-// at each request and confined to it. Plain HTTP requests can get the dev
-// console, CGI/1.1 scripts (Config.CGIDir, net/http/cgi) or static files
-// (Config.StaticDir, confined with os.Root); dot-files and scripts are
-// never served as files.
+// Every request is checked first (request.go): a target that is not a
+// path, a malformed Host, a "." or ".." segment or an encoded slash in the
+// path is refused with 400. Routing (route.go) then picks the program: one
+// command for every path, or with Config.Dir the executable a path names
+// under a directory, resolved at each request and confined to it. Plain
+// HTTP requests can get the dev console, CGI/1.1 scripts (Config.CGIDir,
+// net/http/cgi) or static files (Config.StaticDir, confined with os.Root);
+// dot-files and a program's files (static.go) are never served as files.
 //
 // Each connection has two pumps. The read pump is the only reader of the
 // socket and the only writer of the program's stdin; the write pump is the

@@ -84,9 +84,12 @@ func (b baseEnv) build(q envRequest) []string {
 	if err != nil { // a Unix socket peer has no port
 		remoteAddr, remotePort = r.RemoteAddr, ""
 	}
-	serverName, serverPort, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		serverName, serverPort = r.Host, q.localPort
+	// ServeHTTP has refused a malformed Host (request.go), so splitHost
+	// cannot fail here; an IPv6 name comes without its brackets, with a
+	// port or without.
+	serverName, serverPort, _ := splitHost(r.Host)
+	if serverPort == "" {
+		serverPort = q.localPort
 	}
 	remoteHost := remoteAddr
 	if b.reverseLookup {
@@ -101,8 +104,8 @@ func (b baseEnv) build(q envRequest) []string {
 		"REMOTE_ADDR="+remoteAddr,
 		"REMOTE_HOST="+sanitizeValue(remoteHost),
 		"REMOTE_PORT="+remotePort,
-		"SERVER_NAME="+sanitizeValue(serverName),
-		"SERVER_PORT="+sanitizeValue(serverPort),
+		"SERVER_NAME="+serverName,
+		"SERVER_PORT="+serverPort,
 		"SERVER_PROTOCOL="+r.Proto,
 		"GATEWAY_INTERFACE=CGI/1.1",
 		"REQUEST_METHOD="+r.Method,

@@ -100,6 +100,27 @@ func TestEnvHTTPS(t *testing.T) {
 	}
 }
 
+// TestEnvServerName: SERVER_NAME and SERVER_PORT come from Host, an IPv6
+// name without its brackets whether a port follows or not, the listener's
+// port when Host has none.
+func TestEnvServerName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ host, name, port string }{
+		{"example.com:8080", "example.com", "8080"},
+		{"example.com", "example.com", "9999"},
+		{"[::1]:8080", "::1", "8080"},
+		{"[::1]", "::1", "9999"},
+		{"", "", "9999"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Host = tc.host
+		env := envMap(t, newBaseEnv(nil).build(envRequest{r: r, localPort: "9999"}))
+		if env["SERVER_NAME"] != tc.name || env["SERVER_PORT"] != tc.port {
+			t.Errorf("Host %q: SERVER_NAME %q SERVER_PORT %q, want %q %q", tc.host, env["SERVER_NAME"], env["SERVER_PORT"], tc.name, tc.port)
+		}
+	}
+}
+
 func TestHeaderEnvName(t *testing.T) {
 	tests := []struct {
 		in, want string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -164,19 +165,21 @@ func TLSConfig(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
 
 // redirectHandler sends every request to the same host, path and query
 // on the endpoint's scheme and port: 301 for GET and HEAD, 308 (which
-// keeps the method and body) for the rest.
-func redirectHandler(scheme, port string) http.Handler {
+// keeps the method and body) for the rest. A target that is not a path, or
+// a malformed Host, is refused as on the endpoint's listener (request.go);
+// log says so.
+func redirectHandler(scheme, port string, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
+		if err := checkTarget(r); err != nil {
+			refuse(w, log.With("remote", r.RemoteAddr), err)
+			return
 		}
+		host, _, _ := splitHost(r.Host)
 		if host == "" { // HTTP/1.0 without Host: the address it came to
 			if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 				host, _, _ = net.SplitHostPort(a.String())
 			}
 		}
-		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 		if (scheme == "https" && port != "443") || (scheme == "http" && port != "80") {
 			host = net.JoinHostPort(host, port)
 		} else if strings.Contains(host, ":") {

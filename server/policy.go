@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -138,11 +137,11 @@ func sameOrigin(o origin, r *http.Request) bool {
 	if o.null {
 		return false
 	}
-	host, port, err := net.SplitHostPort(r.Host)
-	if err != nil {
-		host, port = r.Host, defaultPort(r.TLS != nil)
+	host, port, _ := splitHost(r.Host) // checked in ServeHTTP
+	if port == "" {
+		port = defaultPort(r.TLS != nil)
 	}
-	return strings.EqualFold(strings.Trim(host, "[]"), o.host) && port == o.port
+	return strings.EqualFold(host, o.host) && port == o.port
 }
 
 // originPolicy returns the handshake's origin check for rules and

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +13,8 @@ import (
 	"github.com/wsexec/wsexec/handshake"
 )
 
-// Routing: which handler a request goes to.
+// Routing: which handler a request goes to, once ServeHTTP has checked it
+// (request.go).
 //
 //   - A WebSocket upgrade goes to its endpoint: the one command, or with
 //     --dir the executable its path names (see scriptDir.resolve). A path
@@ -45,8 +47,9 @@ type router struct {
 	static  http.Handler
 }
 
-// newRouter checks the routing part of cfg and resolves its directories.
-func newRouter(cfg *Config) (*router, error) {
+// newRouter checks the routing part of cfg and resolves its directories;
+// log is the static files' (see newStatic).
+func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	rt := &router{}
 	switch {
 	case cfg.Dir != "" && len(cfg.Command) > 0:
@@ -75,10 +78,8 @@ func newRouter(cfg *Config) (*router, error) {
 		rt.cgi = d
 	}
 	if cfg.StaticDir != "" {
-		// Programs are never served as source, wherever they lie: nothing
-		// under --cgidir (its other files are the scripts' own), no
-		// executable under --dir (HTML beside the scripts is fine), not
-		// the command.
+		// Programs are never served as source, wherever they lie (see
+		// hidden).
 		var hide hidden
 		if rt.cgi != nil {
 			hide.dirs = append(hide.dirs, rt.cgi.root)
@@ -87,11 +88,9 @@ func newRouter(cfg *Config) (*router, error) {
 			hide.execIn = append(hide.execIn, rt.dir.root)
 		}
 		if rt.command != nil {
-			if p, err := filepath.EvalSymlinks(rt.command.path); err == nil {
-				hide.files = append(hide.files, p)
-			}
+			hide.files = programFiles(rt.command.path, rt.command.args[1:])
 		}
-		h, err := newStatic(cfg.StaticDir, hide)
+		h, err := newStatic(cfg.StaticDir, hide, log)
 		if err != nil {
 			return nil, fmt.Errorf("static directory: %w", err)
 		}
@@ -222,24 +221,31 @@ const xOK = 1
 // script and the rest of p is PATH_INFO. It refuses, with a
 // *handshake.Error:
 //
-//   - 400: p holds a control character (NUL, newline...);
-//   - 404: p not absolute; a segment before the file that is empty, "." or
-//     "..", or starts with "." (dot-files are never endpoints); a missing
-//     file; a path that ends at a directory; a file whose real path,
-//     symlinks resolved, is outside the directory;
+//   - 400: p holds a control character (NUL, newline...), or a "." or ".."
+//     segment anywhere, in the script's path or in PATH_INFO;
+//   - 404: p not absolute; a segment before the file that is empty or
+//     starts with "." (dot-files are never endpoints); a missing file; a
+//     path that ends at a directory; a file whose real path, symlinks
+//     resolved, is outside the directory;
 //   - 403: a file that is not a regular executable file.
 //
 // The directory is read at each request, so scripts may come and go. p is
 // never cleaned: a ".." is refused, not interpreted, so no spelling of it
 // (percent-encoded once, which net/http decodes, or twice, which then names
-// a file called "%2e%2e") reaches outside the directory.
+// a file called "%2e%2e") reaches outside the directory, nor reaches a
+// script in its PATH_INFO. ServeHTTP has refused such paths already
+// (request.go); resolve refuses them itself because it is where a path
+// becomes a file name.
 func (d *scriptDir) resolve(p string) (script, error) {
 	rest, ok := strings.CutPrefix(p, "/")
 	if !ok {
 		return script{}, notFound("not an absolute path")
 	}
 	if hasControl(p) {
-		return script{}, &handshake.Error{Status: http.StatusBadRequest, Reason: "control character in path"}
+		return script{}, badRequest("control character in path")
+	}
+	if hasDotSegment(p) {
+		return script{}, badRequest(dotSegmentReason)
 	}
 	dir := d.root
 	var sc script
@@ -297,9 +303,7 @@ func badSegment(seg string) string {
 	switch {
 	case seg == "":
 		return "empty path segment"
-	case seg == "." || seg == "..":
-		return "relative path segment"
-	case seg[0] == '.':
+	case seg[0] == '.': // "." and ".." were refused before the walk
 		return "dot-files are not served"
 	}
 	return ""

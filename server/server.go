@@ -155,7 +155,11 @@ var devConsole []byte
 
 // New checks cfg and fills in its defaults.
 func New(cfg Config) (*Server, error) {
-	rt, err := newRouter(&cfg)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rt, err := newRouter(&cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -206,10 +210,6 @@ func New(cfg Config) (*Server, error) {
 		if !ValidSubprotocol(p) {
 			return nil, fmt.Errorf("subprotocol %q is not a token", p)
 		}
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
 		cfg:      cfg,
@@ -290,7 +290,7 @@ func (s *Server) Run(ctx context.Context) error {
 			scheme = "https"
 		}
 		_, port, _ := net.SplitHostPort(ls.main[0].addr)
-		rs.Handler = s.withHeaders(redirectHandler(scheme, port))
+		rs.Handler = s.withHeaders(redirectHandler(scheme, port, s.log))
 		for _, ln := range ls.redirect {
 			s.log.Info("redirecting", "addr", ln.addr, "to", scheme+"://HOST:"+port+"/")
 			go func() { serveErr <- rs.Serve(ln) }()
@@ -372,10 +372,15 @@ func (s *Server) shutdownLimit() time.Duration {
 	return s.cfg.CloseTimeout + s.cfg.CloseGrace + 3*s.cfg.KillGrace + 2*time.Second
 }
 
-// ServeHTTP routes a request (see route.go): a WebSocket upgrade runs its
-// endpoint's program, a plain request gets the dev console, a CGI script or
-// a static file when enabled, anything else a clear refusal.
+// ServeHTTP checks a request (see request.go) and routes it (see
+// route.go): a WebSocket upgrade runs its endpoint's program, a plain
+// request gets the dev console, a CGI script or a static file when
+// enabled, anything else a clear refusal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkRequest(r); err != nil {
+		refuse(w, s.log.With("remote", r.RemoteAddr), err)
+		return
+	}
 	s.route(w, r)
 }
 
