@@ -251,12 +251,18 @@ func (is *issuer) pool() *x509.CertPool {
 
 // dialTLS opens a WebSocket over TLS with cfg.
 func dialTLS(addr, target string, cfg *tls.Config) (*wsproto.Conn, *http.Response, error) {
+	return dialTLSHeader(addr, target, cfg, nil)
+}
+
+// dialTLSHeader is dialTLS adding hdr to the request. Refused, it returns
+// a nil Conn, the response with its body kept, and an error.
+func dialTLSHeader(addr, target string, cfg *tls.Config, hdr http.Header) (*wsproto.Conn, *http.Response, error) {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	nc, err := tls.DialWithDialer(d, "tcp", addr, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, resp, err := wstest.Handshake(nc, addr, target, nil)
+	c, resp, err := wstest.Handshake(nc, addr, target, hdr)
 	if c == nil {
 		nc.Close()
 		if err == nil {
