@@ -593,13 +593,6 @@ func TestConfigFile(t *testing.T) {
 		t.Fatalf("toml: X-Toml %q, want yes", got)
 	}
 
-	// altsrc cannot list a file's keys: one that names no flag is ignored.
-	unknown := filepath.Join(dir, "unknown.yml")
-	writeFile(unknown, "prot: 8080\nport: 0\naddress: 127.0.0.1\nheader: \"X-Known: yes\"\n")
-	if got := headers101(t, "--config="+unknown, "cat").Get("X-Known"); got != "yes" {
-		t.Fatalf("a file with an unknown key: X-Known %q, want yes", got)
-	}
-
 	bad := filepath.Join(dir, "bad.yaml")
 	writeFile(bad, "port: [0\n")
 	badTOML := filepath.Join(dir, "bad.toml")
@@ -614,8 +607,8 @@ func TestConfigFile(t *testing.T) {
 	for _, tc := range []struct{ file, want string }{
 		{bad, "yaml: line 1"},
 		{badTOML, "toml: line 1"},
-		{wrongType, "'port'"},
-		{wrongItem, "'header[1]'"},
+		{wrongType, `key "port": want a whole number, not a string`},
+		{wrongItem, `key "header", item 2: want a string, not a whole number`},
 		{ext, `extension ".ini"`},
 		{missing, "no such file"},
 	} {

@@ -152,7 +152,7 @@ func flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "header-http", Usage: "add the header `LINE` to plain HTTP responses only, repeatable"},
 		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
 		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
-		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, a key that is not one is ignored); the command line wins"},
+		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, another key is an error); the command line wins"},
 		// Policy: who may connect, and how connections are kept.
 		&cli.StringSliceFlag{Name: "origin", Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
 		&cli.BoolFlag{Name: "anyorigin", Usage: "allow every origin: the default, stated (websocketd's flag; not with --origin or --sameorigin)"},
