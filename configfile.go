@@ -18,9 +18,9 @@ import (
 // flags' names without dashes, aliases too. A repeatable flag takes a list
 // or a single value.
 //
-// altsrc cannot list a file's keys, so a key that names no flag (or names
-// config, help, version or license) is ignored, not an error; the --config
-// usage and the README say so.
+// altsrc cannot list a file's keys, so configSource parses the file itself
+// first (configkeys.go): a key that names no flag a file may set, or a
+// value of the wrong type, is a usage error before anything listens.
 
 // notFromFile are the flags of flags() a config file cannot set. --help
 // and --version are urfave/cli's own, not in flags(), so never wrapped.
@@ -64,7 +64,7 @@ func loadConfigFile(c *cli.Context) error {
 	if path == "" {
 		return nil
 	}
-	src, err := configSource(path)
+	src, err := configSource(path, c.App.Flags)
 	if err != nil {
 		return usagef("--config %s: %s", path, oneLine(err.Error()))
 	}
@@ -75,25 +75,33 @@ func loadConfigFile(c *cli.Context) error {
 }
 
 // configSource opens path as an altsrc input source, YAML or TOML by its
-// extension.
-func configSource(path string) (altsrc.InputSourceContext, error) {
+// extension, once its keys have passed checkValues against flags.
+func configSource(path string, flags []cli.Flag) (altsrc.InputSourceContext, error) {
 	var load func(string) (altsrc.InputSourceContext, error)
+	var values func([]byte) ([]fileValue, error)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".yaml", ".yml":
-		load = altsrc.NewYamlSourceFromFile
+		load, values = altsrc.NewYamlSourceFromFile, yamlValues
 	case ".toml":
-		load = altsrc.NewTomlSourceFromFile
+		load, values = altsrc.NewTomlSourceFromFile, tomlValues
 	default:
 		return nil, fmt.Errorf("extension %q: want .yaml, .yml or .toml", ext)
 	}
 	// altsrc reads anything that parses as a URL with a host over HTTP and
-	// words every stat error as "does not exist": open the file here for
-	// the real reason, and hand altsrc an absolute path, which is local.
-	f, err := os.Open(path)
+	// words every stat error as "does not exist": read the file here for
+	// the real reason (and its keys), and hand altsrc an absolute path,
+	// which is local. altsrc reads it again: it takes only a path.
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, pathErr(err)
 	}
-	f.Close()
+	vals, err := values(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkValues(vals, flags); err != nil {
+		return nil, err
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err

@@ -152,11 +152,11 @@ func flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "header-http", Usage: "add the header `LINE` to plain HTTP responses only, repeatable"},
 		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
 		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
-		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, a key that is not one is ignored); the command line wins"},
+		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, another key is an error); the command line wins"},
 		// Policy: who may connect, and how connections are kept.
 		&cli.StringSliceFlag{Name: "origin", Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
 		&cli.BoolFlag{Name: "anyorigin", Usage: "allow every origin: the default, stated (websocketd's flag; not with --origin or --sameorigin)"},
-		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the requested Host (host and port); others get 403"},
+		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the request's scheme (http, or https with --ssl) and Host (host and port); others get 403. Host is the client's word: this does not stop DNS rebinding, --origin does"},
 		&cli.StringFlag{Name: "maxforks-mode", Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
 		&cli.IntFlag{Name: "pingms", Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
 		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -101,10 +102,40 @@ func TestSameOrigin(t *testing.T) {
 	accepted(t, s.addr, origin("http://"+s.addr))
 	accepted(t, s.addr, nil) // not a browser
 	refusal(t, s.addr, origin("http://127.0.0.1:1"), http.StatusForbidden,
-		`origin "http://127.0.0.1:1" does not match the requested host "`+s.addr+`" (--sameorigin)`)
+		`origin "http://127.0.0.1:1" does not match the request's "http://`+s.addr+`" (--sameorigin)`)
+	// The scheme counts: an https page is another origin than this
+	// plain-HTTP listener, on the same host and port.
+	refusal(t, s.addr, origin("https://"+s.addr), http.StatusForbidden,
+		`origin "https://`+s.addr+`" does not match the request's "http://`+s.addr+`" (--sameorigin)`)
 	refusal(t, s.addr, origin("http://localhost:"+port), http.StatusForbidden, "--sameorigin")
 	refusal(t, s.addr, origin("http://127.0.0.1"), http.StatusForbidden, "--sameorigin") // port 80
 	refusal(t, s.addr, origin("null"), http.StatusForbidden, "--sameorigin")
+}
+
+// TestSameOriginTLS checks the scheme under TLS: https is the listener's
+// origin, http on the same host and port is not.
+func TestSameOriginTLS(t *testing.T) {
+	t.Parallel()
+	s, ca, _ := tlsServer(t, []string{"--sameorigin"}, "cat")
+	cfg := &tls.Config{RootCAs: ca.pool(), ServerName: "127.0.0.1"}
+	c, _, err := dialTLSHeader(s.addr, "/", cfg, origin("https://"+s.addr))
+	if err != nil {
+		t.Fatalf("https origin: %v", err)
+	}
+	echo(t, c, "same origin")
+	c.Close()
+	c, resp, err := dialTLSHeader(s.addr, "/", cfg, origin("http://"+s.addr))
+	if c != nil {
+		c.Close()
+		t.Fatal("an http origin was accepted on the TLS listener")
+	}
+	if resp == nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `the request's "https://`+s.addr+`"`) {
+		t.Fatalf("http origin: %s %q, want 403 naming https://%s", resp.Status, body, s.addr)
+	}
 }
 
 // protocolOf connects offering protocols (none if empty) to a server whose

@@ -96,7 +96,7 @@ func (b baseEnv) build(q envRequest) []string {
 		remoteHost = lookupHost(r, remoteAddr)
 	}
 	https := ""
-	if r.TLS != nil {
+	if requestScheme(r) == "https" {
 		https = "on"
 	}
 	env = append(env,

@@ -131,17 +131,32 @@ func (r OriginRule) matches(o origin) bool {
 	return (r.Scheme == "" || r.Scheme == o.scheme) && host && (r.Port == "" || r.Port == o.port)
 }
 
-// sameOrigin reports whether o names the host and port the request was
-// sent to (its Host header; the scheme's default port when it has none).
+// requestScheme is the scheme the client used to reach the server:
+// "https" when the request came over TLS, else "http". Every check that
+// needs it asks here, so that this is the one place to take a trusted
+// proxy's word for it (X-Forwarded-Proto) when wsexec learns to trust one.
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// sameOrigin reports whether o names the scheme, host and port the
+// request was sent to: requestScheme, and the Host header (the scheme's
+// default port when it has none). A page's origin is http or https, never
+// ws or wss, so those never match. The Host header is the client's word:
+// see docs/policy.md on DNS rebinding.
 func sameOrigin(o origin, r *http.Request) bool {
 	if o.null {
 		return false
 	}
+	scheme := requestScheme(r)
 	host, port, _ := splitHost(r.Host) // checked in ServeHTTP
 	if port == "" {
-		port = defaultPort(r.TLS != nil)
+		port = defaultPort(scheme == "https")
 	}
-	return strings.EqualFold(host, o.host) && port == o.port
+	return o.scheme == scheme && strings.EqualFold(host, o.host) && port == o.port
 }
 
 // originPolicy returns the handshake's origin check for rules and
@@ -172,7 +187,7 @@ func originPolicy(rules []OriginRule, same bool) func(*http.Request) error {
 			return fmt.Errorf("malformed Origin header %s", quote(values[0]))
 		}
 		if same && !sameOrigin(o, r) {
-			return fmt.Errorf("origin %s does not match the requested host %s (--sameorigin)", quote(values[0]), quote(r.Host))
+			return fmt.Errorf("origin %s does not match the request's %s (--sameorigin)", quote(values[0]), quote(requestScheme(r)+"://"+r.Host))
 		}
 		if len(rules) > 0 {
 			for _, rule := range rules {

@@ -44,7 +44,7 @@ func TestOriginPolicy(t *testing.T) {
 	if originPolicy(nil, false) != nil {
 		t.Fatal("no rules and no sameorigin must not install a check")
 	}
-	rules, err := ParseOriginRules([]string{"https://app.example", "[::1]:8080", "null", "*.sub.example"})
+	rules, err := ParseOriginRules([]string{"https://app.example", "[::1]:8080", "null", "*.sub.example", "port80.example:80"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +65,18 @@ func TestOriginPolicy(t *testing.T) {
 		{"same, explicit default port", []string{"http://h.example:80"}, "h.example", false, false, true},
 		{"same under TLS", []string{"https://h.example"}, "H.example", true, false, true},
 		{"https origin to plain port 80", []string{"https://h.example"}, "h.example", false, false, false},
+		{"same, Host names port 80", []string{"http://h.example"}, "h.example:80", false, false, true},
+		{"same under TLS, Host names port 443", []string{"https://h.example"}, "h.example:443", true, false, true},
+		{"same under TLS, other port", []string{"https://h.example:8443"}, "h.example:8443", true, false, true},
+		{"https origin to plain listener, same port", []string{"https://h.example:8080"}, "h.example:8080", false, false, false},
+		{"https origin to plain listener, Host port 443", []string{"https://h.example"}, "h.example:443", false, false, false},
+		{"http origin under TLS, same port", []string{"http://h.example:8443"}, "h.example:8443", true, false, false},
+		{"http origin under TLS, Host port 80", []string{"http://h.example"}, "h.example:80", true, false, false},
+		{"wss origin under TLS", []string{"wss://h.example"}, "h.example", true, false, false},
+		{"listed port 80, default http port", []string{"http://port80.example"}, "h.example", false, true, false},
+		{"listed port 80, any scheme", []string{"https://port80.example:80"}, "h.example", false, true, false},
+		{"listed port 80, default https port", []string{"https://port80.example"}, "h.example", false, false, false},
+		{"listed scheme, other scheme", []string{"http://app.example"}, "h.example", false, false, false},
 		{"null", []string{"null"}, "h.example", false, true, false},
 		{"two Origins", []string{"https://app.example", "https://app.example"}, "h.example", false, false, false},
 		{"no scheme", []string{"app.example"}, "h.example", false, false, false},
