@@ -195,8 +195,12 @@ func FuzzInflate(f *testing.F) {
 			if !errors.As(err, &ce) || ce.Remote {
 				t.Fatalf("message %d: %v, want close %d", i, err, code)
 			}
-			// Bad data past the limit may be caught by either check first.
-			if ce.Code != code && !(werr != nil && ce.Code == CloseMessageTooBig) && !(code == CloseProtocolError && ce.Code == CloseInvalidPayload && text) {
+			// Bad data past the limit may be caught by either check
+			// first; text that is not UTF-8 before the bad data, or
+			// within the limit, is caught before both.
+			badText := text && ce.Code == CloseInvalidPayload &&
+				(code == CloseProtocolError || code == CloseMessageTooBig && int64(len(want)) > eff && !utf8Prefix(want[:eff]))
+			if ce.Code != code && !(werr != nil && ce.Code == CloseMessageTooBig) && !badText {
 				t.Fatalf("message %d: close %d, want %d (%v)", i, ce.Code, code, werr)
 			}
 			out, _ := fc.written()
@@ -207,6 +211,20 @@ func FuzzInflate(f *testing.F) {
 			return
 		}
 	})
+}
+
+// utf8Prefix reports whether p is valid UTF-8 or a prefix of it: valid up
+// to a last character whose first bytes came and whose others have not.
+func utf8Prefix(p []byte) bool {
+	for k := 1; k < utf8.UTFMax && k <= len(p); k++ {
+		if utf8.RuneStart(p[len(p)-k]) {
+			if !utf8.FullRune(p[len(p)-k:]) {
+				p = p[:len(p)-k]
+			}
+			break
+		}
+	}
+	return utf8.Valid(p)
 }
 
 // inflateReference inflates a message payload with compress/flate directly,
