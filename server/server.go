@@ -86,7 +86,8 @@ type Config struct {
 	CloseTimeout time.Duration
 	// MaxForks caps the programs running at once; over it, 429.
 	MaxForks int
-	// MaxMessageSize caps one incoming message (1009 beyond it).
+	// MaxMessageSize caps one incoming message (1009 beyond it);
+	// math.MaxInt64 is no limit (wsproto.Config.MaxMessageSize).
 	MaxMessageSize int64
 	// ReadHeaderTimeout bounds the time to read a request's headers.
 	ReadHeaderTimeout time.Duration
