@@ -215,6 +215,8 @@ var refusals = []refusal{
 		status: 400, reason: "is not valid base64"},
 	{name: "body", raw: valid("Content-Length: 5") + "hello",
 		status: 400, reason: "must not have a body"},
+	{name: "body of the largest length", raw: valid("Content-Length: 9223372036854775807"),
+		status: 400, reason: "must not have a body"},
 	{name: "bad subprotocol token", raw: valid("Sec-WebSocket-Protocol: chat, a b"),
 		status: 400, reason: `Sec-WebSocket-Protocol: "a b" is not a token`},
 	{name: "required subprotocol not offered", raw: valid("Sec-WebSocket-Protocol: superchat"),

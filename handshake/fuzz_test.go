@@ -19,6 +19,9 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte(valid()))
 	f.Add([]byte(valid("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x; a=\"b\\\"c\"")))
 	f.Add([]byte(valid("Sec-WebSocket-Protocol: chat, superchat", "Sec-WebSocket-Protocol: mqtt")))
+	// Numbers at the extremes: the largest body length, a window past 64 bits.
+	f.Add([]byte(valid("Content-Length: 9223372036854775807")))
+	f.Add([]byte(valid("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=18446744073709551616")))
 	for _, tc := range refusals {
 		f.Add([]byte(tc.raw))
 	}

@@ -16,7 +16,8 @@ type binaryCodec struct {
 // write when a payload is at most bufSize bytes) and sends each stdout read
 // (of at most bufSize bytes) as one binary message, with a Flush once no
 // more output is waiting.
-// bufSize 0 means DefaultBufferSize. Like the line codec, it takes pooled
+// bufSize 0 means DefaultBufferSize; it is kept within MinBufferSize and
+// MaxBufferSize. Like the line codec, it takes pooled
 // buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)

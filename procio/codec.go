@@ -17,6 +17,14 @@ const DefaultBufferSize = 64 << 10
 // to it. It leaves room for a held-back incomplete rune and one byte more.
 const MinBufferSize = 4
 
+// MaxBufferSize is the largest buffer a codec uses; larger sizes, up to the
+// largest int, are lowered to it. A bigger buffer would only hold memory: a
+// read of the pipe brings at most what the pipe holds (bigPipeSize), and a
+// longer line goes out in fragments whatever the size. It also keeps the
+// sizes derived from it (one byte more for copyMessage, three times more
+// for the U+FFFD replacement buffer) within an int, 32-bit ones included.
+const MaxBufferSize = bigPipeSize
+
 // maxStalls bounds how many empty reads in a row a codec accepts before it
 // gives up with io.ErrNoProgress, as bufio does.
 const maxStalls = 100
@@ -53,12 +61,15 @@ type Codec interface {
 	ReadMessages(stdout io.Reader, out Sink) error
 }
 
+// bufferSize is the buffer size a codec uses when asked for n bytes.
 func bufferSize(n int) int {
 	switch {
 	case n <= 0:
 		return DefaultBufferSize
 	case n < MinBufferSize:
 		return MinBufferSize
+	case n > MaxBufferSize:
+		return MaxBufferSize
 	}
 	return n
 }

@@ -17,9 +17,10 @@ type lineCodec struct {
 
 // NewLineCodec returns websocketd's line codec: each message is written to
 // stdin followed by '\n' (in one write when it is at most bufSize bytes), each
-// stdout line becomes one text message. bufSize (0 means DefaultBufferSize)
-// is both the stdout read buffer and the longest line sent as a single frame;
-// longer lines go out as fragmented messages. The codec takes its buffers
+// stdout line becomes one text message. bufSize (0 means DefaultBufferSize;
+// kept within MinBufferSize and MaxBufferSize) is both the stdout read buffer
+// and the longest line sent as a single frame; longer lines go out as
+// fragmented messages. The codec takes its buffers
 // from pools shared by every connection and allocates nothing per message,
 // except a U+FFFD replacement buffer made once, the first time output is not
 // valid UTF-8. It holds no buffer while stdout is quiet with no partial line

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -315,20 +317,26 @@ func whatwgDecode(p []byte) string {
 }
 
 // FuzzLineCodec checks that, however the output is cut into reads and
-// whatever the buffer size, the messages are the output's lines decoded as
-// TextDecoder would, and every fragment is valid UTF-8 on its own.
+// whatever the buffer size (any int: 0 and negative for the default, the
+// largest int for none to speak of), the messages are the output's lines
+// decoded as TextDecoder would, and every fragment is valid UTF-8 on its
+// own.
 func FuzzLineCodec(f *testing.F) {
-	f.Add([]byte("hello\nworld\n"), uint8(8), uint8(3))
-	f.Add([]byte("a\r\n\r\n\nlast"), uint8(4), uint8(1))
-	f.Add([]byte("héllo €uro 😀\n"), uint8(5), uint8(1))
-	f.Add([]byte("\xff\xe2\x82A\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\n"), uint8(4), uint8(2))
-	f.Add([]byte("abcdefg\r\nabcdefg\rx\n"), uint8(8), uint8(255))
-	f.Add(bytes.Repeat([]byte("ü"), 40), uint8(7), uint8(9))
-	f.Fuzz(func(t *testing.T, out []byte, bufSize, chunk uint8) {
-		size := bufferSize(int(bufSize))
+	f.Add([]byte("hello\nworld\n"), 8, uint8(3))
+	f.Add([]byte("a\r\n\r\n\nlast"), 4, uint8(1))
+	f.Add([]byte("héllo €uro 😀\n"), 5, uint8(1))
+	f.Add([]byte("\xff\xe2\x82A\xed\xa0\x80\xc0\xaf\xf0\x9f\x98\n"), 4, uint8(2))
+	f.Add([]byte("abcdefg\r\nabcdefg\rx\n"), 8, uint8(255))
+	f.Add(bytes.Repeat([]byte("ü"), 40), 7, uint8(9))
+	f.Add([]byte("no limit\n\xff\n"), 0, uint8(4))
+	f.Add([]byte("no limit\n\xff\n"), -1, uint8(4))
+	f.Add([]byte("no limit\n\xff\n"), math.MaxInt, uint8(4))
+	f.Add([]byte("just over\n"), MaxBufferSize+1, uint8(200))
+	f.Fuzz(func(t *testing.T, out []byte, bufSize int, chunk uint8) {
+		size := bufferSize(bufSize)
 		sink := &recordSink{}
 		r := &chunkReader{out, max(int(chunk), 1)}
-		if err := NewLineCodec(int(bufSize)).ReadMessages(r, sink); err != nil {
+		if err := NewLineCodec(bufSize).ReadMessages(r, sink); err != nil {
 			t.Fatal(err)
 		}
 		var want []string
@@ -511,5 +519,48 @@ func TestCodecsReturnWhenQuiet(t *testing.T) {
 	}
 	if err := bc.ReadMessages(b, errSink{}); err != nil || b.read != 2 {
 		t.Fatalf("binary: %v after %d reads, want EOF after 2", err, b.read)
+	}
+}
+
+// TestCodecBufferSizeExtremes: a buffer size up to the largest int is
+// lowered to MaxBufferSize, and a negative one means the default; the
+// codecs then work as with any size. The largest int once overflowed the
+// one byte more the stdin buffer takes, and the pool's make panicked.
+func TestCodecBufferSizeExtremes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		bufSize, want int
+	}{
+		{math.MaxInt, MaxBufferSize},
+		{math.MaxInt - 1, MaxBufferSize},
+		{MaxBufferSize + 1, MaxBufferSize},
+		{MaxBufferSize, MaxBufferSize},
+		{-1, DefaultBufferSize},
+		{math.MinInt, DefaultBufferSize},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Itoa(tc.bufSize), func(t *testing.T) {
+			t.Parallel()
+			if got := bufferSize(tc.bufSize); got != tc.want {
+				t.Fatalf("bufferSize(%d) = %d, want %d", tc.bufSize, got, tc.want)
+			}
+			for name, cc := range map[string]struct {
+				c     Codec
+				stdin string
+				msgs  []string
+			}{
+				"line":   {NewLineCodec(tc.bufSize), "hello\n", []string{"a", "b"}},
+				"binary": {NewBinaryCodec(tc.bufSize), "hello", []string{"a\nb\n"}},
+			} {
+				var stdin bytes.Buffer
+				if err := cc.c.WriteMessage(&stdin, strings.NewReader("hello")); err != nil || stdin.String() != cc.stdin {
+					t.Fatalf("%s: stdin %q, %v; want %q", name, stdin.String(), err, cc.stdin)
+				}
+				sink := &recordSink{}
+				if err := cc.c.ReadMessages(strings.NewReader("a\nb\n"), sink); err != nil || !slices.Equal(sink.msgs, cc.msgs) {
+					t.Fatalf("%s: messages %q, %v; want %q", name, sink.msgs, err, cc.msgs)
+				}
+			}
+		})
 	}
 }

@@ -86,7 +86,8 @@ type Config struct {
 	CloseTimeout time.Duration
 	// MaxForks caps the programs running at once; over it, 429.
 	MaxForks int
-	// MaxMessageSize caps one incoming message (1009 beyond it).
+	// MaxMessageSize caps one incoming message (1009 beyond it);
+	// math.MaxInt64 is no limit (wsproto.Config.MaxMessageSize).
 	MaxMessageSize int64
 	// ReadHeaderTimeout bounds the time to read a request's headers.
 	ReadHeaderTimeout time.Duration
@@ -251,22 +252,24 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	var fresh freshConns
+	// net/http lets 4 KiB past its limit through (bufio slack): take it
+	// off so that the documented limit is the real one. Its sum of limit
+	// and slack then cannot overflow when the limit is the largest int.
+	maxHeader := s.cfg.MaxHeaderBytes - 4<<10
 	hs := &http.Server{
 		ConnState:         fresh.track,
 		Handler:           s.withHeaders(s),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
-		// net/http lets 4 KiB past its limit through (bufio slack):
-		// take it off so that the documented limit is the real one.
-		MaxHeaderBytes: s.cfg.MaxHeaderBytes - 4<<10,
-		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	// rs serves the redirect listeners, if any; it has no WebSockets.
 	rs := &http.Server{
 		ConnState:         fresh.track,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    s.cfg.MaxHeaderBytes,
+		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          hs.ErrorLog,
 	}
 	serveErr := make(chan error, len(ls.main)+len(ls.redirect))

@@ -3,6 +3,7 @@ package wsproto
 import (
 	"bufio"
 	"crypto/rand"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"sync"
@@ -37,7 +38,9 @@ type Config struct {
 	// MaxMessageSize is the inbound message limit in bytes, summed over the
 	// fragments; a larger message fails the connection with
 	// CloseMessageTooBig (1009) as soon as a frame header announces it.
-	// 0 means DefaultMaxMessageSize.
+	// 0 means DefaultMaxMessageSize; math.MaxInt64 means no limit (every
+	// length RFC 6455 §5.2 allows), and sizes counted against it saturate
+	// rather than wrap (addSat).
 	MaxMessageSize int64
 	// CloseTimeout bounds the wait for the peer's close frame after ours
 	// (as a read deadline) and each control frame write (as a write
@@ -167,3 +170,15 @@ func (c *Conn) Close() error { return c.nc.Close() }
 
 // CloseSent reports whether this side's close frame has been sent.
 func (c *Conn) CloseSent() bool { return c.closeSent.Load() }
+
+// addSat returns a+b for a and b not negative, or math.MaxInt64 where the
+// sum does not fit. A limit can be math.MaxInt64 (no limit), so "one byte
+// past the limit" and a size that grows towards it are added this way:
+// wrapping round to a negative number would turn no limit into a panic or
+// a read that never ends.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}

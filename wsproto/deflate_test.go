@@ -451,6 +451,8 @@ func TestNegotiateDeflate(t *testing.T) {
 		{"window 7", []Extension{pmd("client_max_window_bits=7")}, DeflateConfig{}, "", DeflateParams{}},
 		{"window with leading zero", []Extension{pmd("server_max_window_bits=015")}, DeflateConfig{}, "", DeflateParams{}},
 		{"window not a number", []Extension{pmd("client_max_window_bits=a")}, DeflateConfig{}, "", DeflateParams{}},
+		{"window past 64 bits", []Extension{pmd("client_max_window_bits=18446744073709551616")}, DeflateConfig{}, "", DeflateParams{}},
+		{"window of the largest int", []Extension{pmd("server_max_window_bits=9223372036854775807")}, DeflateConfig{}, "", DeflateParams{}},
 		{"no deflate offered", []Extension{{Name: "foo"}}, DeflateConfig{}, "", DeflateParams{}},
 	}
 	for _, tc := range tests {

@@ -28,7 +28,8 @@
 //   - 1007: invalid UTF-8 in a text message or a close reason.
 //   - 1009: a message over Config.MaxMessageSize, found from the frame
 //     headers before its payload is read (a compressed one also as it
-//     inflates).
+//     inflates). math.MaxInt64 is no limit: sizes counted against a limit
+//     saturate there rather than wrap.
 //
 // Writes are buffered: WriteMessage, WriteFragment and NextWriter queue
 // frames and Flush sends them, so many small messages ready together leave

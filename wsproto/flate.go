@@ -356,7 +356,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 	if z.fr == nil {
 		z.start()
 	}
-	if room := c.maxMessage - z.out + 1; int64(len(p)) > room {
+	if room := addSat(c.maxMessage-z.out, 1); int64(len(p)) > room {
 		p = p[:room]
 	}
 	n, err := z.fr.Read(p)
@@ -367,7 +367,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 		// nothing.
 		return 0, r.err
 	}
-	z.out += int64(n)
+	z.out = addSat(z.out, int64(n))
 	if z.out > c.maxMessage {
 		return 0, c.fail(CloseMessageTooBig, "message too big")
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"strconv"
 	"testing"
 )
@@ -107,14 +108,24 @@ func TestMask(t *testing.T) {
 
 // FuzzReadHeader checks that whatever decodes re-encodes to the same
 // header, and to the same bytes when the input used the shortest length
-// form (the form RFC 6455 §5.2 requires of senders, and AppendHeader's).
+// form (the form RFC 6455 §5.2 requires of senders, and AppendHeader's);
+// and that a server Conn with the given message limit (any int64: 0 or
+// less for the default, math.MaxInt64 for none) judges a first data frame
+// by its length alone: a length with the top bit set is a 1002, one over
+// the limit a 1009, any other passes.
 func FuzzReadHeader(f *testing.F) {
 	for _, v := range goldenVectors {
-		f.Add(v.wire[:min(len(v.wire), MaxHeaderSize)])
+		f.Add(v.wire[:min(len(v.wire), MaxHeaderSize)], int64(0))
 	}
-	f.Add(unhex("82 7e 00 05"))                   // 16-bit form of a short length
-	f.Add(unhex("82 ff 80 00 00 00 00 00 00 00")) // top bit set
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add(unhex("82 7e 00 05"), int64(0))                   // 16-bit form of a short length
+	f.Add(unhex("82 ff 80 00 00 00 00 00 00 00"), int64(0)) // top bit set
+	// The extreme 64-bit lengths, masked, under the extreme limits.
+	for _, length := range []string{"7f ff ff ff ff ff ff ff", "80 00 00 00 00 00 00 00", "ff ff ff ff ff ff ff ff"} {
+		for _, limit := range []int64{0, 1, math.MaxInt64 - 1, math.MaxInt64} {
+			f.Add(unhex("82 ff "+length+" 37 fa 21 3d"), limit)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte, limit int64) {
 		h, err := ReadHeader(bufio.NewReader(bytes.NewReader(b)))
 		if err != nil {
 			if len(b) >= 2 && len(b) >= headerSize(b[1]) {
@@ -135,6 +146,20 @@ func FuzzReadHeader(f *testing.F) {
 		shortest := l7 < len16 || l7 == len16 && h.Length >= len16 || l7 == len64 && uint64(h.Length) > 0xffff
 		if shortest && !bytes.Equal(enc, b[:n]) {
 			t.Fatalf("%x re-encoded as %x", b[:n], enc)
+		}
+		if !h.Masked || h.Rsv != 0 || (h.Op != OpText && h.Op != OpBinary) {
+			return // other rules come first
+		}
+		c, _ := newTestConn(Server, nil, Config{MaxMessageSize: limit})
+		var want uint16
+		switch {
+		case h.Length < 0:
+			want = CloseProtocolError
+		case h.Length > effectiveLimit(limit):
+			want = CloseMessageTooBig
+		}
+		if code, reason := c.check(h); code != want {
+			t.Fatalf("%x under limit %d: close %d %q, want %d", b[:n], limit, code, reason, want)
 		}
 	})
 }

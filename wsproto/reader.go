@@ -103,7 +103,7 @@ func (c *Conn) ReadMessage(dst []byte) (Opcode, []byte, error) {
 			grow := min(c.r.remain, int64(max(cap(dst), 512)))
 			if c.r.compressed || n > 0 {
 				// The inflated size is unknown: double, up to just past the limit.
-				grow = min(int64(max(cap(dst), 512)), c.maxMessage-int64(len(dst))+1)
+				grow = min(int64(max(cap(dst), 512)), addSat(c.maxMessage-int64(len(dst)), 1))
 			}
 			dst = append(slices.Grow(dst, int(grow)), peek[:n]...)
 			continue
@@ -251,6 +251,8 @@ func (c *Conn) check(h Header) (uint16, string) {
 	if r.inMsg {
 		size = r.size
 	}
+	// size is at most maxMessage (each frame adding to it passed here) and
+	// h.Length is not negative: neither this nor the sum in nextFrame wraps.
 	if h.Length > c.maxMessage-size {
 		return CloseMessageTooBig, "message too big" // §7.4.1
 	}
