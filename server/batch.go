@@ -98,9 +98,9 @@ func (b *stdinBatch) flush() error {
 // drained, and a read that would block waits without it. Other connections
 // (TLS) are read directly.
 type batchReader struct {
-	pre   *bufio.Reader // net/http's reader while it holds bytes, then nil
-	nc    net.Conn
-	batch *stdinBatch
+	pre  *bufio.Reader // net/http's reader while it holds bytes, then nil
+	nc   net.Conn
+	prog interface{ flush() } // told before each socket read
 
 	rc     syscall.RawConn // nc's, or nil when nc is not a socket
 	readFn func(fd uintptr) bool
@@ -110,8 +110,8 @@ type batchReader struct {
 }
 
 // newBatchReader returns the reader of nc, starting with what pre holds.
-func newBatchReader(pre *bufio.Reader, nc net.Conn, batch *stdinBatch) *batchReader {
-	r := &batchReader{nc: nc, batch: batch}
+func newBatchReader(pre *bufio.Reader, nc net.Conn, prog interface{ flush() }) *batchReader {
+	r := &batchReader{nc: nc, prog: prog}
 	if pre.Buffered() > 0 {
 		r.pre = pre // otherwise net/http's reader and its buffer can go
 	}
@@ -137,7 +137,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 	if r.r < r.w {
 		return r.copyOut(p), nil
 	}
-	_ = r.batch.flush()
+	r.prog.flush()
 	if r.rc == nil || len(p) >= sockReadSize {
 		return r.nc.Read(p)
 	}

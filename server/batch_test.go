@@ -114,6 +114,12 @@ func tcpPair(t *testing.T) (a, b net.Conn) {
 	return a, b
 }
 
+// flushOnRead is what batchReader tells before a socket read, as a
+// process does: it flushes the batch.
+type flushOnRead struct{ b *stdinBatch }
+
+func (f flushOnRead) flush() { f.b.flush() }
+
 // TestBatchReaderSocket reads a TCP socket through batchReader: bytes
 // net/http kept come first, everything arrives in order whatever the read
 // sizes, the stdin batch is flushed before the socket is read, a read that
@@ -124,7 +130,7 @@ func TestBatchReaderSocket(t *testing.T) {
 	batch := &stdinBatch{w: w}
 	pre := bufio.NewReader(strings.NewReader("pre:"))
 	pre.Peek(1) // net/http read past the request
-	r := newBatchReader(pre, srv, batch)
+	r := newBatchReader(pre, srv, flushOnRead{batch})
 	if r.rc == nil {
 		t.Fatal("no raw access to a TCP socket")
 	}

@@ -20,43 +20,41 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// conn is one WebSocket connection and the program serving it.
+// conn is one client: its WebSocket, the program serving it, and how the
+// connection ends. Its fields are set by serve before the relay starts and
+// only read after; what a pump changes lives in that pump (readPump's
+// locals; the program's processIn and processOut), and how the connection
+// ended is recorded once (sent, failed) and read by the relay once both
+// pumps are done.
 type conn struct {
 	s     *Server
 	id    string
 	log   *slog.Logger
 	start time.Time
 
-	ws    *wsproto.Conn
-	p     *procio.Process
-	codec procio.Codec
-	stdin *stdinBatch // readPump's
-
-	programEnded atomic.Bool // set by writePump once the program has been reaped
-
-	// A panic in any of the connection's goroutines fails the connection
-	// (crashed); live is ws for them, set once the WebSocket exists.
-	failed atomic.Bool
-	live   atomic.Pointer[wsproto.Conn]
-
-	// The write pump's, kept between its goroutines (see writePump).
-	out         *sink
-	dst         procio.Sink // out, or the --passstderr tagger over it
-	resumeWrite func()
-	writeDone   chan<- closeFrame
-
-	ka     *keepalive                  // --pingms; nil when off
+	prog   program
 	tag    *tagger                     // --passstderr; nil when off
 	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
+	ws     *wsproto.Conn
+	out    *sink      // the client, as the program's output sees it
+	ka     *keepalive // --pingms; nil when off
+
+	// How it ended. sent is this side's close frame, once one went out
+	// (wsproto lets only one); failed, a panic in one of the connection's
+	// goroutines (crashed); live is ws for crashed, which may run on the
+	// stderr goroutine before ws exists.
+	sent   atomic.Pointer[closeFrame]
+	failed atomic.Bool
+	live   atomic.Pointer[wsproto.Conn]
 }
 
 // serve starts the program and completes the handshake, then hands the
 // relay to a goroutine of its own and returns: net/http then lets go of
 // everything it kept for the request (the handler goroutine's stack, its
-// buffers, the request), which was most of an idle connection's memory. That
-// goroutine relays until one side ends, winds both down, logs the disconnect
-// line and calls c.end. The error serve returns is one worth a warning; c.end
-// has then been called.
+// buffers, the request), which an idle connection would otherwise keep.
+// That goroutine relays until one side ends, winds both down, logs the
+// disconnect line and calls c.end. The error serve returns is one worth a
+// warning; c.end has then been called.
 func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	handedOff := false
@@ -71,8 +69,8 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			if nc != nil {
 				nc.Close()
 			}
-			if c.p != nil {
-				c.p.Stop()
+			if c.prog != nil {
+				c.prog.stop()
 			}
 		}
 		c.end()
@@ -98,7 +96,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}
 	c.tag = newTagger(s.cfg.PassStderr)
 	c.errLog.Store(c.log)
-	p, err := procio.Start(procio.Config{
+	proc, err := startProcess(procio.Config{
 		Path:       ep.path,
 		Args:       ep.args,
 		Env:        env,
@@ -106,39 +104,37 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		Quiet:      quietAfter,
 		CloseGrace: s.cfg.CloseGrace,
 		KillGrace:  s.cfg.KillGrace,
-	})
+	}, s.codec(), c.tag, c.log)
 	if err != nil {
 		refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
 		return fmt.Errorf("start: %w", err)
 	}
-	c.p = p
-	c.log = c.log.With("pid", p.Pid())
+	c.prog = proc
+	c.log = c.log.With("pid", proc.p.Pid())
 	c.errLog.Store(c.log)
 
 	var br *bufio.Reader
 	nc, br, err = handshake.Accept(w, res, &s.hs)
 	if err != nil {
 		c.tag.detach()
-		p.Stop()
+		proc.stop()
 		return fmt.Errorf("accept: %w", err)
 	}
 	c.ka = newKeepalive(s.cfg.PingInterval)
-	// The WebSocket reads through batchReader, which writes out the stdin
-	// batch before each socket read (batch.go); the write buffer is pooled,
-	// so its size costs an idle connection nothing. The batch writes
-	// through stdinWriter, which notices a client that leaves while the
-	// program is not reading and tells the ping watchdog.
-	c.stdin = &stdinBatch{w: &stdinWriter{p: p, nc: nc, ka: c.ka}}
-	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, c.stdin), readBufferSize), wsproto.Config{
+	proc.connect(nc, c.ka, c.crashed)
+	// The WebSocket reads through batchReader, which has the program pass
+	// on the messages it holds before each socket read (batch.go); the
+	// write buffer is pooled, so its size costs an idle connection nothing.
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, proc), readBufferSize), wsproto.Config{
 		MaxMessageSize:  s.cfg.MaxMessageSize,
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
 		OnPong:          c.ka.onPong(),
 		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
+	c.out = &sink{ws: c.ws}
 	c.live.Store(c.ws)
 	c.ka.start(c.ws, c.crashed)
-	c.codec = s.codec()
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
 	handedOff = true
@@ -146,141 +142,143 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		defer func() {
 			if v := recover(); v != nil {
 				c.crashed("relay", v)
-				p.Stop()
+				c.prog.stop()
 			}
 			c.end()
 		}()
 		code, reason := c.relay()
-		nc.Close()
-		c.ka.stop()
-		state := p.Wait()
 		c.log.Info("disconnect", "code", code, "reason", reason,
-			"exit", procio.ExitReason(state), "dur", time.Since(c.start).Round(time.Millisecond))
+			"exit", c.prog.exit(), "dur", time.Since(c.start).Round(time.Millisecond))
 	}()
 	return nil
 }
 
-// relay runs the two pumps and ends them both once either ends or the
-// server shuts down. It returns the close code and reason of the connection
-// as the client saw it, for the access log.
+// relay runs the connection until both pumps are done and the program is
+// stopped, and returns the close code and reason of the connection as the
+// client saw it, for the access log.
 //
-// The pumps: readPump is the only socket reader and stdin writer, and runs
-// in relay's own goroutine; writePump is the only stdout reader and the only
-// writer of data frames (with --passstderr, stderr lines too, serialised
-// with it by the tagger). Control frames (pong, close replies) are written by
-// wsproto under its write lock. The read pump is what relay waits on: the
-// two other ways a connection ends make it return in bounded time. A
-// program that ended has its close frame sent by the write pump, which sets
-// a read deadline of the close timeout; a shutdown sends 1001 from
-// goingAway.
+// The pumps: readPump, in relay's own goroutine, is the only socket
+// reader; it hands messages to the program. The program's output runs on
+// goroutines of its own (program.start) and is the only writer of data
+// frames. Control frames (pong, close replies) are written by wsproto
+// under its write lock. The read pump is what relay waits on, and each way
+// a connection ends makes it return in bounded time:
+//   - the client closes, vanishes or breaks the protocol: the read ends;
+//   - the program ends: its close frame sets a read deadline of the close
+//     timeout (wsproto), and so does the absence of one (programEnded);
+//   - the server shuts down: goingAway sends 1001, with the same deadline;
+//   - a panic: crashed drops TCP.
+//
+// Then, whichever it was, nothing more can reach the client: relay stops
+// writing, stops the program, waits for its end, and closes TCP. closeOf
+// says which end it was.
 func (c *conn) relay() (code uint16, reason string) {
-	writeDone := make(chan closeFrame, 1)
-	c.writeDone = writeDone
-	c.out = &sink{ws: c.ws}
-	c.dst = c.out
-	if c.tag != nil {
-		c.dst = c.tag.attach(c.out) // stdout and stderr lines as JSON
-	}
-	c.resumeWrite = c.writePump // a method value is made once: making one allocates
-	go c.writePump()
-	nc := c.ws.NetConn()
-
+	ended := make(chan struct{})
+	c.prog.start(c.out, func(cf closeFrame) {
+		c.programEnded(cf)
+		close(ended)
+	})
 	readDone := make(chan struct{})
 	awayDone := make(chan struct{})
-	awaySent := false // goingAway's 1001 went out; read after awayDone
 	stopShutdown := context.AfterFunc(c.s.quit, func() {
 		defer close(awayDone)
 		defer c.recoverIn("shutdown")
-		awaySent = c.goingAway(readDone)
+		c.goingAway(readDone)
 	})
-	readErr := c.readPump() // how the read pump ended
+	readErr := c.readPump()
 	close(readDone)
 	if !stopShutdown() {
-		// goingAway has started: wait for it, so that it neither undoes
-		// the write deadlines set below nor outlives the connection, and
-		// so that awaySent is known. With readDone closed it returns once
-		// its close frame is written or has failed.
+		// goingAway has started: wait for it, so that it does not outlive
+		// the connection. With readDone closed it returns once its close
+		// frame is written or has failed.
 		<-awayDone
 	}
 
-	switch {
-	case awaySent:
-		// Server shutdown, and our 1001 was the close frame the client
-		// got: it answered, or the close timeout passed. Stop the program.
-		// (A shutdown that came after the program's close went out, or
-		// after the client's, is logged as that close, below.)
-		code, reason = wsproto.CloseGoingAway, "going away"
-		nc.SetWriteDeadline(time.Now())
-		c.p.Stop()
-		<-writeDone
-
-	case c.programEnded.Load():
-		// The program ended and the write pump is sending (or has sent)
-		// its close frame; the read pump ended with the client's reply,
-		// the close timeout or the client gone.
-		cf := <-writeDone
-		code, reason = cf.code, cf.reason
-		if !cf.sent {
-			// Our close never went out: the client closed first (the
-			// program then exited on its stdin closing), vanished or broke
-			// the protocol. Its side is what the connection ended with.
-			code, reason = closeCodeOf(readErr)
-		}
-
-	default:
-		// The client closed, vanished or broke the protocol, or a pump
-		// panicked (crashed sent 1011). Nothing more can reach the
-		// client, so stop writing at once: a program blocked on a full
-		// stdout pipe then sees its stdin close and can exit by itself.
-		code, reason = closeCodeOf(readErr)
-		c.ws.AbortWrites() // frees a write (and a ping queued behind it)
-		if c.ka.stop() {   // the client answered no ping: it is gone
-			reason = "ping timeout"
-		}
-		c.p.Stop()
-		<-writeDone
-	}
-	if c.failed.Load() {
-		code, reason = wsproto.CloseInternalError, errPanic.Error()
-	}
+	// A program blocked on a full stdout pipe sees its stdin close and
+	// can exit by itself once the write it waits behind fails.
+	c.ws.AbortWrites() // frees a write (and a ping queued behind it)
+	pingTimeout := c.ka.stop()
+	c.prog.stop()
+	<-ended
+	code, reason = c.closeOf(readErr, pingTimeout)
+	nc := c.ws.NetConn()
 	// This side failed the connection: its close frame is out, so let the
 	// client's reply arrive before TCP closes.
 	if ce := (*wsproto.CloseError)(nil); errors.As(readErr, &ce) && !ce.Remote {
 		lingerClose(nc, c.s.cfg.CloseTimeout)
 	}
+	nc.Close()
 	return code, reason
+}
+
+// closeOf is the one place that says how a connection ended: a panic; else
+// the close frame this side sent (the program's end, or 1001 at shutdown),
+// which the client got first; else the client's side: its close, a
+// violation, or its disappearance.
+func (c *conn) closeOf(readErr error, pingTimeout bool) (uint16, string) {
+	if c.failed.Load() {
+		return wsproto.CloseInternalError, errPanic.Error()
+	}
+	if cf := c.sent.Load(); cf != nil {
+		return cf.code, cf.reason
+	}
+	var ce *wsproto.CloseError
+	if errors.As(readErr, &ce) {
+		return ce.Code, ce.Reason
+	}
+	if pingTimeout { // the client answered no ping: it is gone
+		return wsproto.CloseAbnormal, "ping timeout"
+	}
+	return wsproto.CloseAbnormal, errReason(readErr)
+}
+
+// sendClose sends this side's close frame and records it as how the
+// connection ended, if it went out.
+func (c *conn) sendClose(cf closeFrame) bool {
+	if c.ws.WriteClose(cf.code, cf.reason) != nil {
+		return false
+	}
+	c.sent.Store(&cf)
+	return true
+}
+
+// programEnded is the program's end, from the goroutine that ran its
+// output: the close frame that says how, unless the client can no longer
+// be written to (or has sent its own close, which wsproto answered).
+func (c *conn) programEnded(cf closeFrame) {
+	if c.out.err != nil || !c.sendClose(cf) {
+		// The client will not get our close: give its own the close timeout.
+		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
+	}
 }
 
 // goingAway is the server's shutdown for one connection: it tells the
 // client (1001), which sets a read deadline of the close timeout (wsproto),
 // and once that has passed without readDone being closed it ends the read
-// pump wherever it waits: in a socket read, or in a stdin write to a
-// program that is not reading. It reports whether its 1001 went out: not
-// when a close frame (the program's, or the reply to the client's) went
-// out before it, nor when the client could not be written to.
-func (c *conn) goingAway(readDone <-chan struct{}) (sent bool) {
+// pump wherever it waits: in a socket read, or in a program that is not
+// taking its messages.
+func (c *conn) goingAway(readDone <-chan struct{}) {
 	nc := c.ws.NetConn()
 	timeout := time.NewTimer(c.s.cfg.CloseTimeout)
 	defer timeout.Stop()
 	// Frees a data write blocked on a client that does not read, which
 	// holds the write lock WriteClose needs.
 	nc.SetWriteDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
-	sent = c.ws.WriteClose(wsproto.CloseGoingAway, "going away") == nil
+	c.sendClose(closeFrame{code: wsproto.CloseGoingAway, reason: "going away"})
 	select {
 	case <-readDone:
 	case <-timeout.C:
 		nc.SetReadDeadline(time.Now())
-		c.p.Stdin().Close()
+		c.prog.stop()
 	}
-	return sent
 }
 
-// readPump moves messages from the socket to the program's stdin until the
-// socket ends. If the program stops reading (its stdin is closed), messages
-// are read and dropped so that the client's close still arrives. It leaves
-// stdin open: relay first tells who ended the connection (a program that
-// exits on its stdin closing must not look as if it had ended first), and
-// then stops the program, which closes stdin.
+// readPump moves messages from the socket to the program until the socket
+// ends. If the program takes no more, messages are read and dropped so
+// that the client's close still arrives. It leaves the program running:
+// relay first tells who ended the connection (a program that exits on its
+// stdin closing must not look as if it had ended first), and then stops
+// it.
 func (c *conn) readPump() (err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -288,18 +286,13 @@ func (c *conn) readPump() (err error) {
 			err = errPanic
 		}
 	}()
-	defer c.stdin.flush() // the messages read with the client's close
+	defer c.prog.flush() // the messages read with the client's close
 	for {
 		_, msg, err := c.ws.NextReader()
 		if err != nil {
 			return err
 		}
-		if c.stdin.err != nil {
-			continue // stdin is gone; NextReader discards the unread message
-		}
-		if err := c.codec.WriteMessage(c.stdin, msg); err != nil {
-			c.log.Debug("stdin closed", "err", err)
-		}
+		_ = c.prog.deliver(msg)
 	}
 }
 
@@ -316,53 +309,6 @@ func lingerClose(nc net.Conn, timeout time.Duration) {
 	io.CopyN(io.Discard, nc, 1<<20)
 }
 
-// stallCheck is how often a write to a program that is not reading its
-// stdin looks whether the client is still there.
-const stallCheck = time.Second
-
-// errClientGone ends a stalled stdin write whose client has left.
-var errClientGone = errors.New("client gone while the program was not reading")
-
-// stdinWriter writes to the program's stdin. While a write is blocked (the
-// program is not reading), it checks every stallCheck whether the client
-// is still connected: the read pump is stuck in this write and cannot see
-// the client leave, and a client that left must not keep a stalled
-// program running. It tells the ping watchdog (ka, nil without pings)
-// while it writes.
-//
-// The stdin deadline stays armed between writes and is moved on only when
-// less than half of stallCheck is left, so that a steady stream of writes
-// does not re-arm a runtime timer each time: the first check of a stall
-// comes after between stallCheck/2 and stallCheck.
-type stdinWriter struct {
-	p        *procio.Process
-	nc       net.Conn
-	ka       *keepalive
-	deadline time.Time // the stdin write deadline last set
-}
-
-func (w *stdinWriter) Write(b []byte) (int, error) {
-	w.ka.writing(true)
-	defer w.ka.writing(false)
-	n := 0
-	for now := time.Now(); ; now = time.Now() {
-		if w.deadline.Sub(now) < stallCheck/2 {
-			w.deadline = now.Add(stallCheck)
-			w.p.SetStdinDeadline(w.deadline)
-		}
-		k, err := w.p.Stdin().Write(b[n:])
-		n += k
-		switch {
-		case err == nil:
-			return n, nil
-		case !errors.Is(err, os.ErrDeadlineExceeded):
-			return n, err
-		case peerGone(w.nc):
-			return n, errClientGone
-		}
-	}
-}
-
 // stderr takes one line of the program's stderr: it is logged and, with
 // --passstderr, sent to the client.
 func (c *conn) stderr(line []byte) {
@@ -371,92 +317,11 @@ func (c *conn) stderr(line []byte) {
 	c.tag.stderr(line)
 }
 
-// quietAfter is how long a program's stdout is quiet before the write pump
-// lets its goroutine go until output comes (writePump): long enough that a
-// steady conversation never pays for the restart, short enough that idle
-// connections are cheap soon.
-const quietAfter = time.Second
-
 // end is called once, when the connection is over and its program reaped:
 // it releases what serveWS counted for it.
 func (c *conn) end() {
 	c.s.conns.Done()
 	c.s.running.Add(-1)
-}
-
-// closeFrame is the close code and reason that say how the program ended,
-// and whether the server's close frame carrying them went out (it does not
-// when the client's close came first, or the client is gone).
-type closeFrame struct {
-	code   uint16
-	reason string
-	sent   bool
-}
-
-// writePump moves the program's output to the socket until stdout ends,
-// then sends the close frame that says how the program ended, on
-// c.writeDone. A program that closes stdout but keeps running is stopped
-// (Process.Stop: its stdin closed, CloseGrace more, then the signals) once
-// the longer of CloseGrace and KillGrace has passed.
-//
-// It is one goroutine at a time, not always the same one: once stdout has
-// been quiet for quietAfter, it lets its goroutine go and procio starts it
-// again when output comes (Process.NotifyStdout), so that an idle
-// connection holds only its read pump's goroutine.
-func (c *conn) writePump() {
-	defer func() {
-		if v := recover(); v != nil {
-			c.crashed("write pump", v)
-			c.p.Stop()
-			c.writeDone <- closeFrame{code: wsproto.CloseInternalError, reason: errPanic.Error()}
-		}
-	}()
-	for {
-		err := c.codec.ReadMessages(c.p.Stdout(), c.dst)
-		if err == procio.ErrQuiet {
-			if c.p.NotifyStdout(c.resumeWrite) {
-				return
-			}
-			continue // no watch to be had: wait here
-		}
-		// Only a read of stdout can fail here: the sinks (sink, and the
-		// tagger over it) keep their write error to themselves and return
-		// nil. (c.out.err is not read here: with --passstderr the stderr
-		// goroutine may be setting it.)
-		if err != nil {
-			c.log.Debug("stdout", "err", err)
-		}
-		break
-	}
-	if c.tag != nil {
-		c.tag.endStdout()
-	}
-	// A program whose stdout ended is usually exiting: give it time to be
-	// reaped with its own exit status before Stop signals it, even when
-	// CloseGrace is 0 (signal at once).
-	grace := max(c.s.cfg.CloseGrace, c.s.cfg.KillGrace)
-	select {
-	case <-c.p.Done():
-	case <-time.After(grace):
-		c.p.Stop()
-	}
-	if c.tag != nil {
-		c.p.Stop()     // returns once procio has handed over the last stderr line
-		c.tag.detach() // so they all go out before the close frame
-	}
-	cf := closeFor(c.p.Wait())
-	c.programEnded.Store(true)
-	if c.out.err == nil {
-		cf.sent = c.ws.WriteClose(cf.code, cf.reason) == nil // sets the read deadline
-	}
-	if !cf.sent {
-		// The client will not get our close: give its own the close timeout.
-		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
-	}
-	// Nothing of the program's group may outlive it, nor hold its stdin
-	// (where the read pump may be blocked).
-	c.p.Stop()
-	c.writeDone <- cf
 }
 
 // errPanic ends a pump that panicked; its connection alone is failed.
@@ -489,25 +354,6 @@ func (c *conn) recoverIn(where string) {
 
 func (c *conn) logPanic(where string, v any) {
 	c.log.Error("panic", "in", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-}
-
-// closeFor maps how a program ended to a close frame: exit status 0 is a
-// normal close (1000); anything else is an internal error (1011) whose
-// reason says the status or the signal.
-func closeFor(state *os.ProcessState) closeFrame {
-	if state != nil && state.Success() {
-		return closeFrame{code: wsproto.CloseNormal}
-	}
-	return closeFrame{code: wsproto.CloseInternalError, reason: procio.ExitReason(state)}
-}
-
-// closeCodeOf reports the close code of a read pump's end for the log.
-func closeCodeOf(err error) (uint16, string) {
-	var ce *wsproto.CloseError
-	if errors.As(err, &ce) {
-		return ce.Code, ce.Reason
-	}
-	return wsproto.CloseAbnormal, errReason(err)
 }
 
 func errReason(err error) string {
