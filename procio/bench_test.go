@@ -18,7 +18,7 @@ func BenchmarkLineCodecRead(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r.Reset(out)
-				if err := codec.ReadMessages(r, sink); err != nil {
+				if err := codec.ReadMessages(ReaderOutput(r), sink); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -30,7 +30,7 @@ func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 	return copyMessage(stdin, msg, *bp, false)
 }
 
-func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
+func (c *binaryCodec) ReadMessages(stdout Output, out Sink) error {
 	buf := &c.out
 	defer buf.release()
 	ahead := false // n and err are a read already made by readAhead
@@ -54,7 +54,7 @@ func (c *binaryCodec) ReadMessages(stdout io.Reader, out Sink) error {
 				// More output already waiting joins this flush; EOF or an
 				// error found by looking is for after it.
 				var read bool
-				n, read, err = readAhead(stdout, b)
+				n, read, err = stdout.readAhead(b)
 				if read && err == nil {
 					ahead = true
 					continue

@@ -58,7 +58,7 @@ type Codec interface {
 	// returned as they are. It returns ErrQuiet when stdout (a Process's,
 	// with Config.Quiet set) has been quiet that long with nothing held and
 	// no message unfinished; a later call carries on where it stopped.
-	ReadMessages(stdout io.Reader, out Sink) error
+	ReadMessages(stdout Output, out Sink) error
 }
 
 // bufferSize is the buffer size a codec uses when asked for n bytes.

@@ -9,7 +9,7 @@ import (
 // cost its connection as little as possible, so the codecs and the stderr
 // reader do not keep a buffer while they wait. The codecs take one from
 // the pool for each read(2) of an empty stdout and give it back when the
-// read finds nothing (idleReader, which only the stdout pipe implements);
+// read finds nothing (Output.readIdle);
 // the stderr reader is not running while stderr is quiet (the watcher
 // starts it), or, without the watcher, reads as the codecs do, holding no
 // buffer while stderr is empty. Each takes a buffer from a pool to read
@@ -17,30 +17,35 @@ import (
 // connection keeps its buffers; pools are per size and shared by every
 // connection.
 
-// idleReader is implemented by the stdout pipe Start returns. readIdle
-// reads into ib's buffer from its start, taking the buffer only for the
-// read(2) itself: while the pipe is empty it waits holding none. If quietOK,
-// it gives up with ErrQuiet once the pipe has been quiet for the Process's
-// Config.Quiet (when that is set). readAhead reads into p what the pipe
-// holds, without waiting; ok is false when it held nothing. It is how a
-// codec learns whether more output is waiting to join the current flush:
-// a read that finds nothing costs what asking would, and one that finds
-// something is the next read.
-type idleReader interface {
+// Output is a program's output as a codec reads it (Codec.ReadMessages):
+// a reader that can also wait for data without holding a buffer, give up
+// once it has been quiet, and tell without waiting whether more is there.
+// Process.Stdout returns one; ReaderOutput makes one of any io.Reader.
+//
+// readIdle reads into ib's buffer from its start, taking the buffer only
+// for the read(2) itself: while the pipe is empty it waits holding none. If
+// quietOK, it gives up with ErrQuiet once the pipe has been quiet for the
+// Process's Config.Quiet (when that is set). readAhead reads into p what
+// is there without waiting; ok is false when nothing was. It is how a codec
+// learns whether more output is waiting to join the current flush: a read
+// that finds nothing costs what asking would, and one that finds something
+// is the next read.
+type Output interface {
+	io.Reader
 	readIdle(ib *idleBuf, quietOK bool) (int, error)
 	readAhead(p []byte) (n int, ok bool, err error)
 }
 
-// readAhead reads into p what r holds without waiting, if r can do that;
-// ok says whether a read was made, its result in n and err. A reader that
-// cannot read without waiting reports no read (the caller then flushes
-// and reads as usual).
-func readAhead(r io.Reader, p []byte) (n int, ok bool, err error) {
-	if ir, can := r.(idleReader); can {
-		return ir.readAhead(p)
-	}
-	return 0, false, nil
-}
+// ReaderOutput returns r as an Output that holds its buffer while it
+// waits, is never quiet and never reads ahead (a codec then flushes after
+// each read): for output that is not a Process's stdout.
+func ReaderOutput(r io.Reader) Output { return readerOutput{r} }
+
+type readerOutput struct{ io.Reader }
+
+func (r readerOutput) readIdle(ib *idleBuf, _ bool) (int, error) { return r.Read(ib.get()) }
+
+func (readerOutput) readAhead([]byte) (int, bool, error) { return 0, false, nil }
 
 // bufPool hands out buffers of one size. It stores *[]byte so that Put does
 // not allocate.
@@ -80,12 +85,12 @@ type idleBuf struct {
 }
 
 // read reads r into the buffer, after its first held bytes. With nothing
-// held and r an idleReader, the buffer is taken only for the read(2), and
-// given back while r is empty (readIdle); ErrQuiet may come back if
-// quietOK, and the buffer returned is then nil.
-func (ib *idleBuf) read(r io.Reader, held int, quietOK bool) ([]byte, int, error) {
-	if ir, ok := r.(idleReader); ok && held == 0 {
-		n, err := ir.readIdle(ib, quietOK)
+// held, the buffer is taken only for the read(2), and given back while r
+// is empty (readIdle); ErrQuiet may come back if quietOK, and the buffer
+// returned is then nil.
+func (ib *idleBuf) read(r Output, held int, quietOK bool) ([]byte, int, error) {
+	if held == 0 {
+		n, err := r.readIdle(ib, quietOK)
 		if err == ErrQuiet {
 			return nil, 0, err
 		}

@@ -36,7 +36,7 @@ func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 	return copyMessage(stdin, msg, *bp, true)
 }
 
-func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
+func (c *lineCodec) ReadMessages(stdout Output, out Sink) error {
 	buf := &c.out // held while it holds something or output is flowing
 	defer buf.release()
 	held := 0        // b[:held] came from earlier reads: a partial line, or the held-back tail of a fragment
@@ -128,7 +128,7 @@ func (c *lineCodec) ReadMessages(stdout io.Reader, out Sink) error {
 			// writes out a full buffer by itself); otherwise flush now, so
 			// a quiet program's line goes out at once.
 			var read bool
-			if n, read, err = readAhead(stdout, b[held:]); read {
+			if n, read, err = stdout.readAhead(b[held:]); read {
 				ahead = true
 				continue
 			}

@@ -61,7 +61,7 @@ func TestLineCodecRead(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			sink := &recordSink{}
-			err := NewLineCodec(tc.bufSize).ReadMessages(&chunksReader{slices.Clone(tc.chunks)}, sink)
+			err := NewLineCodec(tc.bufSize).ReadMessages(ReaderOutput(&chunksReader{slices.Clone(tc.chunks)}), sink)
 			if err != nil {
 				t.Fatalf("ReadMessages: %v", err)
 			}
@@ -81,7 +81,7 @@ func TestLineCodecOneByteReads(t *testing.T) {
 	for _, bufSize := range []int{4, 5, 7, 8, 16, 0} {
 		sink := &recordSink{}
 		r := iotest.OneByteReader(strings.NewReader(in))
-		if err := NewLineCodec(bufSize).ReadMessages(r, sink); err != nil {
+		if err := NewLineCodec(bufSize).ReadMessages(ReaderOutput(r), sink); err != nil {
 			t.Fatalf("bufSize %d: %v", bufSize, err)
 		}
 		if !slices.Equal(sink.msgs, want) {
@@ -140,19 +140,19 @@ func TestCodecErrors(t *testing.T) {
 	}{{"line", NewLineCodec(8)}, {"binary", NewBinaryCodec(8)}}
 	for _, c := range codecs {
 		t.Run(c.name+"/read error", func(t *testing.T) {
-			err := c.codec.ReadMessages(iotest.ErrReader(boom), &discardSink{})
+			err := c.codec.ReadMessages(ReaderOutput(iotest.ErrReader(boom)), &discardSink{})
 			if !errors.Is(err, boom) {
 				t.Errorf("ReadMessages: %v, want %v", err, boom)
 			}
 		})
 		t.Run(c.name+"/sink error", func(t *testing.T) {
-			err := c.codec.ReadMessages(strings.NewReader("x\n"), errSink{boom})
+			err := c.codec.ReadMessages(ReaderOutput(strings.NewReader("x\n")), errSink{boom})
 			if err != boom {
 				t.Errorf("ReadMessages: %v, want %v as it is", err, boom)
 			}
 		})
 		t.Run(c.name+"/empty reads", func(t *testing.T) {
-			err := c.codec.ReadMessages(emptyReader{}, &discardSink{})
+			err := c.codec.ReadMessages(ReaderOutput(emptyReader{}), &discardSink{})
 			if !errors.Is(err, io.ErrNoProgress) {
 				t.Errorf("ReadMessages: %v, want io.ErrNoProgress", err)
 			}
@@ -199,7 +199,7 @@ func TestBinaryCodec(t *testing.T) {
 		t.Errorf("stdin got %q", stdin.Bytes())
 	}
 	sink := &recordSink{}
-	if err := NewBinaryCodec(100).ReadMessages(&chunkReader{all, 1000}, sink); err != nil {
+	if err := NewBinaryCodec(100).ReadMessages(ReaderOutput(&chunkReader{all, 1000}), sink); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"bin(" + string(all[:100]) + ")", "flush", "bin(" + string(all[100:200]) + ")", "flush",
@@ -234,9 +234,10 @@ func TestCodecAllocs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r, sink := bytes.NewReader(nil), &discardSink{}
+			out := ReaderOutput(r)
 			read := func() {
 				r.Reset(tc.read)
-				if err := tc.codec.ReadMessages(r, sink); err != nil {
+				if err := tc.codec.ReadMessages(out, sink); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -336,7 +337,7 @@ func FuzzLineCodec(f *testing.F) {
 		size := bufferSize(bufSize)
 		sink := &recordSink{}
 		r := &chunkReader{out, max(int(chunk), 1)}
-		if err := NewLineCodec(bufSize).ReadMessages(r, sink); err != nil {
+		if err := NewLineCodec(bufSize).ReadMessages(ReaderOutput(r), sink); err != nil {
 			t.Fatal(err)
 		}
 		var want []string
@@ -557,7 +558,7 @@ func TestCodecBufferSizeExtremes(t *testing.T) {
 					t.Fatalf("%s: stdin %q, %v; want %q", name, stdin.String(), err, cc.stdin)
 				}
 				sink := &recordSink{}
-				if err := cc.c.ReadMessages(strings.NewReader("a\nb\n"), sink); err != nil || !slices.Equal(sink.msgs, cc.msgs) {
+				if err := cc.c.ReadMessages(ReaderOutput(strings.NewReader("a\nb\n")), sink); err != nil || !slices.Equal(sink.msgs, cc.msgs) {
 					t.Fatalf("%s: messages %q, %v; want %q", name, sink.msgs, err, cc.msgs)
 				}
 			}

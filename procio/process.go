@@ -225,7 +225,7 @@ func (p *Process) SetStdinDeadline(t time.Time) error { return p.stdin.f.SetWrit
 // EOF comes once every holder of the pipe is gone, or once procio gives up on
 // them (see the package documentation); either way a Read blocked here
 // returns io.EOF at the latest when Stop returns.
-func (p *Process) Stdout() io.Reader { return p.stdout }
+func (p *Process) Stdout() Output { return p.stdout }
 
 // NotifyStdout arranges for fn to run, in a goroutine of its own, once
 // stdout has something to read, has reached EOF or has been closed by
@@ -520,7 +520,7 @@ func (r *rawReader) readFd(fd uintptr) bool {
 // turns a Read cut short by supervise closing the pipe into io.EOF. Its
 // reads are its rawReader's, used by one goroutine at a time: Read waits
 // for data like any pipe read, readIdle waits without a buffer
-// (idleReader), and readAhead does not wait.
+// (Output), and readAhead does not wait.
 //
 // The quiet period (Config.Quiet) is a read deadline on f that stays armed
 // across messages: a wait that may end quiet arms it only when none is set,
@@ -548,7 +548,7 @@ func (r *stdoutPipe) Read(p []byte) (int, error) {
 	return r.finish(r.quietRead(nil, p, true, false))
 }
 
-// readIdle is idleReader's: it reads into ib's buffer, which it takes only
+// readIdle is Output's: it reads into ib's buffer, which it takes only
 // while a read is made.
 func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
 	n, err := r.quietRead(ib, nil, true, quietOK)
@@ -558,7 +558,7 @@ func (r *stdoutPipe) readIdle(ib *idleBuf, quietOK bool) (int, error) {
 	return r.finish(n, err)
 }
 
-// readAhead is idleReader's: it reads into p without waiting.
+// readAhead is Output's: it reads into p without waiting.
 func (r *stdoutPipe) readAhead(p []byte) (int, bool, error) {
 	if len(p) == 0 {
 		return 0, false, nil

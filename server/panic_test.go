@@ -32,7 +32,7 @@ func (c panicCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
 	return c.Codec.WriteMessage(stdin, bytes.NewReader(p))
 }
 
-func (c panicCodec) ReadMessages(stdout io.Reader, out procio.Sink) error {
+func (c panicCodec) ReadMessages(stdout procio.Output, out procio.Sink) error {
 	return c.Codec.ReadMessages(stdout, panicSink{out})
 }
 
