@@ -413,8 +413,8 @@ func splitLines(b []byte, from int, fn func(line []byte)) int {
 // keeps an idle or chatty program cheap. The first read or write of at
 // least bulkSize shows data moving in bulk, where that capacity makes each
 // side wake for every 64 KiB: the pipe is then given bigPipeSize
-// (growPipe), which took a 1 MiB line through cat from 0.36 to 0.42 of the
-// pipe baseline's rate (docs/benchmarks.md). The kernel allocates a pipe's
+// (growPipe), so that each wake-up moves more (the gain is in
+// docs/benchmarks.md, "1 MiB line"). The kernel allocates a pipe's
 // pages as data comes, so a grown pipe costs memory only while it holds
 // unread data: up to bigPipeSize when a program writes faster than its
 // client reads.
