@@ -5,8 +5,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"syscall"
+
+	"github.com/wsexec/wsexec/internal/bufpool"
 )
 
 // Incoming messages ready together reach the program's stdin in one write:
@@ -29,18 +30,12 @@ const (
 	writeBufferSize = 32 << 10
 )
 
-var sockReadPool = sync.Pool{New: func() any {
-	b := make([]byte, sockReadSize)
-	return &b
-}}
+var sockReadPool = bufpool.For(sockReadSize)
 
 // stdinBatchSize is the most a batch holds before it is written out.
 const stdinBatchSize = 16 << 10
 
-var stdinBatchPool = sync.Pool{New: func() any {
-	b := make([]byte, 0, stdinBatchSize)
-	return &b
-}}
+var stdinBatchPool = bufpool.For(stdinBatchSize)
 
 // stdinBatch buffers writes to the program's stdin. Its buffer comes from a
 // pool while it holds data and goes back at each flush, so an idle
@@ -68,7 +63,8 @@ func (b *stdinBatch) Write(p []byte) (int, error) {
 		return n, err
 	}
 	if b.bp == nil {
-		b.bp = stdinBatchPool.Get().(*[]byte)
+		b.bp = stdinBatchPool.Get()
+		*b.bp = (*b.bp)[:0]
 	}
 	*b.bp = append(*b.bp, p...)
 	return len(p), nil
@@ -82,7 +78,6 @@ func (b *stdinBatch) flush() error {
 	if b.err == nil {
 		_, b.err = b.w.Write(*b.bp)
 	}
-	*b.bp = (*b.bp)[:0]
 	stdinBatchPool.Put(b.bp)
 	b.bp = nil
 	return b.err
@@ -156,7 +151,7 @@ func (r *batchReader) Read(p []byte) (int, error) {
 // buffer, which it takes for the read and gives back if there is nothing.
 func (r *batchReader) readSocket(fd uintptr) bool {
 	if r.buf == nil {
-		r.buf = sockReadPool.Get().(*[]byte)
+		r.buf = sockReadPool.Get()
 	}
 	for {
 		n, err := syscall.Read(int(fd), *r.buf)

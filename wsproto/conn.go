@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsexec/wsexec/internal/bufpool"
 )
 
 // Role says which end of the connection a Conn is. RFC 6455 §5.1: a client
@@ -102,8 +104,7 @@ type Conn struct {
 	// reading too, which is the back-pressure wanted, and the owner's
 	// deadlines or Close end it.
 	wmu       sync.Mutex
-	bw        *bufio.Writer // from wpool while frames are buffered, nil when empty (bufpool.go)
-	wpool     *sync.Pool
+	wb        writeBuf            // the frames not yet sent (bufpool.go)
 	wHeader   [MaxHeaderSize]byte // scratch for encoding headers
 	wFrag     bool                // a data message is open: its next frame is a continuation
 	closeSent atomic.Bool         // this side's close frame went out; set under wmu
@@ -132,7 +133,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 		role:         cfg.Role,
 		maxMessage:   cfg.MaxMessageSize,
 		closeTimeout: cfg.CloseTimeout,
-		wpool:        writerPool(wsize),
+		wb:           writeBuf{pool: bufpool.For(wsize)},
 		onPong:       cfg.OnPong,
 	}
 	if c.maxMessage <= 0 {

@@ -105,13 +105,12 @@ func (w *messageWriter) Close() error {
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.bw == nil {
+	if c.wb.n == 0 {
 		return nil // nothing buffered
 	}
-	if err := c.bw.Flush(); err != nil {
+	if err := c.wb.flush(c.nc); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
-	c.releaseWriter()
 	return nil
 }
 
@@ -215,11 +214,7 @@ func (c *Conn) writeControlLocked(op Opcode, p []byte) error {
 	if err := c.writeFrame(true, op, 0, p); err != nil {
 		return err
 	}
-	if err := c.bw.Flush(); err != nil {
-		return err
-	}
-	c.releaseWriter()
-	return nil
+	return c.wb.flush(c.nc)
 }
 
 // writeData writes a data frame and wraps its error. c.wmu must be held.
@@ -246,28 +241,21 @@ func (c *Conn) writeFrame(fin bool, op Opcode, rsv byte, p []byte) error {
 		h.Masked = true
 		binary.LittleEndian.PutUint32(h.Mask[:], uint32(c.maskRand.Uint64()))
 	}
-	c.takeWriter()
-	if _, err := c.bw.Write(AppendHeader(c.wHeader[:0], h)); err != nil {
+	if err := c.wb.write(c.nc, AppendHeader(c.wHeader[:0], h)); err != nil {
 		return err
 	}
 	if !h.Masked {
-		_, err := c.bw.Write(p)
-		return err
+		return c.wb.write(c.nc, p)
 	}
 	pos := 0
 	for len(p) > 0 {
-		if c.bw.Available() == 0 {
-			if err := c.bw.Flush(); err != nil {
-				return err
-			}
-		}
-		b := c.bw.AvailableBuffer()
-		n := min(cap(b), len(p))
-		b = append(b, p[:n]...)
-		pos = Mask(b, h.Mask, pos)
-		if _, err := c.bw.Write(b); err != nil {
+		b, err := c.wb.space(c.nc)
+		if err != nil {
 			return err
 		}
+		n := copy(b, p)
+		pos = Mask(b[:n], h.Mask, pos)
+		c.wb.commit(n)
 		p = p[n:]
 	}
 	return nil
