@@ -68,6 +68,11 @@ type Config struct {
 	HeaderWS       http.Header
 	HeaderHTTP     http.Header
 	ReverseLookup  bool
+	// CertFile and KeyFile, when set, name the PEM files of TLS's
+	// certificate chain and key: New loads them, Reload loads them again,
+	// and each TLS handshake presents the pair last loaded (TLS's
+	// Certificates are not used). They go together, and need TLS.
+	CertFile, KeyFile string
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
@@ -136,6 +141,7 @@ type Server struct {
 	hs       handshake.Config
 	cgiPass  []string // the --passenv names CGI scripts inherit (not the server's own)
 	software string
+	cert     *certFiles // nil unless Config.CertFile is set
 
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
@@ -206,6 +212,19 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("subprotocol %q is not a token", p)
 		}
 	}
+	var cert *certFiles
+	if cfg.CertFile != "" || cfg.KeyFile != "" {
+		if cfg.TLS == nil || cfg.CertFile == "" || cfg.KeyFile == "" {
+			return nil, errors.New("CertFile and KeyFile go together, with TLS")
+		}
+		cert = &certFiles{cert: cfg.CertFile, key: cfg.KeyFile}
+		if err := cert.load(); err != nil {
+			return nil, err
+		}
+		cfg.TLS = cfg.TLS.Clone() // the caller's is left as it is
+		cfg.TLS.Certificates = nil
+		cfg.TLS.GetCertificate = cert.get
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -218,6 +237,7 @@ func New(cfg Config) (*Server, error) {
 		rt:       rt,
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
+		cert:     cert,
 	}
 	s.quit, s.quitAll = context.WithCancel(context.Background())
 	s.env.reverseLookup = cfg.ReverseLookup
