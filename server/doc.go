@@ -55,7 +55,8 @@
 // later, HTTP/1.1 only, optionally requiring client certificates
 // (TLSConfig); with Config.CertFile and KeyFile the certificate is read
 // from files, and read again by Reload (main calls it on SIGHUP), for new
-// connections to get a renewed one. Config.RedirPort
+// connections to get a renewed one. Run warns when the file descriptor
+// limit cannot hold MaxForks connections (fdlimit.go). Config.RedirPort
 // adds plain-HTTP listeners that only redirect to the endpoint. Extra
 // response headers (Config.Header, HeaderWS, HeaderHTTP) are checked by
 // ParseHeader's rules in New.

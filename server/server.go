@@ -264,6 +264,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.checkFileLimit()
 
 	var fresh freshConns
 	hs := &http.Server{
