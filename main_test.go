@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,8 +100,17 @@ func startServer(t *testing.T, args ...string) *instance {
 // adds no --port or --address.
 func launch(t *testing.T, args ...string) *instance {
 	t.Helper()
-	all := append([]string{"--closems=200", "--loglevel=debug"}, args...)
-	s := &instance{t: t, cmd: exec.Command(binPath, all...), exited: make(chan struct{})}
+	return launchUnder(t, nil, args...)
+}
+
+// launchUnder is launch with wsexec run by wrapper (a command that ends by
+// exec'ing its arguments, such as sh -c 'ulimit ...; exec "$0" "$@"'), or
+// directly when wrapper is nil.
+func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
+	t.Helper()
+	all := append([]string{binPath, "--closems=200", "--loglevel=debug"}, args...)
+	all = append(slices.Clone(wrapper), all...)
+	s := &instance{t: t, cmd: exec.Command(all[0], all[1:]...), exited: make(chan struct{})}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
