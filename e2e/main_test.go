@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -34,7 +34,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "wsexec")
-	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+	// The module root, where package main is: this package's parent.
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}
@@ -413,7 +416,7 @@ func TestEchoThroughCat(t *testing.T) {
 
 func TestCounterLineByLine(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "examples/bash/count.sh", "3")
+	s := startServer(t, "../examples/bash/count.sh", "3")
 	c := dial(t, s.addr, "/", nil)
 	for i := 1; i <= 3; i++ {
 		if got := readText(t, c); got != strconv.Itoa(i) {
@@ -427,7 +430,7 @@ func TestCounterLineByLine(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "examples/bash/env.sh")
+	s := startServer(t, "../examples/bash/env.sh")
 	hdr := http.Header{}
 	hdr.Set("X-Custom", "custom value")
 	hdr.Add("X-Repeated", "one")

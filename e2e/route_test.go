@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -465,7 +465,7 @@ func TestStaticHidesCommand(t *testing.T) {
 // URL, the same bytes whatever the request holds, and only there.
 func TestDevConsoleWithDir(t *testing.T) {
 	t.Parallel()
-	page, err := os.ReadFile("server/devconsole.html")
+	page, err := os.ReadFile("../server/devconsole.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Integration tests for listening, TLS, redirects, extra headers and the
 // config file, through the real binary (built by TestMain in main_test.go).
@@ -315,7 +315,7 @@ func TestTLSEchoAndEnvironment(t *testing.T) {
 
 func TestTLSHTTPSVariable(t *testing.T) {
 	t.Parallel()
-	s, ca, _ := tlsServer(t, nil, "examples/bash/env.sh")
+	s, ca, _ := tlsServer(t, nil, "../examples/bash/env.sh")
 	c, _, err := dialTLS(s.addr, "/x?y=1", &tls.Config{RootCAs: ca.pool(), ServerName: "localhost"})
 	if err != nil {
 		t.Fatal(err)
@@ -501,7 +501,7 @@ func TestIPv6Loopback(t *testing.T) {
 	ln.Close()
 	// --address repeated: both listen, on the same port (--port=0 picks
 	// one per address, so each is read from its own log line).
-	s := launch(t, "--port=0", "--address=[::1]", "--address", "127.0.0.1", "examples/bash/env.sh")
+	s := launch(t, "--port=0", "--address=[::1]", "--address", "127.0.0.1", "../examples/bash/env.sh")
 	if !strings.HasPrefix(s.addr, "[::1]:") {
 		t.Fatalf("listening on %q, want [::1]:port", s.addr)
 	}
@@ -533,11 +533,11 @@ func TestReverseLookup(t *testing.T) {
 		t.Skipf("127.0.0.1 has no reverse name here: %v", err)
 	}
 	want := strings.TrimSuffix(names[0], ".")
-	s := startServer(t, "--reverselookup", "examples/bash/env.sh")
+	s := startServer(t, "--reverselookup", "../examples/bash/env.sh")
 	if got := readEnv(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
 		t.Fatalf("REMOTE_HOST = %q, want %q", got, want)
 	}
-	plain := startServer(t, "examples/bash/env.sh")
+	plain := startServer(t, "../examples/bash/env.sh")
 	if got := readEnv(t, dial(t, plain.addr, "/", nil))["REMOTE_HOST"]; got != "127.0.0.1" {
 		t.Fatalf("without --reverselookup REMOTE_HOST = %q, want the address", got)
 	}
@@ -546,7 +546,7 @@ func TestReverseLookup(t *testing.T) {
 func TestLicense(t *testing.T) {
 	t.Parallel()
 	out, _, err := runBin(t, "--license")
-	want, rerr := os.ReadFile("LICENSE")
+	want, rerr := os.ReadFile("../LICENSE")
 	if err != nil || rerr != nil || out != string(want) || !strings.Contains(out, "MIT") {
 		t.Fatalf("--license: %v %v %q", err, rerr, out)
 	}
@@ -621,6 +621,6 @@ func TestConfigFile(t *testing.T) {
 // the missing program.
 func TestExampleConfigFile(t *testing.T) {
 	t.Parallel()
-	runFail(t, "not found: /nonexistent/program", "--config=docs/wsexec.example.yaml", "--port=0",
+	runFail(t, "not found: /nonexistent/program", "--config=../docs/wsexec.example.yaml", "--port=0",
 		"--address=127.0.0.1", "/nonexistent/program")
 }
