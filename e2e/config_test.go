@@ -1,10 +1,88 @@
 package e2e
 
+// --config: flags from a YAML or TOML file, and its errors.
+
 import (
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 )
+
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile := func(path, text string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	yml := filepath.Join(dir, "wsexec.yaml")
+	writeFile(yml, "port: 0\naddress: [127.0.0.1]\nheader-ws: \"X-From: file\"\n"+
+		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2, 3\"\n")
+
+	// Values from the file apply; a single value stands for a list of one,
+	// and a comma in a list item is part of the header value.
+	s := launch(t, "--config="+yml, "cat")
+	if got := upgrade101(t, s.addr).Get("X-From"); got != "file" {
+		t.Fatalf("file values: X-From %q, want file", got)
+	}
+	r, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.Header.Get("X-A") != "1" || len(r.Header.Values("X-B")) != 1 || r.Header.Get("X-B") != "2, 3" {
+		t.Fatalf("a list in the file: %v", r.Header)
+	}
+
+	// The command line wins.
+	h := headers101(t, "--config", yml, "--header-ws=X-From: command line", "cat")
+	if got := h.Values("X-From"); !slices.Equal(got, []string{"command line"}) {
+		t.Fatalf("command line over file: X-From %q, want [command line]", got)
+	}
+
+	// TOML, chosen by extension.
+	tml := filepath.Join(dir, "wsexec.toml")
+	writeFile(tml, "port = 0\naddress = [\"127.0.0.1\"]\nheader = \"X-Toml: yes\"\n")
+	if got := headers101(t, "-config="+tml, "cat").Get("X-Toml"); got != "yes" {
+		t.Fatalf("toml: X-Toml %q, want yes", got)
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(bad, "port: [0\n")
+	badTOML := filepath.Join(dir, "bad.toml")
+	writeFile(badTOML, "port = [0\n")
+	wrongType := filepath.Join(dir, "type.toml")
+	writeFile(wrongType, "port = \"eighty\"\n")
+	wrongItem := filepath.Join(dir, "item.yaml")
+	writeFile(wrongItem, "header: [\"X-A: 1\", 2]\n")
+	ext := filepath.Join(dir, "wsexec.ini")
+	writeFile(ext, "port=0\n")
+	missing := filepath.Join(dir, "missing.yaml")
+	for _, tc := range []struct{ file, want string }{
+		{bad, "yaml: line 1"},
+		{badTOML, "toml: line 1"},
+		{wrongType, `key "port": want a whole number, not a string`},
+		{wrongItem, `key "header", item 2: want a string, not a whole number`},
+		{ext, `extension ".ini"`},
+		{missing, "no such file"},
+	} {
+		runExitWants(t, 2, []string{"--config " + tc.file + ": ", tc.want}, "--config="+tc.file, "cat")
+	}
+}
+
+// TestExampleConfigFile checks that docs/wsexec.example.yaml names only
+// real flags, with values they accept: with it, the only complaint left is
+// the missing program.
+func TestExampleConfigFile(t *testing.T) {
+	t.Parallel()
+	runFail(t, "not found: /nonexistent/program", "--config=../docs/wsexec.example.yaml", "--port=0",
+		"--address=127.0.0.1", "/nonexistent/program")
+}
 
 // TestConfigFileKeys checks that a config file's keys are checked before
 // anything listens: a key that names no flag a file may set, or a value of

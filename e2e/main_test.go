@@ -1,5 +1,8 @@
 package e2e
 
+// TestMain builds the binary; the helpers below, shared by every file of
+// the package, run it, talk to it and watch its processes.
+
 import (
 	"bufio"
 	"bytes"
@@ -16,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -405,118 +409,6 @@ func readEnv(t *testing.T, c *wsproto.Conn) map[string]string {
 	return nil
 }
 
-func TestEchoThroughCat(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "cat")
-	c := dial(t, s.addr, "/", nil)
-	for _, msg := range []string{"hello", "", "héllo wörld ✓", strings.Repeat("z", 5000)} {
-		echo(t, c, msg)
-	}
-}
-
-func TestCounterLineByLine(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "../examples/bash/count.sh", "3")
-	c := dial(t, s.addr, "/", nil)
-	for i := 1; i <= 3; i++ {
-		if got := readText(t, c); got != strconv.Itoa(i) {
-			t.Fatalf("line %d: got %q", i, got)
-		}
-	}
-	if ce := readClose(t, c); ce.Code != wsproto.CloseNormal {
-		t.Fatalf("close %d %q, want 1000", ce.Code, ce.Reason)
-	}
-}
-
-func TestEnvironment(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "../examples/bash/env.sh")
-	hdr := http.Header{}
-	hdr.Set("X-Custom", "custom value")
-	hdr.Add("X-Repeated", "one")
-	hdr.Add("X-Repeated", "two")
-	hdr.Set("Proxy", "http://evil.example:3128")
-	hdr.Set("User-Agent", "wsexec-test")
-	env := readEnv(t, dial(t, s.addr, "/some/path?name=bob&x=1", hdr))
-	host, port, _ := net.SplitHostPort(s.addr)
-	want := map[string]string{
-		"QUERY_STRING":      "name=bob&x=1",
-		"REQUEST_URI":       "/some/path?name=bob&x=1",
-		"SCRIPT_NAME":       "/some/path",
-		"PATH_INFO":         "",
-		"REQUEST_METHOD":    "GET",
-		"SERVER_PROTOCOL":   "HTTP/1.1",
-		"GATEWAY_INTERFACE": "CGI/1.1",
-		"SERVER_NAME":       host,
-		"SERVER_PORT":       port,
-		"REMOTE_ADDR":       "127.0.0.1",
-		"REMOTE_HOST":       "127.0.0.1",
-		"HTTP_HOST":         s.addr,
-		"HTTP_X_CUSTOM":     "custom value",
-		"HTTP_X_REPEATED":   "one, two",
-		"HTTP_USER_AGENT":   "wsexec-test",
-		"HTTP_UPGRADE":      "websocket",
-		"AUTH_TYPE":         "",
-		"REMOTE_USER":       "",
-		"UNIQUE_ID":         "1",
-		"PATH":              os.Getenv("PATH"),
-	}
-	for k, v := range want {
-		if got, ok := env[k]; !ok || got != v {
-			t.Errorf("%s = %q (set %v), want %q", k, got, ok, v)
-		}
-	}
-	for _, k := range []string{"HTTP_PROXY", "HTTPS", "HOME"} {
-		if v, ok := env[k]; ok {
-			t.Errorf("%s is set (%q); it must not be", k, v)
-		}
-	}
-	if !strings.HasPrefix(env["SERVER_SOFTWARE"], "wsexec/") {
-		t.Errorf("SERVER_SOFTWARE = %q", env["SERVER_SOFTWARE"])
-	}
-	if _, err := strconv.Atoi(env["REMOTE_PORT"]); err != nil {
-		t.Errorf("REMOTE_PORT = %q", env["REMOTE_PORT"])
-	}
-}
-
-func TestFinalLineWithoutNewline(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "sh", "-c", `printf 'first\nlast'`)
-	c := dial(t, s.addr, "/", nil)
-	if got := readText(t, c); got != "first" {
-		t.Fatalf("got %q, want first", got)
-	}
-	if got := readText(t, c); got != "last" {
-		t.Fatalf("got %q, want last", got)
-	}
-	readClose(t, c)
-}
-
-func TestExitStatusCloseCode(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		args   []string
-		code   uint16
-		reason string
-	}{
-		{"exit 0", []string{"true"}, wsproto.CloseNormal, ""},
-		{"exit 3", []string{"sh", "-c", "echo bye; exit 3"}, wsproto.CloseInternalError, "exit status 3"},
-		{"killed", []string{"sh", "-c", "kill -9 $$"}, wsproto.CloseInternalError, "signal: killed"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := startServer(t, tc.args...)
-			c := dial(t, s.addr, "/", nil)
-			ce := readClose(t, c)
-			if ce.Code != tc.code || ce.Reason != tc.reason {
-				t.Fatalf("close %d %q, want %d %q", ce.Code, ce.Reason, tc.code, tc.reason)
-			}
-		})
-	}
-}
-
 // pids reads "PID GRANDCHILD_PID" printed by the program.
 func pids(t *testing.T, c *wsproto.Conn) (int, int) {
 	t.Helper()
@@ -530,329 +422,6 @@ func pids(t *testing.T, c *wsproto.Conn) (int, int) {
 		t.Fatalf("bad pids %q", f)
 	}
 	return a, b
-}
-
-func TestClientCloseStopsProgram(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		script string
-	}{
-		{"exits on stdin close", `sleep 1000 & echo $$ $!; cat`},
-		{"ignores stdin close", `sleep 1000 & echo $$ $!; while :; do sleep 1; done`},
-		{"ignores SIGINT and SIGTERM", `trap '' INT TERM; sleep 1000 & echo $$ $!; while :; do sleep 1; done`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := startServer(t, "sh", "-c", tc.script)
-			c := dial(t, s.addr, "/", nil)
-			prog, grandchild := pids(t, c)
-			c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
-			if err := c.WriteClose(wsproto.CloseNormal, "bye"); err != nil {
-				t.Fatal(err)
-			}
-			var ce *wsproto.CloseError
-			if _, _, err := c.ReadMessage(nil); !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
-				t.Fatalf("want the server to echo close 1000, got %v", err)
-			}
-			// closems 200 ms + SIGINT, SIGTERM, SIGKILL 500 ms apart.
-			waitFor(t, 5*time.Second, "the program and its grandchild to be gone", func() bool {
-				return !alive(prog) && !alive(grandchild)
-			})
-		})
-	}
-}
-
-func TestClientVanishesStopsProgram(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "sh", "-c", `sleep 1000 & echo $$ $!; cat`)
-	c := dial(t, s.addr, "/", nil)
-	prog, grandchild := pids(t, c)
-	c.NetConn().(*net.TCPConn).SetLinger(0) // RST, no close frame
-	c.Close()
-	waitFor(t, 5*time.Second, "the program and its grandchild to be gone", func() bool {
-		return !alive(prog) && !alive(grandchild)
-	})
-	// A vanished client is an abnormal closure (1006), not a shutdown.
-	waitFor(t, 5*time.Second, "the disconnect line", func() bool {
-		return strings.Contains(s.logText(), "msg=disconnect")
-	})
-	if log := s.logText(); !regexp.MustCompile(`msg=disconnect .*code=1006`).MatchString(log) {
-		t.Fatalf("disconnect not logged with code 1006:\n%s", log)
-	}
-}
-
-func TestBinaryRoundTrip(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "--binary", "cat")
-	c := dial(t, s.addr, "/", nil)
-	all := make([]byte, 256)
-	for i := range all {
-		all[i] = byte(i)
-	}
-	write(t, c, wsproto.OpBinary, all)
-	var got []byte
-	c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-	for len(got) < len(all) {
-		op, p, err := c.ReadMessage(nil)
-		if err != nil {
-			t.Fatalf("read after %d bytes: %v", len(got), err)
-		}
-		if op != wsproto.OpBinary {
-			t.Fatalf("opcode %v, want binary", op)
-		}
-		got = append(got, p...)
-	}
-	if !bytes.Equal(got, all) {
-		t.Fatalf("round trip changed the bytes:\n got %x\nwant %x", got, all)
-	}
-}
-
-func TestLongLines(t *testing.T) {
-	t.Parallel()
-	t.Run("1 MiB echoed as one message", func(t *testing.T) {
-		t.Parallel()
-		s := startServer(t, "cat")
-		c := dial(t, s.addr, "/", nil)
-		echo(t, c, strings.Repeat("0123456789abcdef", 1<<16))
-	})
-	t.Run("16 MiB streamed in bounded memory", func(t *testing.T) {
-		t.Parallel()
-		const n = 16 << 20
-		s := startServer(t, "sh", "-c", fmt.Sprintf(`head -c %d /dev/zero | tr '\0' a; echo; echo end`, n))
-		before := memKiB(t, s.pid(), "VmRSS")
-		c := dial(t, s.addr, "/", nil)
-		c.NetConn().SetReadDeadline(time.Now().Add(30 * time.Second))
-		op, r, err := c.NextReader()
-		if err != nil || op != wsproto.OpText {
-			t.Fatalf("next message: %v %v", op, err)
-		}
-		var total int
-		buf := make([]byte, 64<<10)
-		for {
-			k, err := r.Read(buf)
-			if bytes.Count(buf[:k], []byte("a")) != k {
-				t.Fatalf("byte other than 'a' after %d bytes", total)
-			}
-			total += k
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("after %d bytes: %v", total, err)
-			}
-		}
-		if total != n {
-			t.Fatalf("got %d bytes, want %d", total, n)
-		}
-		if got := readText(t, c); got != "end" {
-			t.Fatalf("next line %q, want end", got)
-		}
-		peak := memKiB(t, s.pid(), "VmHWM")
-		if grew := peak - before; grew > 8<<10 {
-			t.Fatalf("server peak RSS grew by %d KiB streaming a %d MiB line; want under 8 MiB", grew, n>>20)
-		}
-		t.Logf("server RSS %d KiB before, peak %d KiB", before, peak)
-	})
-}
-
-func TestSequentialConnectionsLeakNothing(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "--loglevel=info", "cat")
-	if err := echoCycle(s.addr); err != nil { // warm up, then take the idle count
-		t.Fatal(err)
-	}
-	waitFor(t, 5*time.Second, "no children", func() bool { return len(children(t, s.pid())) == 0 })
-	baseFDs := fdCount(t, s.pid())
-	const n = 1000
-	for i := 0; i < n; i++ {
-		if err := echoCycle(s.addr); err != nil {
-			t.Fatalf("connection %d: %v", i, err)
-		}
-	}
-	waitIdle(t, s, baseFDs)
-}
-
-func TestSlowClientBlocksProgram(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "yes", "flood")
-	before := memKiB(t, s.pid(), "VmRSS")
-	c := dial(t, s.addr, "/", nil) // and never read
-	var child int
-	waitFor(t, 5*time.Second, "the program to start", func() bool {
-		if kids := children(t, s.pid()); len(kids) == 1 {
-			child = kids[0]
-			return true
-		}
-		return false
-	})
-	// Blocked means asleep in a pipe write: sample until it is seen asleep
-	// many times in a row.
-	asleep := 0
-	waitFor(t, 20*time.Second, "the flooding program to block", func() bool {
-		if procState(child) == 'S' {
-			asleep++
-		} else {
-			asleep = 0
-		}
-		return asleep >= 20
-	})
-	if grew := memKiB(t, s.pid(), "VmHWM") - before; grew > 16<<10 {
-		t.Fatalf("server peak RSS grew by %d KiB with a client not reading; want under 16 MiB", grew)
-	}
-	c.Close()
-	waitFor(t, 5*time.Second, "the program to be gone", func() bool { return !alive(child) })
-}
-
-func TestShutdownClosesEveryConnection(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "cat")
-	const n = 20
-	conns := make([]*wsproto.Conn, n)
-	for i := range conns {
-		conns[i] = dial(t, s.addr, "/", nil)
-		echo(t, conns[i], "up")
-	}
-	kids := children(t, s.pid())
-	if len(kids) != n {
-		t.Fatalf("%d programs running, want %d", len(kids), n)
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range conns {
-		if ce := readClose(t, c); ce.Code != wsproto.CloseGoingAway {
-			t.Errorf("conn %d: close %d %q, want 1001", i, ce.Code, ce.Reason)
-		}
-	}
-	select {
-	case <-s.exited:
-		if s.err != nil {
-			t.Errorf("wsexec exited with %v after SIGTERM, want status 0", s.err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("wsexec still running 15 s after SIGTERM")
-	}
-	for _, pid := range kids {
-		if alive(pid) {
-			t.Errorf("program %d still running after shutdown", pid)
-		}
-	}
-}
-
-func TestMaxForks(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "--maxforks=1", "cat")
-	c := dial(t, s.addr, "/", nil)
-	echo(t, c, "one")
-	_, resp, err := dialWS(s.addr, "/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("second connection: %s, want 429", resp.Status)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if !strings.Contains(string(body), "maxforks") {
-		t.Errorf("429 body %q does not name the limit", body)
-	}
-}
-
-func TestHandshakeRefusals(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "cat")
-	tests := []struct {
-		name   string
-		hdr    http.Header
-		status int
-	}{
-		{"version 8", http.Header{"Sec-Websocket-Version": {"8"}}, http.StatusUpgradeRequired},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, resp, err := dialWS(s.addr, "/", tc.hdr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %s, want %d", resp.Status, tc.status)
-			}
-		})
-	}
-	t.Run("plain GET", func(t *testing.T) {
-		resp, err := http.Get("http://" + s.addr + "/")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusUpgradeRequired {
-			t.Fatalf("status %s, want 426", resp.Status)
-		}
-	})
-	if n := len(children(t, s.pid())); n != 0 {
-		t.Fatalf("%d programs started by refused handshakes", n)
-	}
-}
-
-func TestDevConsole(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "--devconsole", "cat")
-	resp, err := http.Get("http://" + s.addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
-		t.Fatalf("status %s, type %q", resp.Status, resp.Header.Get("Content-Type"))
-	}
-	if !bytes.Contains(body, []byte("WebSocket")) {
-		t.Fatalf("page does not look like the console: %.200s", body)
-	}
-}
-
-func TestCommandStringIsSplit(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, `sh -c 'echo "one two"'`)
-	c := dial(t, s.addr, "/", nil)
-	if got := readText(t, c); got != "one two" {
-		t.Fatalf("got %q", got)
-	}
-}
-
-func TestUsageErrors(t *testing.T) {
-	t.Parallel()
-	notExec := filepath.Join(t.TempDir(), "script.sh")
-	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		name string
-		args []string
-		want string
-	}{
-		{"no command", nil, "no command"},
-		{"unknown flag", []string{"--nosuchflag", "cat"}, "nosuchflag"},
-		{"bad port value", []string{"--port=abc", "cat"}, "port"},
-		{"port out of range", []string{"--port=70000", "cat"}, "--port"},
-		{"bad log level", []string{"--loglevel=loud", "cat"}, "--loglevel"},
-		{"negative closems", []string{"--closems=-1", "cat"}, "--closems"},
-		{"negative maxforks", []string{"--maxforks=-1", "cat"}, "--maxforks"},
-		{"negative maxframesize", []string{"--maxframesize=-1", "cat"}, "--maxframesize"},
-		{"socketmode not octal", []string{"--unixsocket=/tmp/wsexec-never", "--socketmode=999", "cat"}, "--socketmode"},
-		{"socketmode without a socket", []string{"--socketmode=0600", "cat"}, "--socketmode"},
-		{"anyorigin with origin", []string{"--anyorigin", "--origin=example.com", "cat"}, "--anyorigin"},
-		{"missing command", []string{"/nonexistent/program"}, "not found"},
-		{"not executable", []string{notExec}, "not executable"},
-		{"directory", []string{os.TempDir()}, "directory"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			runFail(t, tc.want, append([]string{"--port=0", "--address=127.0.0.1"}, tc.args...)...)
-		})
-	}
 }
 
 // runFail runs wsexec with args, expects it to exit 2 (a usage error)
@@ -916,10 +485,328 @@ func runBin(t *testing.T, args ...string) (string, string, error) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	t.Parallel()
-	out, stderr, err := runBin(t, "--version")
-	if err != nil || !strings.Contains(out+stderr, "wsexec version") {
-		t.Fatalf("--version: %v %q %q", err, out, stderr)
+// tcpEstablished reports whether pid holds an accepted TCP socket besides
+// its listener, from its fds (a socket fd other than the listener's).
+func tcpEstablished(t *testing.T, pid int) bool {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sockets := 0
+	for _, e := range ents {
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); err == nil && strings.HasPrefix(l, "socket:") {
+			sockets++
+		}
+	}
+	return sockets >= 2
+}
+
+// rawConn opens a plain TCP connection to the server with a deadline that
+// bounds the whole test step.
+func rawConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(15 * time.Second))
+	return nc
+}
+
+// rawUpgrade completes a handshake by hand and returns the connection and
+// the reader holding what the server sent after its 101, for tests that
+// read the server's frames without a wsproto.Conn.
+func rawUpgrade(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc := rawConn(t, addr)
+	if _, err := io.WriteString(nc, upgradeRequest+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReaderSize(nc, 64<<10)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("status %s", resp.Status)
+	}
+	return nc, br
+}
+
+// upgradeRequest is a valid upgrade request without its final blank line.
+const upgradeRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+	"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+// rawResponse is what the server answered to a request sent byte for byte.
+type rawResponse struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// rawRequest sends a request whose target is written exactly as given (no
+// cleaning, no re-encoding), with a WebSocket upgrade's headers when
+// upgrade is set, and returns the answer.
+func rawRequest(t *testing.T, addr, method, target string, upgrade bool, extra ...string) rawResponse {
+	t.Helper()
+	r, err := rawDo(addr, method, target, upgrade, extra...)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	return r
+}
+
+// rawDo is rawRequest for any goroutine: it returns its error.
+func rawDo(addr, method, target string, upgrade bool, extra ...string) (rawResponse, error) {
+	return rawSend(addr, method, rawHead(method, target, addr, upgrade, extra...))
+}
+
+// rawHead writes a whole request as rawRequest sends it, with host as its
+// Host header.
+func rawHead(method, target, host string, upgrade bool, extra ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, host)
+	if upgrade {
+		b.WriteString("Upgrade: websocket\r\nConnection: Upgrade, close\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+	} else {
+		b.WriteString("Connection: close\r\n")
+	}
+	for _, h := range extra {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// rawSend sends raw, a whole request, byte for byte on a new connection and
+// returns the answer; method is the request's, for reading the answer.
+func rawSend(addr, method, raw string) (rawResponse, error) {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return rawResponse{}, err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(nc, raw); err != nil {
+		return rawResponse{}, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
+	if err != nil {
+		return rawResponse{}, fmt.Errorf("read response: %w", err)
+	}
+	defer resp.Body.Close()
+	var body []byte
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	}
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}, nil
+}
+
+// upgrade asks addr for a WebSocket and returns the response, closing the
+// connection if it was accepted.
+func upgrade(addr string, hdr http.Header) (*http.Response, error) {
+	c, resp, err := dialWS(addr, "/", hdr)
+	if c != nil {
+		c.Close()
+	}
+	return resp, err
+}
+
+// upgrade101 asks addr for a WebSocket, fails unless the answer is a 101,
+// and returns the 101's headers.
+func upgrade101(t *testing.T, addr string) http.Header {
+	t.Helper()
+	resp, err := upgrade(addr, nil)
+	if err != nil {
+		t.Fatalf("upgrade at %s: %v", addr, err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade at %s: %s, want 101", addr, resp.Status)
+	}
+	return resp.Header
+}
+
+// headers101 launches wsexec with args, as launch does, and returns the
+// headers of its 101 to an upgrade, failing unless it is a 101.
+func headers101(t *testing.T, args ...string) http.Header {
+	t.Helper()
+	return upgrade101(t, launch(t, args...).addr)
+}
+
+// accepted dials with hdr, checks the echo of one message through cat and
+// closes.
+func accepted(t *testing.T, addr string, hdr http.Header) {
+	t.Helper()
+	c := dial(t, addr, "/", hdr)
+	echo(t, c, "ping")
+	c.WriteClose(wsproto.CloseNormal, "")
+}
+
+func origin(v ...string) http.Header {
+	if len(v) == 0 {
+		return nil
+	}
+	return http.Header{"Origin": v}
+}
+
+// countingConn counts the bytes read from the network.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// dialCounting dials addr offering hdr and returns the Conn, the response
+// and the counter of bytes received.
+func dialCounting(t *testing.T, addr string, hdr http.Header) (*wsproto.Conn, *http.Response, *countingConn) {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &countingConn{Conn: nc}
+	c, resp, err := wstest.Handshake(cc, addr, "/", hdr)
+	if err != nil || c == nil {
+		nc.Close()
+		t.Fatalf("handshake: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, resp, cc
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// shortTempDir is a temporary directory with a path short enough for a
+// Unix socket (108 bytes on Linux; t.TempDir's can be longer).
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "wsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// routeTree is the directory tree the routing and path tests serve.
+type routeTree struct {
+	base    string // holds everything below
+	www     string // --staticdir
+	ws      string // --dir, inside www
+	cgi     string // --cgidir, inside www
+	outside string // a directory next to www that nothing may reach
+}
+
+// Markers: text that must never reach a client that asked for something
+// outside what is served.
+const (
+	evilMark   = "EVIL-OUTSIDE"       // in outside/evil.sh, its source and output
+	sourceMark = "SCRIPT-SOURCE-MARK" // in the source of every script under www
+)
+
+// newRouteTree builds:
+//
+//	outside/evil.sh                 executable; prints evilMark (also a CGI header)
+//	www/hello.txt, www/.secret, www/.git/config
+//	www/pub/index.html, www/pub/a.txt, www/pub/.b.txt
+//	www/link-out -> ../outside
+//	www/ws/env.sh                   executable; prints its environment
+//	www/ws/sub/deeper/env.sh        the same
+//	www/ws/inlink.sh -> env.sh
+//	www/ws/notexec.sh               0644
+//	www/ws/.hidden.sh               executable
+//	www/ws/evil.sh -> ../../outside/evil.sh
+//	www/ws/escape -> ../../outside
+//	www/cgi-bin/hello.cgi           executable CGI; prints its environment
+//	www/cgi-bin/plain.cgi           0644
+//	www/cgi-bin/.hidden.cgi         executable
+//	www/cgi-bin/evil.cgi -> ../../outside/evil.sh
+func newRouteTree(t *testing.T) routeTree {
+	t.Helper()
+	base, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := routeTree{
+		base:    base,
+		www:     filepath.Join(base, "www"),
+		ws:      filepath.Join(base, "www", "ws"),
+		cgi:     filepath.Join(base, "www", "cgi-bin"),
+		outside: filepath.Join(base, "outside"),
+	}
+	envScript := "#!/bin/sh\n# " + sourceMark + "\nenv\n"
+	cgiScript := "#!/bin/sh\n# " + sourceMark + "\necho cgi-stderr-line >&2\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nenv\n"
+	evil := "#!/bin/sh\n# " + evilMark + "\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\necho " + evilMark + "\n"
+	files := []struct {
+		name, body string
+		mode       os.FileMode
+	}{
+		{"outside/evil.sh", evil, 0o755},
+		{"www/hello.txt", "hello static\n", 0o644},
+		{"www/.secret", "SECRET\n", 0o644},
+		{"www/.git/config", "SECRET\n", 0o644},
+		{"www/pub/index.html", "<h1>pub index</h1>\n", 0o644},
+		{"www/pub/a.txt", "a\n", 0o644},
+		{"www/pub/.b.txt", "SECRET\n", 0o644},
+		{"www/ws/env.sh", envScript, 0o755},
+		{"www/ws/sub/deeper/env.sh", envScript, 0o755},
+		{"www/ws/notexec.sh", envScript, 0o644},
+		{"www/ws/.hidden.sh", envScript, 0o755},
+		{"www/cgi-bin/hello.cgi", cgiScript, 0o755},
+		{"www/cgi-bin/plain.cgi", cgiScript, 0o644},
+		{"www/cgi-bin/.hidden.cgi", cgiScript, 0o755},
+	}
+	for _, f := range files {
+		p := filepath.Join(base, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f.body), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range [][2]string{
+		{"../outside", "www/link-out"},
+		{"env.sh", "www/ws/inlink.sh"},
+		{"../../outside/evil.sh", "www/ws/evil.sh"},
+		{"../../outside", "www/ws/escape"},
+		{"../../outside/evil.sh", "www/cgi-bin/evil.cgi"},
+	} {
+		if err := os.Symlink(l[0], filepath.Join(base, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rt
+}
+
+// checkListing gets the directory listing at target and fails unless it
+// is a 200 that shows shown and none of hidden.
+func checkListing(t *testing.T, addr, target, shown string, hidden ...string) {
+	t.Helper()
+	r := rawRequest(t, addr, "GET", target, false)
+	if r.status != 200 || !strings.Contains(r.body, shown) {
+		t.Fatalf("%s: %d %q, want a 200 listing %s", target, r.status, r.body, shown)
+	}
+	for _, h := range hidden {
+		if strings.Contains(r.body, h) {
+			t.Errorf("the listing of %s shows %s: %q", target, h, r.body)
+		}
 	}
 }
