@@ -13,7 +13,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./wsproto:FuzzInflate ./handshake:FuzzCheck ./handshake:FuzzParseExtensions \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec
 
-.PHONY: build run test check fuzz-brief fuzz bench soak clean
+.PHONY: build run test e2e check fuzz-brief fuzz bench soak clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -31,6 +31,11 @@ test: check
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
 	$(GO) test -count=1 -run 'Allocs' ./wsproto ./procio ./server
 	$(MAKE) --no-print-directory fuzz-brief
+
+# The end-to-end tests alone: the built binary driven over loopback
+# (e2e/), with the race detector; `make test` runs them too.
+e2e:
+	$(GO) test -race -count=1 ./e2e
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -58,7 +63,7 @@ bench: build
 # children and memory every 10 s; not part of `make test`.
 SOAKTIME ?= 5m
 soak:
-	WSEXEC_SOAK=$(SOAKTIME) $(GO) test -run='^TestSoak$$' -count=1 -v -timeout=0 .
+	WSEXEC_SOAK=$(SOAKTIME) $(GO) test -run='^TestSoak$$' -count=1 -v -timeout=0 ./e2e
 
 clean:
 	rm -rf bin

@@ -76,6 +76,9 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 		if cfg.TLS, err = server.TLSConfig(certPEM, keyPEM, caPEM); err != nil {
 			return usagef("--sslcert %s, --sslkey %s: %v", cert, key, err)
 		}
+		// Read above so that a bad file is a usage error naming its flag;
+		// the server reads them again at start and on SIGHUP (Reload).
+		cfg.CertFile, cfg.KeyFile = cert, key
 	}
 
 	cfg.RedirPort = c.Int("redirport")

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -21,9 +20,7 @@ import (
 	"math"
 	"net"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/google/shlex"
@@ -106,13 +103,7 @@ func newApp(stderr io.Writer) *cli.App {
 			if err != nil {
 				return usagef("%v", err)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			go func() {
-				<-ctx.Done()
-				stop() // a second signal kills at once
-			}()
-			if err := srv.Run(ctx); err != nil {
+			if err := serve(srv, cfg.Logger); err != nil {
 				return err
 			}
 			cfg.Logger.Info("stopped")

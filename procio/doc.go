@@ -92,6 +92,39 @@
 // called the owner is done: the read end is closed as soon as the group is
 // dead and nothing is left unread, or a KillGrace later regardless.
 //
+// # When the server dies
+//
+// On Linux every program is started with SIGKILL as its parent-death
+// signal, so it dies with the process that started it however that
+// process ends, when nothing gets to call Stop: a crash, SIGKILL, the OOM
+// killer. The kernel sends that signal when the thread that forked the
+// program exits, not its process, and the Go runtime ends a thread when a
+// goroutine locked to it returns: procio forks every program from one
+// thread it keeps for the life of the process, so that no thread ending
+// under a live server kills its programs (startCmd has the reasoning).
+//
+// The signal reaches the program, not what it started: a grandchild lives
+// on in the program's process group, reparented to init (or the nearest
+// subreaper), until it ends by itself. Most do soon: its stdin, if it is
+// the program's, is at EOF, and its first write to the program's stdout
+// raises SIGPIPE, as nothing reads that pipe any more. One that neither
+// reads nor writes (a sleep) runs its course. Doing better takes a process
+// that outlives the server to kill the groups: a re-exec of the server in
+// front of each program is too heavy for what it buys, and making the
+// server a subreaper does not help, as it is the one that died. A
+// supervisor that tracks every descendant does it: systemd kills the
+// whole control group of a service whose main process died
+// (KillMode=control-group, its default). The kernel also drops the signal
+// when a program execs a set-user-ID or set-group-ID file, or one with
+// file capabilities: such a program outlives the server.
+//
+// Elsewhere programs get no such signal. FreeBSD has one (procctl
+// PROC_PDEATHSIG_CTL, which os/exec sets from the same SysProcAttr field,
+// and which follows the parent process rather than a thread), but wsexec
+// is built and tested on Linux, so it is left unused rather than shipped
+// untested; macOS has none. There a program outlives a server that dies
+// without stopping it, and ends as a grandchild does on Linux.
+//
 // # Left out
 //
 // procio does not build the CGI environment, choose exit codes or close

@@ -63,14 +63,15 @@ func TestMain(m *testing.M) {
 }
 
 // leakedGoroutines waits a few seconds for every goroutine running procio
-// code, other than this one and the shared watcher (which lives as long as
-// the process), to end; it returns their stacks if some do not.
+// code, other than this one, the shared watcher and the forker (which live
+// as long as the process), to end; it returns their stacks if some do not.
 func leakedGoroutines() (string, bool) {
 	var leaked []string
 	ok := eventually(5*time.Second, func() bool {
 		leaked = leaked[:0]
 		for _, g := range goroutineStacks()[1:] { // the first is this goroutine
-			if strings.Contains(g, "wsexec/procio.") && !strings.Contains(g, "procio.(*watcher).run") {
+			if strings.Contains(g, "wsexec/procio.") && !strings.Contains(g, "procio.(*watcher).run") &&
+				!strings.Contains(g, "procio.forker.run") {
 				leaked = append(leaked, g)
 			}
 		}
@@ -157,6 +158,26 @@ func runHelper(mode string, args []string) int {
 			return 1
 		}
 		fmt.Fprintln(out, gc.Process.Pid)
+	case "parent": // starts an "ignore" program with procio, reports its pid once it is ready, waits to be killed
+		exe, _ := os.Executable()
+		env := []string{helperEnv + "=ignore"}
+		if dir := os.Getenv("GOCOVERDIR"); dir != "" {
+			env = append(env, "GOCOVERDIR="+dir)
+		}
+		p, err := Start(Config{Path: exe, Args: []string{"ignorer"}, Env: env})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		// Wait for its "ready": a write once the parent is gone would end
+		// it with SIGPIPE, and the test would pass without procio's help.
+		if _, err := bufio.NewReader(p.Stdout()).ReadString('\n'); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintln(out, p.Pid())
+		out.Flush()
+		time.Sleep(helperLife)
 	case "errecho": // each stdin line to stderr; exits at EOF
 		sc := bufio.NewScanner(os.Stdin)
 		for sc.Scan() {

@@ -77,6 +77,8 @@ type Process struct {
 
 // Start runs the program described by cfg in a process group of its own. The
 // caller reads Stdout until EOF, writes to Stdin and closes it, and calls Stop.
+// On Linux the program is killed if the calling process dies first (see
+// "When the server dies" in the package documentation).
 func Start(cfg Config) (*Process, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("start: empty program path")
@@ -147,7 +149,7 @@ func Start(cfg Config) (*Process, error) {
 		p.stderr = errR
 	}
 
-	err = p.cmd.Start()
+	err = startCmd(p.cmd)
 	p.cmd.Env = nil // the child has it; an idle connection need not keep it
 	closeAll(theirs)
 	if err != nil {

@@ -55,9 +55,13 @@
 // socket file is replaced, a live one refused, and the file removed when
 // the server stops. With Config.TLS every listener speaks TLS 1.2 or
 // later, HTTP/1.1 only, optionally requiring client certificates
-// (TLSConfig). Config.RedirPort adds plain-HTTP listeners that only
-// redirect to the endpoint. Extra response headers (Config.Header,
-// HeaderWS, HeaderHTTP) are checked by ParseHeader's rules in New.
+// (TLSConfig); with Config.CertFile and KeyFile the certificate is read
+// from files, and read again by Reload (main calls it on SIGHUP), for new
+// connections to get a renewed one. Run warns when the file descriptor
+// limit cannot hold MaxForks connections (fdlimit.go). Config.RedirPort
+// adds plain-HTTP listeners that only redirect to the endpoint. Extra
+// response headers (Config.Header, HeaderWS, HeaderHTTP) are checked by
+// ParseHeader's rules in New.
 // Compression (permessage-deflate, RFC 7692) is negotiated in the handshake
 // as Config.Compression says (compress.go) and done by wsproto; the pumps
 // see plain messages either way.

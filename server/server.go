@@ -68,6 +68,11 @@ type Config struct {
 	HeaderWS       http.Header
 	HeaderHTTP     http.Header
 	ReverseLookup  bool
+	// CertFile and KeyFile, when set, name the PEM files of TLS's
+	// certificate chain and key: New loads them, Reload loads them again,
+	// and each TLS handshake presents the pair last loaded (TLS's
+	// Certificates are not used). They go together, and need TLS.
+	CertFile, KeyFile string
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
@@ -138,6 +143,7 @@ type Server struct {
 	cgiPass  []string // the --passenv names CGI scripts inherit (not the server's own)
 	software string
 	codec    func() procio.Codec // a new codec for each connection's program
+	cert     *certFiles          // nil unless Config.CertFile is set
 
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
@@ -212,6 +218,19 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("subprotocol %q is not a token", p)
 		}
 	}
+	var cert *certFiles
+	if cfg.CertFile != "" || cfg.KeyFile != "" {
+		if cfg.TLS == nil || cfg.CertFile == "" || cfg.KeyFile == "" {
+			return nil, errors.New("CertFile and KeyFile go together, with TLS")
+		}
+		cert = &certFiles{cert: cfg.CertFile, key: cfg.KeyFile}
+		if err := cert.load(); err != nil {
+			return nil, err
+		}
+		cfg.TLS = cfg.TLS.Clone() // the caller's is left as it is
+		cfg.TLS.Certificates = nil
+		cfg.TLS.GetCertificate = cert.get
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
@@ -220,6 +239,7 @@ func New(cfg Config) (*Server, error) {
 		rt:       rt,
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
+		cert:     cert,
 	}
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
@@ -250,6 +270,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.checkFileLimit()
 
 	var fresh freshConns
 	// net/http lets 4 KiB past its limit through (bufio slack): take it

@@ -43,16 +43,16 @@ func settle(base int) int {
 	return n
 }
 
-// goroutines counts the goroutines but procio's watcher, which starts with
-// the first program and lives as long as the process.
+// goroutines counts the goroutines but procio's watcher and forker, which
+// start with the first program and live as long as the process.
 func goroutines() int {
-	return runtime.NumGoroutine() - countStacks("procio.(*watcher).run")
+	return runtime.NumGoroutine() - countStacks("procio.(*watcher).run") - countStacks("procio.forker.run")
 }
 
 // lowest returns the lowest goroutine count seen over d: the baseline once
 // the warm-up connection's goroutines have ended. It counts as settle does,
-// without procio's watcher: a raw count would include the watcher in the
-// baseline but not in settle's count, letting one leaked goroutine pass.
+// without procio's watcher and forker: a raw count would include them in
+// the baseline but not in settle's count, letting leaked goroutines pass.
 func lowest(d time.Duration) int {
 	low := goroutines()
 	for end := time.Now().Add(d); time.Now().Before(end); {

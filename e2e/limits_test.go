@@ -1,6 +1,9 @@
-package main
+package e2e
+
+// --maxforks, and limits at their extremes.
 
 import (
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -11,6 +14,46 @@ import (
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
+
+func TestMaxForks(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--maxforks=1", "cat")
+	c := dial(t, s.addr, "/", nil)
+	echo(t, c, "one")
+	_, resp, err := dialWS(s.addr, "/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("second connection: %s, want 429", resp.Status)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "maxforks") {
+		t.Errorf("429 body %q does not name the limit", body)
+	}
+}
+
+func TestMaxForksClose1013(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--maxforks=1", "--maxforks-mode=1013", "cat")
+	c := dial(t, s.addr, "/", nil)
+	echo(t, c, "one")
+
+	c2 := dial(t, s.addr, "/", nil) // the handshake succeeds...
+	ce := readClose(t, c2)          // ...and the close says why
+	if ce.Code != wsproto.CloseTryAgainLater || ce.Reason != "try again later" {
+		t.Fatalf("close %d %q, want 1013 try again later", ce.Code, ce.Reason)
+	}
+	if n := len(children(t, s.pid())); n != 1 {
+		t.Fatalf("%d programs running, want 1", n)
+	}
+	// The first connection is untouched, and once it ends there is room.
+	echo(t, c, "two")
+	c.WriteClose(wsproto.CloseNormal, "")
+	readClose(t, c)
+	waitFor(t, 5*time.Second, "the first program to end", func() bool { return len(children(t, s.pid())) == 0 })
+	accepted(t, s.addr, nil)
+}
 
 // TestNoMessageLimitWithCompression: with --maxframesize=0 (no limit) a
 // compressed message is echoed, and the server still serves the next

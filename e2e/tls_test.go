@@ -1,7 +1,7 @@
-package main
+package e2e
 
-// Integration tests for listening, TLS, redirects, extra headers and the
-// config file, through the real binary (built by TestMain in main_test.go).
+// TLS: --ssl and its certificates, client certificates, --sameorigin
+// over https, and --redirport.
 
 import (
 	"crypto/ecdsa"
@@ -12,12 +12,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -27,136 +27,6 @@ import (
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
-
-// upgrade asks addr for a WebSocket and returns the response, closing the
-// connection if it was accepted.
-func upgrade(addr string, hdr http.Header) (*http.Response, error) {
-	c, resp, err := dialWS(addr, "/", hdr)
-	if c != nil {
-		c.Close()
-	}
-	return resp, err
-}
-
-// upgrade101 asks addr for a WebSocket, fails unless the answer is a 101,
-// and returns the 101's headers.
-func upgrade101(t *testing.T, addr string) http.Header {
-	t.Helper()
-	resp, err := upgrade(addr, nil)
-	if err != nil {
-		t.Fatalf("upgrade at %s: %v", addr, err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade at %s: %s, want 101", addr, resp.Status)
-	}
-	return resp.Header
-}
-
-// headers101 launches wsexec with args, as launch does, and returns the
-// headers of its 101 to an upgrade, failing unless it is a 101.
-func headers101(t *testing.T, args ...string) http.Header {
-	t.Helper()
-	return upgrade101(t, launch(t, args...).addr)
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// shortTempDir is a temporary directory with a path short enough for a
-// Unix socket (108 bytes on Linux; t.TempDir's can be longer).
-func shortTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "wsx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
-func dialUnix(t *testing.T, path, target string) *wsproto.Conn {
-	t.Helper()
-	nc, err := net.DialTimeout("unix", path, 5*time.Second)
-	if err != nil {
-		t.Fatalf("dial unix %s: %v", path, err)
-	}
-	c, resp, err := wstest.Handshake(nc, "localhost", target, nil)
-	if err != nil || c == nil {
-		nc.Close()
-		t.Fatalf("handshake over %s: %v %v", path, resp, err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func TestUnixSocketLifecycle(t *testing.T) {
-	t.Parallel()
-	sock := filepath.Join(shortTempDir(t), "ws.sock")
-
-	// A socket file nobody accepts on: stale, to be replaced.
-	stale, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale.(*net.UnixListener).SetUnlinkOnClose(false)
-	stale.Close()
-	if fi, err := os.Lstat(sock); err != nil || fi.Mode()&os.ModeSocket == 0 {
-		t.Fatalf("no stale socket to test with: %v", err)
-	}
-
-	s := launch(t, "--unixsocket="+sock, "cat")
-	if s.addr != sock {
-		t.Fatalf("listening addr %q, want the socket path %q", s.addr, sock)
-	}
-	if strings.Contains(s.logText(), "addr=127.0.0.1") || strings.Count(s.logText(), "msg=listening") != 1 {
-		t.Fatalf("a Unix socket alone must be the only listener:\n%s", s.logText())
-	}
-	c := dialUnix(t, sock, "/")
-	echo(t, c, "over a unix socket")
-	c.Close()
-
-	// A live socket is refused, and left alone.
-	runExit(t, 1, "another server is listening", "--unixsocket="+sock, "cat")
-	c = dialUnix(t, sock, "/")
-	echo(t, c, "still served")
-	c.Close()
-
-	// Shutdown removes the file.
-	if err := s.stop(); err != nil {
-		t.Fatalf("exit: %v", err)
-	}
-	if _, err := os.Lstat(sock); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("socket file left after shutdown: %v", err)
-	}
-}
-
-func TestUnixSocketNotASocket(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(shortTempDir(t), "file")
-	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	runExit(t, 1, "not a socket", "--unixsocket="+path, "cat")
-	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
-		t.Fatalf("the file was touched: %v %q", err, b)
-	}
-}
-
-func TestUnixSocketWithTCP(t *testing.T) {
-	t.Parallel()
-	sock := filepath.Join(shortTempDir(t), "ws.sock")
-	s := launch(t, "--port=0", "--address=127.0.0.1", "--uds="+sock, "cat")
-	echo(t, dial(t, s.addr, "/", nil), "tcp")
-	echo(t, dialUnix(t, sock, "/"), "unix")
-}
 
 // pki writes certificates for the TLS tests into a temporary directory.
 type pki struct {
@@ -315,7 +185,7 @@ func TestTLSEchoAndEnvironment(t *testing.T) {
 
 func TestTLSHTTPSVariable(t *testing.T) {
 	t.Parallel()
-	s, ca, _ := tlsServer(t, nil, "examples/bash/env.sh")
+	s, ca, _ := tlsServer(t, nil, "../examples/bash/env.sh")
 	c, _, err := dialTLS(s.addr, "/x?y=1", &tls.Config{RootCAs: ca.pool(), ServerName: "localhost"})
 	if err != nil {
 		t.Fatal(err)
@@ -363,6 +233,32 @@ func TestMutualTLS(t *testing.T) {
 			c.Close()
 			t.Errorf("%s: accepted (%v)", name, resp.Status)
 		}
+	}
+}
+
+// TestSameOriginTLS checks the scheme under TLS: https is the listener's
+// origin, http on the same host and port is not.
+func TestSameOriginTLS(t *testing.T) {
+	t.Parallel()
+	s, ca, _ := tlsServer(t, []string{"--sameorigin"}, "cat")
+	cfg := &tls.Config{RootCAs: ca.pool(), ServerName: "127.0.0.1"}
+	c, _, err := dialTLSHeader(s.addr, "/", cfg, origin("https://"+s.addr))
+	if err != nil {
+		t.Fatalf("https origin: %v", err)
+	}
+	echo(t, c, "same origin")
+	c.Close()
+	c, resp, err := dialTLSHeader(s.addr, "/", cfg, origin("http://"+s.addr))
+	if c != nil {
+		c.Close()
+		t.Fatal("an http origin was accepted on the TLS listener")
+	}
+	if resp == nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), `the request's "https://`+s.addr+`"`) {
+		t.Fatalf("http origin: %s %q, want 403 naming https://%s", resp.Status, body, s.addr)
 	}
 }
 
@@ -446,181 +342,4 @@ func TestRedirectKeepsPathAndQuery(t *testing.T) {
 	if resp.StatusCode != http.StatusUpgradeRequired || resp.Request.URL.String() != "https://localhost:"+port+"/a?b=c" {
 		t.Fatalf("after the redirect: %s at %s", resp.Status, resp.Request.URL)
 	}
-}
-
-func TestHeaderFlags(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "--header=X-All: all, with a comma", "--header-ws=X-WS: ws", "--header-http=X-HTTP: http",
-		"--header", "X-All: second", "cat")
-
-	// The 101 has --header and --header-ws, not --header-http.
-	h := upgrade101(t, s.addr)
-	if got := h.Values("X-All"); len(got) != 2 || got[0] != "all, with a comma" || got[1] != "second" {
-		t.Errorf("101 X-All = %q", got)
-	}
-	if h.Get("X-WS") != "ws" || h.Get("X-HTTP") != "" {
-		t.Errorf("101 headers: %v", h)
-	}
-
-	// A plain HTTP response has --header and --header-http, not --header-ws.
-	hc := &http.Client{Timeout: 10 * time.Second}
-	r, err := hc.Get("http://" + s.addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.Header.Get("X-All") != "all, with a comma" || r.Header.Get("X-HTTP") != "http" || r.Header.Get("X-WS") != "" {
-		t.Errorf("plain HTTP headers: %v", r.Header)
-	}
-
-	// A refused upgrade is not a 101: --header only.
-	hdr := http.Header{"Sec-Websocket-Version": {"8"}}
-	resp, err := upgrade(s.addr, hdr)
-	if err != nil || resp == nil || resp.StatusCode == http.StatusSwitchingProtocols {
-		t.Fatalf("refused upgrade: %v %v", resp, err)
-	}
-	if resp.Header.Get("X-All") == "" || resp.Header.Get("X-WS") != "" || resp.Header.Get("X-HTTP") != "" {
-		t.Errorf("refused upgrade headers: %v", resp.Header)
-	}
-}
-
-func TestSingleDashFlags(t *testing.T) {
-	t.Parallel()
-	h := headers101(t, "-port=0", "-address", "127.0.0.1", "-header-ws=X-Dash: one", "cat")
-	if got := h.Get("X-Dash"); got != "one" {
-		t.Fatalf("single-dash flags: X-Dash %q, want one", got)
-	}
-}
-
-func TestIPv6Loopback(t *testing.T) {
-	t.Parallel()
-	ln, err := net.Listen("tcp", "[::1]:0")
-	if err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	}
-	ln.Close()
-	// --address repeated: both listen, on the same port (--port=0 picks
-	// one per address, so each is read from its own log line).
-	s := launch(t, "--port=0", "--address=[::1]", "--address", "127.0.0.1", "examples/bash/env.sh")
-	if !strings.HasPrefix(s.addr, "[::1]:") {
-		t.Fatalf("listening on %q, want [::1]:port", s.addr)
-	}
-	env := readEnv(t, dial(t, s.addr, "/", nil))
-	if env["REMOTE_ADDR"] != "::1" || env["SERVER_NAME"] != "::1" {
-		t.Fatalf("REMOTE_ADDR=%q SERVER_NAME=%q, want ::1", env["REMOTE_ADDR"], env["SERVER_NAME"])
-	}
-	var v4 string
-	waitFor(t, 10*time.Second, "the second listening line", func() bool {
-		m := listeningRE.FindAllStringSubmatch(s.logText(), -1)
-		if len(m) < 2 {
-			return false
-		}
-		v4 = m[1][1]
-		return true
-	})
-	if !strings.HasPrefix(v4, "127.0.0.1:") {
-		t.Fatalf("second listener %q, want 127.0.0.1:port", v4)
-	}
-	if got := readEnv(t, dial(t, v4, "/", nil))["REMOTE_ADDR"]; got != "127.0.0.1" {
-		t.Fatalf("over IPv4: REMOTE_ADDR=%q", got)
-	}
-}
-
-func TestReverseLookup(t *testing.T) {
-	t.Parallel()
-	names, err := net.LookupAddr("127.0.0.1")
-	if err != nil || len(names) == 0 {
-		t.Skipf("127.0.0.1 has no reverse name here: %v", err)
-	}
-	want := strings.TrimSuffix(names[0], ".")
-	s := startServer(t, "--reverselookup", "examples/bash/env.sh")
-	if got := readEnv(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
-		t.Fatalf("REMOTE_HOST = %q, want %q", got, want)
-	}
-	plain := startServer(t, "examples/bash/env.sh")
-	if got := readEnv(t, dial(t, plain.addr, "/", nil))["REMOTE_HOST"]; got != "127.0.0.1" {
-		t.Fatalf("without --reverselookup REMOTE_HOST = %q, want the address", got)
-	}
-}
-
-func TestLicense(t *testing.T) {
-	t.Parallel()
-	out, _, err := runBin(t, "--license")
-	want, rerr := os.ReadFile("LICENSE")
-	if err != nil || rerr != nil || out != string(want) || !strings.Contains(out, "MIT") {
-		t.Fatalf("--license: %v %v %q", err, rerr, out)
-	}
-}
-
-func TestConfigFile(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	writeFile := func(path, text string) {
-		t.Helper()
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	yml := filepath.Join(dir, "wsexec.yaml")
-	writeFile(yml, "port: 0\naddress: [127.0.0.1]\nheader-ws: \"X-From: file\"\n"+
-		"header-http:\n  - \"X-A: 1\"\n  - \"X-B: 2, 3\"\n")
-
-	// Values from the file apply; a single value stands for a list of one,
-	// and a comma in a list item is part of the header value.
-	s := launch(t, "--config="+yml, "cat")
-	if got := upgrade101(t, s.addr).Get("X-From"); got != "file" {
-		t.Fatalf("file values: X-From %q, want file", got)
-	}
-	r, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.addr + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Body.Close()
-	if r.Header.Get("X-A") != "1" || len(r.Header.Values("X-B")) != 1 || r.Header.Get("X-B") != "2, 3" {
-		t.Fatalf("a list in the file: %v", r.Header)
-	}
-
-	// The command line wins.
-	h := headers101(t, "--config", yml, "--header-ws=X-From: command line", "cat")
-	if got := h.Values("X-From"); !slices.Equal(got, []string{"command line"}) {
-		t.Fatalf("command line over file: X-From %q, want [command line]", got)
-	}
-
-	// TOML, chosen by extension.
-	tml := filepath.Join(dir, "wsexec.toml")
-	writeFile(tml, "port = 0\naddress = [\"127.0.0.1\"]\nheader = \"X-Toml: yes\"\n")
-	if got := headers101(t, "-config="+tml, "cat").Get("X-Toml"); got != "yes" {
-		t.Fatalf("toml: X-Toml %q, want yes", got)
-	}
-
-	bad := filepath.Join(dir, "bad.yaml")
-	writeFile(bad, "port: [0\n")
-	badTOML := filepath.Join(dir, "bad.toml")
-	writeFile(badTOML, "port = [0\n")
-	wrongType := filepath.Join(dir, "type.toml")
-	writeFile(wrongType, "port = \"eighty\"\n")
-	wrongItem := filepath.Join(dir, "item.yaml")
-	writeFile(wrongItem, "header: [\"X-A: 1\", 2]\n")
-	ext := filepath.Join(dir, "wsexec.ini")
-	writeFile(ext, "port=0\n")
-	missing := filepath.Join(dir, "missing.yaml")
-	for _, tc := range []struct{ file, want string }{
-		{bad, "yaml: line 1"},
-		{badTOML, "toml: line 1"},
-		{wrongType, `key "port": want a whole number, not a string`},
-		{wrongItem, `key "header", item 2: want a string, not a whole number`},
-		{ext, `extension ".ini"`},
-		{missing, "no such file"},
-	} {
-		runExitWants(t, 2, []string{"--config " + tc.file + ": ", tc.want}, "--config="+tc.file, "cat")
-	}
-}
-
-// TestExampleConfigFile checks that docs/wsexec.example.yaml names only
-// real flags, with values they accept: with it, the only complaint left is
-// the missing program.
-func TestExampleConfigFile(t *testing.T) {
-	t.Parallel()
-	runFail(t, "not found: /nonexistent/program", "--config=docs/wsexec.example.yaml", "--port=0",
-		"--address=127.0.0.1", "/nonexistent/program")
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -24,43 +24,6 @@ import (
 )
 
 // Hostile input, faults and load (docs/security.md points here).
-
-// rawConn opens a plain TCP connection to the server with a deadline that
-// bounds the whole test step.
-func rawConn(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.SetDeadline(time.Now().Add(15 * time.Second))
-	return nc
-}
-
-// rawUpgrade completes a handshake by hand and returns the connection and
-// the reader holding what the server sent after its 101, for tests that
-// read the server's frames without a wsproto.Conn.
-func rawUpgrade(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	nc := rawConn(t, addr)
-	if _, err := io.WriteString(nc, upgradeRequest+"\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReaderSize(nc, 64<<10)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("status %s", resp.Status)
-	}
-	return nc, br
-}
-
-// upgradeRequest is a valid upgrade request without its final blank line.
-const upgradeRequest = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-	"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 
 func TestSlowHeadersAreCutOff(t *testing.T) {
 	t.Parallel()
@@ -532,23 +495,6 @@ func TestShutdownWithFreshConnection(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("still running 3 s after SIGTERM with one silent connection open")
 	}
-}
-
-// tcpEstablished reports whether pid holds an accepted TCP socket besides
-// its listener, from its fds (a socket fd other than the listener's).
-func tcpEstablished(t *testing.T, pid int) bool {
-	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sockets := 0
-	for _, e := range ents {
-		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, e.Name())); err == nil && strings.HasPrefix(l, "socket:") {
-			sockets++
-		}
-	}
-	return sockets >= 2
 }
 
 // TestClientCloseCodeIsLogged: when the client closes and its program

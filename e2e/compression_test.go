@@ -1,49 +1,18 @@
-package main
+package e2e
+
+// permessage-deflate through the server: --compression.
 
 import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wsexec/wsexec/internal/wstest"
 	"github.com/wsexec/wsexec/wsproto"
 )
-
-// countingConn counts the bytes read from the network.
-type countingConn struct {
-	net.Conn
-	read atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-// dialCounting dials addr offering hdr and returns the Conn, the response
-// and the counter of bytes received.
-func dialCounting(t *testing.T, addr string, hdr http.Header) (*wsproto.Conn, *http.Response, *countingConn) {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := &countingConn{Conn: nc}
-	c, resp, err := wstest.Handshake(cc, addr, "/", hdr)
-	if err != nil || c == nil {
-		nc.Close()
-		t.Fatalf("handshake: %v (%v)", err, resp)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c, resp, cc
-}
 
 // TestCompressionEcho sends large, repetitive, random and many small
 // messages through `cat` with permessage-deflate negotiated, in both

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Real third-party clients driving the real wsexec binary: headless
 // Chromium (its own WebSocket, through the DevTools protocol), Node's `ws`
@@ -81,7 +81,7 @@ var nodeWS = sync.OnceValues(func() ([]string, error) {
 	env := os.Environ()
 	dir := os.Getenv("WSEXEC_NODE_MODULES")
 	if dir == "" {
-		if abs, err := filepath.Abs(".ci/node/node_modules"); err == nil {
+		if abs, err := filepath.Abs("../.ci/node/node_modules"); err == nil {
 			if _, err := os.Stat(abs); err == nil {
 				dir = abs
 			}
@@ -665,7 +665,7 @@ func TestChromiumDevConsole(t *testing.T) {
 
 	t.Run("greeter: send, echo, disconnect, reconnect", func(t *testing.T) {
 		t.Parallel()
-		s := startServer(t, "--devconsole", "examples/bash/greeter.sh")
+		s := startServer(t, "--devconsole", "../examples/bash/greeter.sh")
 		page := openConsole(t, b, s)
 		var r struct {
 			URL, Status, Extensions string

@@ -1,10 +1,10 @@
-package main
+package e2e
+
+// Routing: --dir, --staticdir, --cgidir and --devconsole.
 
 import (
-	"bufio"
-	"fmt"
+	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,166 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// Integration tests for routing: --dir, --staticdir, --cgidir and
-// --devconsole, through the real binary over loopback sockets.
-
-// routeTree is the directory tree the routing tests serve.
-type routeTree struct {
-	base    string // holds everything below
-	www     string // --staticdir
-	ws      string // --dir, inside www
-	cgi     string // --cgidir, inside www
-	outside string // a directory next to www that nothing may reach
-}
-
-// Markers: text that must never reach a client that asked for something
-// outside what is served.
-const (
-	evilMark   = "EVIL-OUTSIDE"       // in outside/evil.sh, its source and output
-	sourceMark = "SCRIPT-SOURCE-MARK" // in the source of every script under www
-)
-
-// newRouteTree builds:
-//
-//	outside/evil.sh                 executable; prints evilMark (also a CGI header)
-//	www/hello.txt, www/.secret, www/.git/config
-//	www/pub/index.html, www/pub/a.txt, www/pub/.b.txt
-//	www/link-out -> ../outside
-//	www/ws/env.sh                   executable; prints its environment
-//	www/ws/sub/deeper/env.sh        the same
-//	www/ws/inlink.sh -> env.sh
-//	www/ws/notexec.sh               0644
-//	www/ws/.hidden.sh               executable
-//	www/ws/evil.sh -> ../../outside/evil.sh
-//	www/ws/escape -> ../../outside
-//	www/cgi-bin/hello.cgi           executable CGI; prints its environment
-//	www/cgi-bin/plain.cgi           0644
-//	www/cgi-bin/.hidden.cgi         executable
-//	www/cgi-bin/evil.cgi -> ../../outside/evil.sh
-func newRouteTree(t *testing.T) routeTree {
-	t.Helper()
-	base, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := routeTree{
-		base:    base,
-		www:     filepath.Join(base, "www"),
-		ws:      filepath.Join(base, "www", "ws"),
-		cgi:     filepath.Join(base, "www", "cgi-bin"),
-		outside: filepath.Join(base, "outside"),
-	}
-	envScript := "#!/bin/sh\n# " + sourceMark + "\nenv\n"
-	cgiScript := "#!/bin/sh\n# " + sourceMark + "\necho cgi-stderr-line >&2\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\nenv\n"
-	evil := "#!/bin/sh\n# " + evilMark + "\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\necho " + evilMark + "\n"
-	files := []struct {
-		name, body string
-		mode       os.FileMode
-	}{
-		{"outside/evil.sh", evil, 0o755},
-		{"www/hello.txt", "hello static\n", 0o644},
-		{"www/.secret", "SECRET\n", 0o644},
-		{"www/.git/config", "SECRET\n", 0o644},
-		{"www/pub/index.html", "<h1>pub index</h1>\n", 0o644},
-		{"www/pub/a.txt", "a\n", 0o644},
-		{"www/pub/.b.txt", "SECRET\n", 0o644},
-		{"www/ws/env.sh", envScript, 0o755},
-		{"www/ws/sub/deeper/env.sh", envScript, 0o755},
-		{"www/ws/notexec.sh", envScript, 0o644},
-		{"www/ws/.hidden.sh", envScript, 0o755},
-		{"www/cgi-bin/hello.cgi", cgiScript, 0o755},
-		{"www/cgi-bin/plain.cgi", cgiScript, 0o644},
-		{"www/cgi-bin/.hidden.cgi", cgiScript, 0o755},
-	}
-	for _, f := range files {
-		p := filepath.Join(base, f.name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(f.body), f.mode); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, l := range [][2]string{
-		{"../outside", "www/link-out"},
-		{"env.sh", "www/ws/inlink.sh"},
-		{"../../outside/evil.sh", "www/ws/evil.sh"},
-		{"../../outside", "www/ws/escape"},
-		{"../../outside/evil.sh", "www/cgi-bin/evil.cgi"},
-	} {
-		if err := os.Symlink(l[0], filepath.Join(base, l[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return rt
-}
-
-// rawResponse is what the server answered to a request sent byte for byte.
-type rawResponse struct {
-	status int
-	header http.Header
-	body   string
-}
-
-// rawRequest sends a request whose target is written exactly as given (no
-// cleaning, no re-encoding), with a WebSocket upgrade's headers when
-// upgrade is set, and returns the answer.
-func rawRequest(t *testing.T, addr, method, target string, upgrade bool, extra ...string) rawResponse {
-	t.Helper()
-	r, err := rawDo(addr, method, target, upgrade, extra...)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
-	}
-	return r
-}
-
-// rawDo is rawRequest for any goroutine: it returns its error.
-func rawDo(addr, method, target string, upgrade bool, extra ...string) (rawResponse, error) {
-	return rawSend(addr, method, rawHead(method, target, addr, upgrade, extra...))
-}
-
-// rawHead writes a whole request as rawRequest sends it, with host as its
-// Host header.
-func rawHead(method, target, host string, upgrade bool, extra ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, host)
-	if upgrade {
-		b.WriteString("Upgrade: websocket\r\nConnection: Upgrade, close\r\n" +
-			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
-	} else {
-		b.WriteString("Connection: close\r\n")
-	}
-	for _, h := range extra {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("\r\n")
-	return b.String()
-}
-
-// rawSend sends raw, a whole request, byte for byte on a new connection and
-// returns the answer; method is the request's, for reading the answer.
-func rawSend(addr, method, raw string) (rawResponse, error) {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return rawResponse{}, err
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(20 * time.Second))
-	if _, err := io.WriteString(nc, raw); err != nil {
-		return rawResponse{}, err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: method})
-	if err != nil {
-		return rawResponse{}, fmt.Errorf("read response: %w", err)
-	}
-	defer resp.Body.Close()
-	var body []byte
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	}
-	return rawResponse{status: resp.StatusCode, header: resp.Header, body: string(body)}, nil
-}
 
 // envLines parses a CGI body of VAR=value lines.
 func envLines(body string) map[string]string {
@@ -303,21 +143,6 @@ func TestDirPicksUpNewScripts(t *testing.T) {
 	}
 	if got := readText(t, dial(t, s.addr, "/later.sh", nil)); got != "later" {
 		t.Fatalf("got %q", got)
-	}
-}
-
-// checkListing gets the directory listing at target and fails unless it
-// is a 200 that shows shown and none of hidden.
-func checkListing(t *testing.T, addr, target, shown string, hidden ...string) {
-	t.Helper()
-	r := rawRequest(t, addr, "GET", target, false)
-	if r.status != 200 || !strings.Contains(r.body, shown) {
-		t.Fatalf("%s: %d %q, want a 200 listing %s", target, r.status, r.body, shown)
-	}
-	for _, h := range hidden {
-		if strings.Contains(r.body, h) {
-			t.Errorf("the listing of %s shows %s: %q", target, h, r.body)
-		}
 	}
 }
 
@@ -461,11 +286,28 @@ func TestStaticHidesCommand(t *testing.T) {
 	}
 }
 
+func TestDevConsole(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--devconsole", "cat")
+	resp, err := http.Get("http://" + s.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %s, type %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	if !bytes.Contains(body, []byte("WebSocket")) {
+		t.Fatalf("page does not look like the console: %.200s", body)
+	}
+}
+
 // TestDevConsoleWithDir: the console is served at every --dir endpoint's
 // URL, the same bytes whatever the request holds, and only there.
 func TestDevConsoleWithDir(t *testing.T) {
 	t.Parallel()
-	page, err := os.ReadFile("server/devconsole.html")
+	page, err := os.ReadFile("../server/devconsole.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net"
@@ -151,7 +151,7 @@ func TestDotSegmentsRefused(t *testing.T) {
 	t.Parallel()
 	rt := newRouteTree(t)
 	dirs := startServer(t, "--staticdir="+rt.www, "--cgidir="+rt.cgi, "--dir="+rt.ws)
-	single := startServer(t, "examples/bash/env.sh")
+	single := startServer(t, "../examples/bash/env.sh")
 	tests := []struct {
 		name    string
 		s       *instance

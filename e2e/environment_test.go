@@ -1,0 +1,80 @@
+package e2e
+
+// The CGI environment a program gets.
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestEnvironment(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "../examples/bash/env.sh")
+	hdr := http.Header{}
+	hdr.Set("X-Custom", "custom value")
+	hdr.Add("X-Repeated", "one")
+	hdr.Add("X-Repeated", "two")
+	hdr.Set("Proxy", "http://evil.example:3128")
+	hdr.Set("User-Agent", "wsexec-test")
+	env := readEnv(t, dial(t, s.addr, "/some/path?name=bob&x=1", hdr))
+	host, port, _ := net.SplitHostPort(s.addr)
+	want := map[string]string{
+		"QUERY_STRING":      "name=bob&x=1",
+		"REQUEST_URI":       "/some/path?name=bob&x=1",
+		"SCRIPT_NAME":       "/some/path",
+		"PATH_INFO":         "",
+		"REQUEST_METHOD":    "GET",
+		"SERVER_PROTOCOL":   "HTTP/1.1",
+		"GATEWAY_INTERFACE": "CGI/1.1",
+		"SERVER_NAME":       host,
+		"SERVER_PORT":       port,
+		"REMOTE_ADDR":       "127.0.0.1",
+		"REMOTE_HOST":       "127.0.0.1",
+		"HTTP_HOST":         s.addr,
+		"HTTP_X_CUSTOM":     "custom value",
+		"HTTP_X_REPEATED":   "one, two",
+		"HTTP_USER_AGENT":   "wsexec-test",
+		"HTTP_UPGRADE":      "websocket",
+		"AUTH_TYPE":         "",
+		"REMOTE_USER":       "",
+		"UNIQUE_ID":         "1",
+		"PATH":              os.Getenv("PATH"),
+	}
+	for k, v := range want {
+		if got, ok := env[k]; !ok || got != v {
+			t.Errorf("%s = %q (set %v), want %q", k, got, ok, v)
+		}
+	}
+	for _, k := range []string{"HTTP_PROXY", "HTTPS", "HOME"} {
+		if v, ok := env[k]; ok {
+			t.Errorf("%s is set (%q); it must not be", k, v)
+		}
+	}
+	if !strings.HasPrefix(env["SERVER_SOFTWARE"], "wsexec/") {
+		t.Errorf("SERVER_SOFTWARE = %q", env["SERVER_SOFTWARE"])
+	}
+	if _, err := strconv.Atoi(env["REMOTE_PORT"]); err != nil {
+		t.Errorf("REMOTE_PORT = %q", env["REMOTE_PORT"])
+	}
+}
+
+func TestReverseLookup(t *testing.T) {
+	t.Parallel()
+	names, err := net.LookupAddr("127.0.0.1")
+	if err != nil || len(names) == 0 {
+		t.Skipf("127.0.0.1 has no reverse name here: %v", err)
+	}
+	want := strings.TrimSuffix(names[0], ".")
+	s := startServer(t, "--reverselookup", "../examples/bash/env.sh")
+	if got := readEnv(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
+		t.Fatalf("REMOTE_HOST = %q, want %q", got, want)
+	}
+	plain := startServer(t, "../examples/bash/env.sh")
+	if got := readEnv(t, dial(t, plain.addr, "/", nil))["REMOTE_HOST"]; got != "127.0.0.1" {
+		t.Fatalf("without --reverselookup REMOTE_HOST = %q, want the address", got)
+	}
+}
