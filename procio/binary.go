@@ -2,14 +2,15 @@ package procio
 
 import (
 	"fmt"
+	"github.com/wsexec/wsexec/internal/bufpool"
 	"io"
 )
 
 // binaryCodec passes bytes through unchanged: message payloads to stdin, and
 // each stdout read out as one binary message.
 type binaryCodec struct {
-	in  *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
-	out idleBuf  // ReadMessages's buffer, held while output is flowing (a field: readIdle's argument would escape)
+	in  *bufpool.Pool // WriteMessage's buffers, size+1 bytes, held for one message
+	out idleBuf       // ReadMessages's buffer, held while output is flowing (a field: readIdle's argument would escape)
 }
 
 // NewBinaryCodec returns a codec that writes payloads raw to stdin (in one
@@ -21,12 +22,12 @@ type binaryCodec struct {
 // buffers and holds none while stdout is quiet.
 func NewBinaryCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)
-	return &binaryCodec{in: poolFor(size + 1), out: idleBuf{pool: poolFor(size)}} // +1: see copyMessage
+	return &binaryCodec{in: bufpool.For(size + 1), out: idleBuf{pool: bufpool.For(size)}} // +1: see copyMessage
 }
 
 func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
-	bp := c.in.get()
-	defer c.in.put(bp)
+	bp := c.in.Get()
+	defer c.in.Put(bp)
 	return copyMessage(stdin, msg, *bp, false)
 }
 

@@ -2,20 +2,22 @@ package procio
 
 import (
 	"io"
-	"sync"
+	"os"
+	"syscall"
+
+	"github.com/wsexec/wsexec/internal/bufpool"
+	"github.com/wsexec/wsexec/internal/rawread"
 )
 
-// Buffers for idle connections: a program that is running but quiet should
-// cost its connection as little as possible, so the codecs and the stderr
-// reader do not keep a buffer while they wait. The codecs take one from
-// the pool for each read(2) of an empty stdout and give it back when the
-// read finds nothing (Output.readIdle);
-// the stderr reader is not running while stderr is quiet (the watcher
-// starts it), or, without the watcher, reads as the codecs do, holding no
-// buffer while stderr is empty. Each takes a buffer from a pool to read
-// and gives it back once it holds nothing it still needs. A busy
-// connection keeps its buffers; pools are per size and shared by every
-// connection.
+// Reading without holding a buffer. A program that is running but quiet
+// should cost its connection as little as possible, so the codecs and the
+// stderr reader keep no buffer while they wait: a wait happens in the
+// runtime's poller, and the buffer (from the shared pool, internal/bufpool)
+// is taken for the read(2) only and given back when it finds nothing. The
+// pieces are here: Output (what a codec reads), idleBuf (a buffer held only
+// while needed) and rawReader (the read(2) through the pipe's RawConn). The
+// other idle-memory pieces, and what each saves, are listed together in
+// docs/design.md, "Idle connections".
 
 // Output is a program's output as a codec reads it (Codec.ReadMessages):
 // a reader that can also wait for data without holding a buffer, give up
@@ -47,40 +49,10 @@ func (r readerOutput) readIdle(ib *idleBuf, _ bool) (int, error) { return r.Read
 
 func (readerOutput) readAhead([]byte) (int, bool, error) { return 0, false, nil }
 
-// bufPool hands out buffers of one size. It stores *[]byte so that Put does
-// not allocate.
-type bufPool struct {
-	p sync.Pool
-}
-
-var (
-	poolsMu sync.Mutex
-	pools   = map[int]*bufPool{}
-)
-
-// poolFor returns the pool of buffers of size bytes.
-func poolFor(size int) *bufPool {
-	poolsMu.Lock()
-	defer poolsMu.Unlock()
-	bp := pools[size]
-	if bp == nil {
-		bp = &bufPool{}
-		bp.p.New = func() any {
-			b := make([]byte, size)
-			return &b
-		}
-		pools[size] = bp
-	}
-	return bp
-}
-
-func (bp *bufPool) get() *[]byte  { return bp.p.Get().(*[]byte) }
-func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }
-
 // idleBuf is a reader's buffer that is held only while it is needed: read
 // waits for an idle reader (nothing held from earlier reads) without one.
 type idleBuf struct {
-	pool *bufPool
+	pool *bufpool.Pool
 	bp   *[]byte
 }
 
@@ -104,7 +76,7 @@ func (ib *idleBuf) read(r Output, held int, quietOK bool) ([]byte, int, error) {
 // get returns the buffer, taking one from the pool if none is held.
 func (ib *idleBuf) get() []byte {
 	if ib.bp == nil {
-		ib.bp = ib.pool.get()
+		ib.bp = ib.pool.Get()
 	}
 	return *ib.bp
 }
@@ -112,7 +84,61 @@ func (ib *idleBuf) get() []byte {
 // release gives the buffer back to its pool, if one is held.
 func (ib *idleBuf) release() {
 	if ib.bp != nil {
-		ib.pool.put(ib.bp)
+		ib.pool.Put(ib.bp)
 		ib.bp = nil
 	}
+}
+
+// rawReader reads a pipe one read(2) at a time through its RawConn, for
+// one goroutine at a time: a read may wait for data in the runtime's
+// poller holding no buffer (into an idleBuf, taken for the read(2) only
+// and given back when the pipe is empty), wait into a slice, or not wait.
+// Its fields are what readFd works on: readFd is passed to rc.Read, and a
+// closure made per read would allocate.
+type rawReader struct {
+	rc     syscall.RawConn       // the pipe's, made once: SyscallConn allocates
+	readFn func(fd uintptr) bool // readFd, made once
+	ib     *idleBuf              // when set, read into its buffer
+	p      []byte                // otherwise, read into p
+	block  bool                  // wait for data; otherwise report rawread.ErrWouldBlock
+	n      int
+	err    error
+}
+
+func (r *rawReader) init(f *os.File) {
+	r.rc, _ = f.SyscallConn() // never fails for an *os.File
+	r.readFn = r.readFd
+}
+
+// read makes one read(2) into ib's buffer from its start, or into p when
+// ib is nil. If block, it waits for data (in the poller: no thread is
+// held, and neither is ib's buffer); otherwise it returns rawread.ErrWouldBlock when
+// the pipe is empty. EOF is io.EOF; an error from rc (the pipe closed, a
+// read deadline) is returned as it is.
+func (r *rawReader) read(ib *idleBuf, p []byte, block bool) (int, error) {
+	r.ib, r.p, r.block = ib, p, block
+	err := r.rc.Read(r.readFn)
+	r.ib, r.p = nil, nil // hold on to neither between reads
+	if err != nil {
+		return 0, err
+	}
+	return r.n, r.err
+}
+
+// readFd makes read's read(2) of fd.
+func (r *rawReader) readFd(fd uintptr) bool {
+	p := r.p
+	if r.ib != nil {
+		p = r.ib.get()
+	}
+	r.n, r.err = rawread.Read(fd, p)
+	if r.err == rawread.ErrWouldBlock {
+		if r.ib != nil {
+			r.ib.release() // wait holding nothing
+		}
+		if r.block {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package procio
 import (
 	"bytes"
 	"fmt"
+	"github.com/wsexec/wsexec/internal/bufpool"
 	"io"
 	"unicode/utf8"
 )
@@ -10,9 +11,9 @@ import (
 // lineCodec is websocketd's line mode; see the package documentation.
 type lineCodec struct {
 	size int
-	in   *bufPool // WriteMessage's buffers, size+1 bytes, held for one message
-	out  idleBuf  // ReadMessages's buffer, held while output is coming (a field: readIdle's argument would escape)
-	repl []byte   // ReadMessages's U+FFFD replacement buffer, made the first time output is not UTF-8
+	in   *bufpool.Pool // WriteMessage's buffers, size+1 bytes, held for one message
+	out  idleBuf       // ReadMessages's buffer, held while output is coming (a field: readIdle's argument would escape)
+	repl []byte        // ReadMessages's U+FFFD replacement buffer, made the first time output is not UTF-8
 }
 
 // NewLineCodec returns websocketd's line codec: each message is written to
@@ -27,12 +28,12 @@ type lineCodec struct {
 // pending, nor between incoming messages.
 func NewLineCodec(bufSize int) Codec {
 	size := bufferSize(bufSize)
-	return &lineCodec{size: size, in: poolFor(size + 1), out: idleBuf{pool: poolFor(size)}} // +1: see copyMessage
+	return &lineCodec{size: size, in: bufpool.For(size + 1), out: idleBuf{pool: bufpool.For(size)}} // +1: see copyMessage
 }
 
 func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
-	bp := c.in.get()
-	defer c.in.put(bp)
+	bp := c.in.Get()
+	defer c.in.Put(bp)
 	return copyMessage(stdin, msg, *bp, true)
 }
 

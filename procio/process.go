@@ -10,6 +10,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wsexec/wsexec/internal/bufpool"
+	"github.com/wsexec/wsexec/internal/rawread"
 )
 
 // DefaultKillGrace is the pause between SIGINT, SIGTERM and SIGKILL when
@@ -348,7 +351,7 @@ func (p *Process) readStderr() {
 		default: // wait holding no buffer
 			n, err = p.errRaw.read(&p.errBuf, nil, true)
 		}
-		if err == errNothing {
+		if err == rawread.ErrWouldBlock {
 			if p.errWatch.arm(p.errRead) {
 				return
 			}
@@ -392,7 +395,7 @@ func (p *Process) closeStderr() {
 }
 
 // stderrPool holds the stderr readers' 64 KiB buffers.
-var stderrPool = poolFor(64 << 10)
+var stderrPool = bufpool.For(64 << 10)
 
 // splitLines calls fn for each '\n'-terminated line of b (without the '\n'),
 // knowing that b[:from] holds no newline, moves the unterminated rest to the
@@ -448,76 +451,6 @@ func (w *stdinPipe) Close() error {
 	return w.err
 }
 
-// rawReader reads a pipe one read(2) at a time through its RawConn, for
-// one goroutine at a time: a read may wait for data in the runtime's
-// poller holding no buffer (into an idleBuf, taken for the read(2) only
-// and given back when the pipe is empty), wait into a slice, or not wait.
-// Its fields are what readFd works on: readFd is passed to rc.Read, and a
-// closure made per read would allocate.
-type rawReader struct {
-	rc     syscall.RawConn       // the pipe's, made once: SyscallConn allocates
-	readFn func(fd uintptr) bool // readFd, made once
-	ib     *idleBuf              // when set, read into its buffer
-	p      []byte                // otherwise, read into p
-	block  bool                  // wait for data; otherwise report errNothing
-	n      int
-	err    error
-}
-
-// errNothing is a rawReader's report of a pipe with nothing to read when
-// it is not to wait.
-var errNothing = errors.New("nothing to read")
-
-func (r *rawReader) init(f *os.File) {
-	r.rc, _ = f.SyscallConn() // never fails for an *os.File
-	r.readFn = r.readFd
-}
-
-// read makes one read(2) into ib's buffer from its start, or into p when
-// ib is nil. If block, it waits for data (in the poller: no thread is
-// held, and neither is ib's buffer); otherwise it returns errNothing when
-// the pipe is empty. EOF is io.EOF; an error from rc (the pipe closed, a
-// read deadline) is returned as it is.
-func (r *rawReader) read(ib *idleBuf, p []byte, block bool) (int, error) {
-	r.ib, r.p, r.block = ib, p, block
-	err := r.rc.Read(r.readFn)
-	r.ib, r.p = nil, nil // hold on to neither between reads
-	if err != nil {
-		return 0, err
-	}
-	return r.n, r.err
-}
-
-// readFd makes read's read(2) of fd, retrying when interrupted.
-func (r *rawReader) readFd(fd uintptr) bool {
-	p := r.p
-	if r.ib != nil {
-		p = r.ib.get()
-	}
-	for {
-		n, err := syscall.Read(int(fd), p)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			if r.ib != nil {
-				r.ib.release() // wait holding nothing
-			}
-			if r.block {
-				return false
-			}
-			r.n, r.err = 0, errNothing
-		case err != nil:
-			r.n, r.err = 0, os.NewSyscallError("read", err)
-		case n == 0:
-			r.n, r.err = 0, io.EOF
-		default:
-			r.n, r.err = n, nil
-		}
-		return true
-	}
-}
-
 // stdoutPipe is the parent's end of stdout. It records EOF for supervise and
 // turns a Read cut short by supervise closing the pipe into io.EOF. Its
 // reads are its rawReader's, used by one goroutine at a time: Read waits
@@ -566,7 +499,7 @@ func (r *stdoutPipe) readAhead(p []byte) (int, bool, error) {
 		return 0, false, nil
 	}
 	n, err := r.quietRead(nil, p, false, false)
-	if err == errNothing {
+	if err == rawread.ErrWouldBlock {
 		return 0, false, nil
 	}
 	n, err = r.finish(n, err)

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"io"
 	"net"
-	"os"
 	"syscall"
 
 	"github.com/wsexec/wsexec/internal/bufpool"
+	"github.com/wsexec/wsexec/internal/rawread"
 )
 
 // Incoming messages ready together reach the program's stdin in one write:
@@ -153,25 +153,18 @@ func (r *batchReader) readSocket(fd uintptr) bool {
 	if r.buf == nil {
 		r.buf = sockReadPool.Get()
 	}
-	for {
-		n, err := syscall.Read(int(fd), *r.buf)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			r.release()
-			return false // wait for the socket, holding nothing
-		case err != nil:
-			r.release()
-			r.err = os.NewSyscallError("read", err)
-		case n == 0:
-			r.release()
-			r.err = io.EOF
-		default:
-			r.r, r.w = 0, n
-		}
-		return true
+	n, err := rawread.Read(fd, *r.buf)
+	switch {
+	case err == rawread.ErrWouldBlock:
+		r.release()
+		return false // wait for the socket, holding nothing
+	case err != nil:
+		r.release()
+		r.err = err
+	default:
+		r.r, r.w = 0, n
 	}
+	return true
 }
 
 // copyOut copies unread bytes of the buffer to p, giving the buffer back
