@@ -481,10 +481,16 @@ func TestPeerCloseWhileWriteBlocked(t *testing.T) {
 			t.Parallel()
 			c, peer := pipePair(t, Config{CloseTimeout: timeout})
 			blocked := make(chan error, 1)
-			go func() { // the peer reads nothing: the flush blocks
+			go func() { // the peer reads only one byte: the flush blocks
 				c.WriteMessage(OpText, []byte("stuck"))
 				blocked <- c.Flush()
 			}()
+			// Once a byte of the frame arrives the flush is under way, and it
+			// stays blocked on the rest.
+			peer.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.ReadFull(peer, make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
 			go peer.Write(tc.in)
 			done := make(chan error, 1)
 			go func() {
