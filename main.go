@@ -101,7 +101,7 @@ func newApp(stderr io.Writer) *cli.App {
 			}
 			srv, err := server.New(cfg)
 			if err != nil {
-				return usagef("%v", err)
+				return configError(err)
 			}
 			if err := serve(srv, cfg.Logger); err != nil {
 				return err
@@ -117,7 +117,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "port", Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
 		&cli.StringSliceFlag{Name: "address", Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
 		&cli.BoolFlag{Name: "binary", Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
-		&cli.IntFlag{Name: "closems", Value: int(server.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
+		&cli.IntFlag{Name: "closems", Value: int(procio.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
@@ -168,25 +168,25 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if port < 0 || port > 65535 {
 		return cfg, usagef("--port %d: not a port number (0 to 65535)", port)
 	}
-	if ms := c.Int("closems"); ms < 0 {
-		return cfg, usagef("--closems %d: must not be negative", ms)
-	} else if ms == 0 {
-		cfg.CloseGrace = -1 // signal at once
-	} else {
-		cfg.CloseGrace = time.Duration(ms) * time.Millisecond
+	// A flag's 0 is websocketd's: "at once" for --closems, "no limit" for
+	// --maxforks and --maxframesize. The Config has a name for each (its
+	// own 0 is the default), set here and nowhere else.
+	if cfg.CloseGrace, err = millis(c, "closems", 0); err != nil {
+		return cfg, err
+	} else if cfg.CloseGrace == 0 {
+		cfg.CloseGrace = procio.AtOnce
 	}
-	// 0 is "no limit" for both, as in websocketd.
 	switch cfg.MaxForks = c.Int("maxforks"); {
 	case cfg.MaxForks < 0:
 		return cfg, usagef("--maxforks %d: must not be negative (0: no limit)", cfg.MaxForks)
 	case cfg.MaxForks == 0:
-		cfg.MaxForks = math.MaxInt32
+		cfg.MaxForks = server.NoLimit
 	}
 	switch cfg.MaxMessageSize = c.Int64("maxframesize"); {
 	case cfg.MaxMessageSize < 0:
 		return cfg, usagef("--maxframesize %d: must not be negative (0: no limit)", cfg.MaxMessageSize)
 	case cfg.MaxMessageSize == 0:
-		cfg.MaxMessageSize = math.MaxInt64 // messages are streamed, never held whole
+		cfg.MaxMessageSize = wsproto.NoLimit // messages are streamed, never held whole
 	}
 	if err := listenFrom(c, &cfg, port); err != nil {
 		return cfg, err
@@ -197,18 +197,12 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	}
 	cfg.Binary = c.Bool("binary")
 	cfg.DevConsole = c.Bool("devconsole")
-	if cfg.MaxHeaderBytes = c.Int("maxheadersize"); cfg.MaxHeaderBytes < server.MinMaxHeaderBytes {
-		return cfg, usagef("--maxheadersize %d: must be at least %d", cfg.MaxHeaderBytes, server.MinMaxHeaderBytes)
+	cfg.MaxHeaderBytes = c.Int("maxheadersize")
+	if cfg.ReadHeaderTimeout, err = millis(c, "headertimeoutms", 1); err != nil {
+		return cfg, err
 	}
-	for _, lim := range []struct {
-		flag string
-		dst  *time.Duration
-	}{{"headertimeoutms", &cfg.ReadHeaderTimeout}, {"closetimeoutms", &cfg.CloseTimeout}} {
-		ms := c.Int(lim.flag)
-		if ms < 1 {
-			return cfg, usagef("--%s %d: must be at least 1", lim.flag, ms)
-		}
-		*lim.dst = time.Duration(ms) * time.Millisecond
+	if cfg.CloseTimeout, err = millis(c, "closetimeoutms", 1); err != nil {
+		return cfg, err
 	}
 	if err := policyFrom(c, &cfg); err != nil {
 		return cfg, err
@@ -241,20 +235,11 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 	default:
 		return usagef("--maxforks-mode %q: want 429 or 1013", mode)
 	}
-	ms := c.Int("pingms")
-	if ms < 0 {
-		return usagef("--pingms %d: must not be negative", ms)
+	if cfg.PingInterval, err = millis(c, "pingms", 0); err != nil {
+		return err
 	}
-	cfg.PingInterval = time.Duration(ms) * time.Millisecond
-	if cfg.PassStderr = c.Bool("passstderr"); cfg.PassStderr && cfg.Binary {
-		return usagef("--passstderr sends lines as JSON text: it cannot be used with --binary")
-	}
-	for _, name := range splitList(c.StringSlice("subprotocol")) {
-		if !server.ValidSubprotocol(name) {
-			return usagef("--subprotocol %q: not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
-		}
-		cfg.Subprotocols = append(cfg.Subprotocols, name)
-	}
+	cfg.PassStderr = c.Bool("passstderr")
+	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
 	return nil
 }
 
@@ -315,41 +300,75 @@ func addresses(hosts []string, port int) ([]string, error) {
 	return out, nil
 }
 
-// routing checks --dir, --staticdir, --cgidir and --devconsole against the
-// COMMAND and fills in cfg's routing. As in websocketd, a COMMAND and --dir
-// exclude each other, one of them is needed unless --staticdir or --cgidir
-// is given, and --devconsole goes with neither --staticdir nor --cgidir.
+// routing fills in cfg's routing from --dir, --staticdir, --cgidir and the
+// COMMAND. How they go together (as in websocketd: a COMMAND or --dir, not
+// both, one of them unless --staticdir or --cgidir is given, and
+// --devconsole with neither of those) is server.New's to check.
 func routing(c *cli.Context, cfg *server.Config) error {
-	args := c.Args().Slice()
 	cfg.Dir, cfg.StaticDir, cfg.CGIDir = c.String("dir"), c.String("staticdir"), c.String("cgidir")
 	for _, d := range []struct{ flag, dir string }{{"dir", cfg.Dir}, {"staticdir", cfg.StaticDir}, {"cgidir", cfg.CGIDir}} {
-		if !c.IsSet(d.flag) {
-			continue
-		}
-		fi, err := os.Stat(d.dir)
-		switch {
-		case d.dir == "":
+		if c.IsSet(d.flag) && d.dir == "" { // the Config cannot tell this from the flag's absence
 			return usagef("--%s: empty directory name", d.flag)
-		case err != nil:
-			return usagef("--%s %q: %v", d.flag, d.dir, pathErr(err))
-		case !fi.IsDir():
-			return usagef("--%s %q: not a directory", d.flag, d.dir)
 		}
 	}
-	if c.Bool("devconsole") && (cfg.StaticDir != "" || cfg.CGIDir != "") {
-		return usagef("--devconsole cannot be used with --staticdir or --cgidir (the console would hide their files)")
+	if args := c.Args().Slice(); len(args) > 0 {
+		var err error
+		cfg.Command, cfg.Path, err = command(args)
+		return err
 	}
+	return nil
+}
+
+// flagOf names the flag (or argument) that sets each server.Config field
+// server.New may refuse.
+var flagOf = map[string]string{
+	"Command":        "COMMAND",
+	"Dir":            "--dir",
+	"StaticDir":      "--staticdir",
+	"CGIDir":         "--cgidir",
+	"DevConsole":     "--devconsole",
+	"PassStderr":     "--passstderr",
+	"Binary":         "--binary",
+	"Subprotocols":   "--subprotocol",
+	"MaxHeaderBytes": "--maxheadersize",
+}
+
+// configError is server.New's refusal in the CLI's words: a usage error
+// naming the flags at fault.
+func configError(err error) error {
+	var ce *server.ConfigError
+	if !errors.As(err, &ce) {
+		return usagef("%v", err)
+	}
+	names := make([]string, len(ce.Fields))
+	for i, f := range ce.Fields {
+		if names[i] = flagOf[f]; names[i] == "" {
+			names[i] = f
+		}
+	}
+	msg := strings.Join(names, " with ") + ": " + ce.Reason
+	if len(ce.Fields) == 1 && ce.Fields[0] == "Command" {
+		msg += " (usage: wsexec [flags] COMMAND [ARGS...] or wsexec [flags] --dir=DIR)"
+	}
+	return usagef("%s", msg)
+}
+
+// maxMillis is the largest value a millisecond flag takes (about 24
+// days): larger ones would overflow a time.Duration or the arithmetic on
+// it (twice --pingms, say).
+const maxMillis = math.MaxInt32
+
+// millis reads the millisecond flag name as a duration of at least least
+// milliseconds.
+func millis(c *cli.Context, name string, least int) (time.Duration, error) {
+	ms := c.Int(name)
 	switch {
-	case cfg.Dir != "" && len(args) > 0:
-		return usagef("--dir and a COMMAND (%q) given: use one or the other", args[0])
-	case cfg.Dir != "":
-		return nil
-	case len(args) == 0 && (cfg.StaticDir != "" || cfg.CGIDir != ""):
-		return nil // plain HTTP only, as websocketd allows
+	case ms < least:
+		return 0, usagef("--%s %d: must be at least %d", name, ms, least)
+	case ms > maxMillis:
+		return 0, usagef("--%s %d: must be at most %d (about 24 days)", name, ms, maxMillis)
 	}
-	var err error
-	cfg.Command, cfg.Path, err = command(args)
-	return err
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // command resolves the program once, at start-up. A single argument that

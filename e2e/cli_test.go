@@ -21,7 +21,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no command", nil, "no command"},
+		{"no command", nil, "COMMAND: missing"},
 		{"unknown flag", []string{"--nosuchflag", "cat"}, "nosuchflag"},
 		{"bad port value", []string{"--port=abc", "cat"}, "port"},
 		{"port out of range", []string{"--port=70000", "cat"}, "--port"},
@@ -55,6 +55,9 @@ func TestPolicyUsageErrors(t *testing.T) {
 		{"origin bad port", []string{"--origin=a.example:99999", "cat"}, "--origin"},
 		{"maxforks-mode", []string{"--maxforks-mode=503", "cat"}, "--maxforks-mode"},
 		{"negative pingms", []string{"--pingms=-1", "cat"}, "--pingms"},
+		{"pingms past a Duration", []string{"--pingms=5000000000000", "cat"}, "--pingms 5000000000000: must be at most"},
+		{"closems past a Duration", []string{"--closems=9223372036854775807", "cat"}, "--closems"},
+		{"maxheadersize too small", []string{"--maxheadersize=100", "cat"}, "--maxheadersize: 100 is less than"},
 		{"passstderr with binary", []string{"--passstderr", "--binary", "cat"}, "--passstderr"},
 		{"subprotocol not a token", []string{"--subprotocol=a b", "cat"}, "--subprotocol"},
 	}

@@ -353,7 +353,7 @@ func TestRouteUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"dir and command", []string{"--dir=" + dir, "cat"}, "--dir and a COMMAND"},
+		{"dir and command", []string{"--dir=" + dir, "cat"}, "--dir with COMMAND: both given"},
 		{"dir missing", []string{"--dir=" + missing}, "--dir"},
 		{"dir is a file", []string{"--dir=" + file}, "not a directory"},
 		{"dir empty", []string{"--dir="}, "--dir"},
@@ -361,7 +361,7 @@ func TestRouteUsageErrors(t *testing.T) {
 		{"cgidir is a file", []string{"--cgidir=" + file, "cat"}, "--cgidir"},
 		{"devconsole and staticdir", []string{"--devconsole", "--staticdir=" + dir, "cat"}, "--devconsole"},
 		{"devconsole and cgidir", []string{"--devconsole", "--cgidir=" + dir, "--dir=" + dir}, "--devconsole"},
-		{"neither command nor dir", []string{"--devconsole"}, "no command"},
+		{"neither command nor dir", []string{"--devconsole"}, "COMMAND: missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -205,9 +205,10 @@ func helper(mode string, args ...string) Config {
 		env = append(env, "GOCOVERDIR="+coverDir)
 	}
 	return Config{
-		Path: testExe,
-		Args: append([]string{"helper"}, args...),
-		Env:  env,
+		Path:       testExe,
+		Args:       append([]string{"helper"}, args...),
+		Env:        env,
+		CloseGrace: AtOnce, // the tests that wait set their own
 	}
 }
 

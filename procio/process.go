@@ -21,6 +21,14 @@ import (
 // long.
 const DefaultKillGrace = 500 * time.Millisecond
 
+// DefaultCloseGrace is how long Stop waits after closing stdin when
+// Config.CloseGrace is 0: a program that exits on EOF has time to finish.
+const DefaultCloseGrace = time.Second
+
+// AtOnce, as Config.CloseGrace, has Stop signal as soon as it has closed
+// stdin (websocketd's --closems=0).
+const AtOnce time.Duration = -1
+
 // Config says what to run and how to stop it. Only Path is required.
 type Config struct {
 	// Path is the resolved program path, from LookPath.
@@ -39,7 +47,8 @@ type Config struct {
 	// stalls the program's stderr writes, nothing else. nil discards stderr.
 	Stderr func(line []byte)
 	// CloseGrace is how long Stop waits after closing stdin before it sends
-	// SIGINT (websocketd's --closems). 0 signals at once.
+	// SIGINT (websocketd's --closems). 0 means DefaultCloseGrace; AtOnce
+	// (any negative value) signals at once.
 	CloseGrace time.Duration
 	// Quiet, when set, is how long stdout may stay quiet before a codec's
 	// ReadMessages waiting on it returns ErrQuiet (see NotifyStdout).
@@ -48,6 +57,22 @@ type Config struct {
 	// grace stdout gets to reach EOF once the program is gone. 0 means
 	// DefaultKillGrace.
 	KillGrace time.Duration
+}
+
+// Graces returns the waits that CloseGrace and KillGrace mean: their
+// defaults for 0, and no wait for a negative CloseGrace (AtOnce).
+func (cfg Config) Graces() (closeGrace, killGrace time.Duration) {
+	closeGrace, killGrace = cfg.CloseGrace, cfg.KillGrace
+	switch {
+	case closeGrace == 0:
+		closeGrace = DefaultCloseGrace
+	case closeGrace < 0:
+		closeGrace = 0
+	}
+	if killGrace <= 0 {
+		killGrace = DefaultKillGrace
+	}
+	return closeGrace, killGrace
 }
 
 // Process is one running program. Its owner must call Stop once it is done
@@ -94,16 +119,14 @@ func Start(cfg Config) (*Process, error) {
 	if env == nil {
 		env = []string{} // a nil Env would give the child our environment
 	}
+	closeGrace, killGrace := cfg.Graces()
 	p := &Process{
-		closeGrace: max(cfg.CloseGrace, 0),
-		killGrace:  cfg.KillGrace,
+		closeGrace: closeGrace,
+		killGrace:  killGrace,
 		stderrDone: make(chan struct{}),
 		done:       make(chan struct{}),
 		stopping:   make(chan struct{}),
 		released:   make(chan struct{}),
-	}
-	if p.killGrace <= 0 {
-		p.killGrace = DefaultKillGrace
 	}
 
 	// ours are the parent's ends, theirs the child's; the child's ends are

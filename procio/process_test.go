@@ -130,7 +130,7 @@ func TestStopEscalation(t *testing.T) {
 		maxTime    time.Duration // closeGrace + 2×killGrace is the worst case
 	}{
 		{"exits on stdin close, not signalled", "echo", time.Minute, time.Minute, "exit status 0", slack},
-		{"SIGINT at once", "noread", 0, time.Minute, "signal: interrupt", slack},
+		{"SIGINT at once", "noread", AtOnce, time.Minute, "signal: interrupt", slack},
 		{"SIGINT after close grace", "noread", 50 * time.Millisecond, time.Minute, "signal: interrupt", slack},
 		{"ignores SIGINT and SIGTERM", "ignore", 100 * time.Millisecond, 100 * time.Millisecond, "signal: killed", 300*time.Millisecond + slack},
 	}
@@ -425,5 +425,24 @@ func TestNoLeaks(t *testing.T) {
 	var ws syscall.WaitStatus
 	if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); !errors.Is(err, syscall.ECHILD) {
 		t.Errorf("Wait4 found child %d (err %v): a child was not reaped", pid, err)
+	}
+}
+
+// TestGraces: a zero Config means the default waits, AtOnce none, and
+// anything else itself; server and Stop read them through Graces alone.
+func TestGraces(t *testing.T) {
+	for _, tc := range []struct {
+		close, kill         time.Duration
+		wantClose, wantKill time.Duration
+	}{
+		{0, 0, DefaultCloseGrace, DefaultKillGrace},
+		{AtOnce, 0, 0, DefaultKillGrace},
+		{-time.Hour, time.Second, 0, time.Second},
+		{3 * time.Second, 7 * time.Millisecond, 3 * time.Second, 7 * time.Millisecond},
+	} {
+		c, k := Config{CloseGrace: tc.close, KillGrace: tc.kill}.Graces()
+		if c != tc.wantClose || k != tc.wantKill {
+			t.Errorf("Graces(%v, %v) = %v, %v; want %v, %v", tc.close, tc.kill, c, k, tc.wantClose, tc.wantKill)
+		}
 	}
 }

@@ -97,7 +97,8 @@ func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.
 	}
 	pr := &process{p: p}
 	pr.in = processIn{codec: codec, log: log}
-	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(cfg.CloseGrace, cfg.KillGrace), log: log}
+	closeGrace, killGrace := cfg.Graces()
+	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(closeGrace, killGrace), log: log}
 	pr.out.resume = pr.out.run
 	return pr, nil
 }
@@ -168,7 +169,7 @@ func (o *processOut) run() {
 	}
 	// A program whose stdout ended is usually exiting: give it time to be
 	// reaped with its own exit status before Stop signals it, even when
-	// CloseGrace is 0 (signal at once).
+	// CloseGrace is procio.AtOnce.
 	select {
 	case <-o.p.Done():
 	case <-time.After(o.grace):

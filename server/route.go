@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -53,11 +54,11 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	rt := &router{}
 	switch {
 	case cfg.Dir != "" && len(cfg.Command) > 0:
-		return nil, errors.New("both a command and a script directory")
+		return nil, &ConfigError{[]string{"Dir", "Command"}, "both given: use one or the other"}
 	case cfg.Dir != "":
 		d, err := newScriptDir(cfg.Dir)
 		if err != nil {
-			return nil, fmt.Errorf("script directory: %w", err)
+			return nil, &ConfigError{[]string{"Dir"}, err.Error()}
 		}
 		rt.dir = d
 	case len(cfg.Command) > 0 && cfg.Path != "":
@@ -65,15 +66,19 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	case len(cfg.Command) > 0:
 		return nil, errors.New("command not resolved (Config.Path)")
 	case cfg.StaticDir == "" && cfg.CGIDir == "":
-		return nil, errors.New("no command")
+		return nil, &ConfigError{[]string{"Command"}, "missing: nothing to serve"}
 	}
-	if cfg.DevConsole && (cfg.StaticDir != "" || cfg.CGIDir != "") {
-		return nil, errors.New("the dev console cannot be combined with a static or CGI directory")
+	if cfg.DevConsole {
+		for _, d := range []struct{ field, dir string }{{"StaticDir", cfg.StaticDir}, {"CGIDir", cfg.CGIDir}} {
+			if d.dir != "" {
+				return nil, &ConfigError{[]string{"DevConsole", d.field}, "cannot be combined: the console would hide its files"}
+			}
+		}
 	}
 	if cfg.CGIDir != "" {
 		d, err := newScriptDir(cfg.CGIDir)
 		if err != nil {
-			return nil, fmt.Errorf("CGI directory: %w", err)
+			return nil, &ConfigError{[]string{"CGIDir"}, err.Error()}
 		}
 		rt.cgi = d
 	}
@@ -92,7 +97,7 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 		}
 		h, err := newStatic(cfg.StaticDir, hide, log)
 		if err != nil {
-			return nil, fmt.Errorf("static directory: %w", err)
+			return nil, &ConfigError{[]string{"StaticDir"}, err.Error()}
 		}
 		rt.static = h
 	}
@@ -185,24 +190,26 @@ func newScriptDir(dir string) (*scriptDir, error) {
 }
 
 // realDir makes dir absolute with its symlinks resolved, and checks that it
-// is a directory.
+// is a directory. Its errors name dir.
 func realDir(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
 	}
-	root, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return "", err
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = os.Stat(abs)
 	}
-	fi, err := os.Stat(root)
-	if err != nil {
-		return "", err
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		err = pe.Err // the path it names is not the one given
 	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("%s: not a directory", dir)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q: %w", dir, err)
+	case !fi.IsDir():
+		return "", fmt.Errorf("%q: not a directory", dir)
 	}
-	return root, nil
+	return abs, nil
 }
 
 // script is a URL path resolved to an executable under a scriptDir.

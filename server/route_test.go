@@ -220,12 +220,12 @@ func TestNewRouterChecks(t *testing.T) {
 		{"dir", Config{Dir: dir}, ""},
 		{"static only", Config{StaticDir: dir}, ""},
 		{"cgi only", Config{CGIDir: dir}, ""},
-		{"nothing", Config{}, "no command"},
+		{"nothing", Config{}, "Command: missing"},
 		{"both", Config{Command: []string{"cat"}, Path: "/bin/cat", Dir: dir}, "both"},
 		{"unresolved", Config{Command: []string{"cat"}}, "not resolved"},
-		{"console and static", Config{Dir: dir, StaticDir: dir, DevConsole: true}, "dev console"},
-		{"console and cgi", Config{Dir: dir, CGIDir: dir, DevConsole: true}, "dev console"},
-		{"missing dir", Config{Dir: filepath.Join(dir, "nope")}, "script directory"},
+		{"console and static", Config{Dir: dir, StaticDir: dir, DevConsole: true}, "DevConsole with StaticDir"},
+		{"console and cgi", Config{Dir: dir, CGIDir: dir, DevConsole: true}, "DevConsole with CGIDir"},
+		{"missing dir", Config{Dir: filepath.Join(dir, "nope")}, "Dir: "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

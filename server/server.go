@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +24,9 @@ import (
 
 // Defaults for the limits in Config. Each is used when its field is zero.
 const (
-	DefaultMaxForks          = 1024
-	DefaultCloseGrace        = time.Second
+	DefaultMaxForks = 1024
+	// NoLimit, as Config.MaxForks, lets any number of programs run.
+	NoLimit                  = math.MaxInt
 	DefaultReadHeaderTimeout = 10 * time.Second
 	DefaultMaxHeaderBytes    = 16 << 10
 	// MinMaxHeaderBytes is the smallest MaxHeaderBytes: net/http reads
@@ -82,17 +85,20 @@ type Config struct {
 	PassEnv []string
 
 	// CloseGrace is how long a program gets to exit by itself after its
-	// stdin closes before it is signalled (websocketd's --closems).
-	// Negative means signal at once.
+	// stdin closes before it is signalled (websocketd's --closems), and
+	// KillGrace the time between SIGINT, SIGTERM and SIGKILL. They mean
+	// what procio.Config's do: 0 is procio.DefaultCloseGrace and
+	// procio.DefaultKillGrace, procio.AtOnce signals at once.
 	CloseGrace time.Duration
-	// KillGrace is the time between SIGINT, SIGTERM and SIGKILL.
-	KillGrace time.Duration
+	KillGrace  time.Duration
 	// CloseTimeout bounds the wait for a client's close frame.
 	CloseTimeout time.Duration
-	// MaxForks caps the programs running at once; over it, 429.
+	// MaxForks caps the programs running at once; over it, 429. 0 means
+	// DefaultMaxForks; NoLimit means none.
 	MaxForks int
-	// MaxMessageSize caps one incoming message (1009 beyond it);
-	// math.MaxInt64 is no limit (wsproto.Config.MaxMessageSize).
+	// MaxMessageSize caps one incoming message (1009 beyond it), as
+	// wsproto.Config's does: 0 means wsproto.DefaultMaxMessageSize,
+	// wsproto.NoLimit none.
 	MaxMessageSize int64
 	// ReadHeaderTimeout bounds the time to read a request's headers.
 	ReadHeaderTimeout time.Duration
@@ -160,7 +166,19 @@ type Server struct {
 //go:embed devconsole.html
 var devConsole []byte
 
-// New checks cfg and fills in its defaults.
+// ConfigError is a Config that New refuses: the fields at fault, in the
+// order a message names them, and why. Reason does not name the fields,
+// so that a caller that built the Config from settings of its own (main,
+// from flags) can name them in its own words.
+type ConfigError struct {
+	Fields []string // Config field names, e.g. "PassStderr", "Binary"
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return strings.Join(e.Fields, " with ") + ": " + e.Reason }
+
+// New checks cfg and fills in its defaults. Each rule on the Config is
+// checked here, once; a field at fault is a *ConfigError.
 func New(cfg Config) (*Server, error) {
 	log := cfg.Logger
 	if log == nil {
@@ -184,15 +202,6 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	switch {
-	case cfg.CloseGrace == 0:
-		cfg.CloseGrace = DefaultCloseGrace
-	case cfg.CloseGrace < 0:
-		cfg.CloseGrace = 0
-	}
-	if cfg.KillGrace <= 0 {
-		cfg.KillGrace = procio.DefaultKillGrace
-	}
 	if cfg.CloseTimeout <= 0 {
 		cfg.CloseTimeout = wsproto.DefaultCloseTimeout
 	}
@@ -205,17 +214,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
-	if cfg.MaxHeaderBytes <= 0 {
+	switch {
+	case cfg.MaxHeaderBytes == 0:
 		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
-	} else if cfg.MaxHeaderBytes < MinMaxHeaderBytes {
-		cfg.MaxHeaderBytes = MinMaxHeaderBytes
+	case cfg.MaxHeaderBytes < MinMaxHeaderBytes:
+		return nil, &ConfigError{[]string{"MaxHeaderBytes"}, fmt.Sprintf("%d is less than %d", cfg.MaxHeaderBytes, MinMaxHeaderBytes)}
 	}
 	if cfg.PassStderr && cfg.Binary {
-		return nil, errors.New("PassStderr sends lines as JSON text: it cannot be used with Binary")
+		return nil, &ConfigError{[]string{"PassStderr", "Binary"}, "cannot be combined: stdout and stderr lines go to the client as JSON text"}
 	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
-			return nil, fmt.Errorf("subprotocol %q is not a token", p)
+			return nil, &ConfigError{[]string{"Subprotocols"}, fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
 		}
 	}
 	var cert *certFiles
@@ -390,10 +400,17 @@ func (f *freshConns) closeAll() {
 	clear(f.conns)
 }
 
+// graces returns the waits the program's CloseGrace and KillGrace mean
+// (procio.Config.Graces).
+func (s *Server) graces() (closeGrace, killGrace time.Duration) {
+	return procio.Config{CloseGrace: s.cfg.CloseGrace, KillGrace: s.cfg.KillGrace}.Graces()
+}
+
 // shutdownLimit is the longest a clean shutdown can take: a client's close
 // reply, then a program's grace and the three signals, plus slack.
 func (s *Server) shutdownLimit() time.Duration {
-	return s.cfg.CloseTimeout + s.cfg.CloseGrace + 3*s.cfg.KillGrace + 2*time.Second
+	closeGrace, killGrace := s.graces()
+	return s.cfg.CloseTimeout + closeGrace + 3*killGrace + 2*time.Second
 }
 
 // ServeHTTP checks a request (see request.go) and routes it (see

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +220,35 @@ func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
 	}
 	for i, c := range conns {
 		echo(t, c, []byte(fmt.Sprintf("again %d", i)), nil, 3, 1) // the write pump is back
+	}
+}
+
+// TestNewChecksOnce: the rules on a Config that New checks come back as a
+// *ConfigError naming the fields at fault, so that main can name its flags.
+func TestNewChecksOnce(t *testing.T) {
+	t.Parallel()
+	base := Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"}}
+	tests := []struct {
+		name   string
+		change func(*Config)
+		fields []string
+	}{
+		{"passstderr with binary", func(c *Config) { c.PassStderr, c.Binary = true, true }, []string{"PassStderr", "Binary"}},
+		{"subprotocol", func(c *Config) { c.Subprotocols = []string{"a b"} }, []string{"Subprotocols"}},
+		{"header bytes", func(c *Config) { c.MaxHeaderBytes = 100 }, []string{"MaxHeaderBytes"}},
+		{"dir with command", func(c *Config) { c.Dir = t.TempDir() }, []string{"Dir", "Command"}},
+		{"console with static", func(c *Config) { c.DevConsole, c.StaticDir = true, t.TempDir() }, []string{"DevConsole", "StaticDir"}},
+		{"nothing", func(c *Config) { c.Command, c.Path = nil, "" }, []string{"Command"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.change(&cfg)
+			_, err := New(cfg)
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !slices.Equal(ce.Fields, tc.fields) {
+				t.Fatalf("New: %v, want a ConfigError on %v", err, tc.fields)
+			}
+		})
 	}
 }

@@ -33,6 +33,10 @@ const (
 	defaultBufferSize     = 4096
 )
 
+// NoLimit, as Config.MaxMessageSize, accepts messages of every length RFC
+// 6455 §5.2 allows.
+const NoLimit int64 = math.MaxInt64
+
 // Config holds the settings of a Conn. Its zero value works: server role
 // and the defaults below.
 type Config struct {
@@ -40,9 +44,8 @@ type Config struct {
 	// MaxMessageSize is the inbound message limit in bytes, summed over the
 	// fragments; a larger message fails the connection with
 	// CloseMessageTooBig (1009) as soon as a frame header announces it.
-	// 0 means DefaultMaxMessageSize; math.MaxInt64 means no limit (every
-	// length RFC 6455 §5.2 allows), and sizes counted against it saturate
-	// rather than wrap (addSat).
+	// 0 means DefaultMaxMessageSize; NoLimit (math.MaxInt64) means none,
+	// and sizes counted against it saturate rather than wrap (addSat).
 	MaxMessageSize int64
 	// CloseTimeout bounds the wait for the peer's close frame after ours
 	// (as a read deadline) and each control frame write (as a write
