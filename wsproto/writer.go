@@ -26,18 +26,7 @@ var (
 // one goroutine at a time and have no deadline: a peer that does not read
 // holds the writer back.
 func (c *Conn) WriteMessage(op Opcode, p []byte) error {
-	if err := checkDataOpcode(op); err != nil {
-		return err
-	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.dataClosed() {
-		return ErrCloseSent
-	}
-	if c.wFrag {
-		return fmt.Errorf("write message: %w", errMessageOpen)
-	}
-	return c.writeData(true, op, p)
+	return c.writeDataFrame(op, p, true, true)
 }
 
 // WriteFragment writes p as one frame of a fragmented message (RFC 6455
@@ -47,6 +36,13 @@ func (c *Conn) WriteMessage(op Opcode, p []byte) error {
 // Control frames may be sent between fragments. Like WriteMessage it
 // buffers without flushing.
 func (c *Conn) WriteFragment(op Opcode, p []byte, fin bool) error {
+	return c.writeDataFrame(op, p, fin, false)
+}
+
+// writeDataFrame checks and buffers one data frame under the write lock;
+// whole says p is a whole message (WriteMessage), which must not start
+// inside an open one.
+func (c *Conn) writeDataFrame(op Opcode, p []byte, fin, whole bool) error {
 	if err := checkDataOpcode(op); err != nil {
 		return err
 	}
@@ -56,6 +52,9 @@ func (c *Conn) WriteFragment(op Opcode, p []byte, fin bool) error {
 		return ErrCloseSent
 	}
 	if c.wFrag {
+		if whole {
+			return fmt.Errorf("write message: %w", errMessageOpen)
+		}
 		op = OpContinuation
 	}
 	c.wFrag = !fin
