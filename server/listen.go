@@ -122,17 +122,48 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 			return nil, fmt.Errorf("unix socket %s: remove the stale socket: %w", path, err)
 		}
 	}
-	ln, err := net.Listen("unix", path)
+	if mode == 0 {
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		return ln, nil
+	}
+	// The socket appears at path with its mode already set: it is made
+	// under a name of its own, given the mode, then renamed into place, so
+	// that no client can connect while it still has the umask's mode.
+	tmp := path + "~"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("unix socket %s: %w", tmp, err)
+	}
+	ln, err := net.Listen("unix", tmp)
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	if mode != 0 {
-		if err := os.Chmod(path, mode); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("unix socket %s: %w", path, err)
-		}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // it would unlink tmp, which is gone
+	if err := os.Chmod(tmp, mode); err == nil {
+		err = os.Rename(tmp, path)
 	}
-	return ln, nil
+	if err != nil {
+		ul.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("unix socket %s: %w", path, err)
+	}
+	return &renamedUnixListener{UnixListener: ul, path: path}, nil
+}
+
+// renamedUnixListener removes its socket file on Close, as a
+// net.UnixListener does for the path it was made at.
+type renamedUnixListener struct {
+	*net.UnixListener
+	path string
+}
+
+func (l *renamedUnixListener) Close() error {
+	err := l.UnixListener.Close()
+	os.Remove(l.path)
+	return err
 }
 
 // TLSConfig builds the server's TLS configuration from PEM data: the
