@@ -162,6 +162,11 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
 		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
+		// One program for every client (server/broadcast.go).
+		&cli.BoolFlag{Name: "broadcast", Usage: "run one COMMAND (with --dir: one per script) for every client instead of one each: every line it prints goes to every client, every client message is a line on its stdin; it starts with the first client and stops when the last leaves"},
+		&cli.IntFlag{Name: "broadcastqueue", Value: server.DefaultBroadcastQueue, Usage: "with --broadcast: most `BYTES` waiting to be sent to one client (one further behind is dropped with close code 1008) and waiting for the program's stdin (senders then wait); also the largest client message (1009)"},
+		&cli.BoolFlag{Name: "broadcast-ids", Usage: "with --broadcast: each line a client sends reaches the program as \"ID message\"; a line the program prints as \"@ID text\" goes to that client alone (\"@* text\": to all)"},
+		&cli.BoolFlag{Name: "broadcast-events", Usage: "with --broadcast: the program reads \"+ID NAME=VALUE ...\" when a client joins (its CGI variables, values %-escaped) and \"-ID\" when it leaves; implies --broadcast-ids"},
 	}
 }
 
@@ -222,6 +227,9 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if err := policyFrom(c, &cfg); err != nil {
 		return cfg, err
 	}
+	if err := broadcastFrom(c, &cfg); err != nil {
+		return cfg, err
+	}
 	// The command (or --dir) last: every flag is checked before a missing
 	// program is reported.
 	if err := routing(c, &cfg); err != nil {
@@ -263,6 +271,31 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 			return usagef("--subprotocol %q: not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
 		}
 		cfg.Subprotocols = append(cfg.Subprotocols, name)
+	}
+	return nil
+}
+
+// broadcastFrom reads the --broadcast flags into cfg. Binary and
+// PassStderr must be read already.
+func broadcastFrom(c *cli.Context, cfg *server.Config) error {
+	cfg.Broadcast = c.Bool("broadcast")
+	cfg.BroadcastIDs, cfg.BroadcastEvents = c.Bool("broadcast-ids"), c.Bool("broadcast-events")
+	if !cfg.Broadcast {
+		for _, name := range []string{"broadcastqueue", "broadcast-ids", "broadcast-events"} {
+			if c.IsSet(name) {
+				return usagef("--%s needs --broadcast", name)
+			}
+		}
+		return nil
+	}
+	if cfg.BroadcastQueue = c.Int("broadcastqueue"); cfg.BroadcastQueue < server.MinBroadcastQueue {
+		return usagef("--broadcastqueue %d: must be at least %d", cfg.BroadcastQueue, server.MinBroadcastQueue)
+	}
+	switch {
+	case cfg.PassStderr:
+		return usagef("--passstderr tags the lines of a client's own program: it cannot be used with --broadcast")
+	case cfg.Binary && (cfg.BroadcastIDs || cfg.BroadcastEvents):
+		return usagef("--broadcast-ids and --broadcast-events work on lines: they cannot be used with --binary")
 	}
 	return nil
 }
