@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -310,4 +312,76 @@ func TestBroadcastUsageErrors(t *testing.T) {
 			runFail(t, tc.want, tc.args...)
 		})
 	}
+}
+
+// TestBroadcastMemoryPerClient measures what a connected client costs in
+// broadcast mode and in the default mode (its own cat): the server's RSS
+// and the programs' PSS, per client, once connected and after a message
+// has gone to each. It checks that a broadcast client costs under a
+// quarter of one with its own program. The figures are logged (go test
+// -run TestBroadcastMemoryPerClient -v .).
+func TestBroadcastMemoryPerClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("300 clients in each mode: skipped with -short")
+	}
+	const n = 300
+	type cost struct{ idle, busy, programs float64 }
+	measure := func(broadcast bool) cost {
+		args := []string{"--loglevel=info", "cat"}
+		if broadcast {
+			args = append([]string{"--broadcast"}, args...)
+		}
+		s := startServer(t, args...)
+		first := dial(t, s.addr, "/", nil)
+		echo(t, first, "warm")
+		baseRSS, basePSS := memKiB(t, s.pid(), "VmRSS"), childrenPSS(t, s.pid())
+		conns := make([]*wsproto.Conn, n)
+		for i := range conns {
+			conns[i] = dial(t, s.addr, "/", nil)
+		}
+		var c cost
+		c.idle = float64(memKiB(t, s.pid(), "VmRSS")-baseRSS) / n
+		c.programs = float64(childrenPSS(t, s.pid())-basePSS) / n
+		if broadcast {
+			write(t, first, wsproto.OpText, []byte("to all"))
+			for _, c := range append(conns, first) {
+				readText(t, c)
+			}
+		} else {
+			for _, c := range conns {
+				echo(t, c, "to one")
+			}
+		}
+		c.busy = float64(memKiB(t, s.pid(), "VmRSS")-baseRSS) / n
+		for _, c := range conns {
+			c.Close()
+		}
+		return c
+	}
+	b, p := measure(true), measure(false)
+	t.Logf("KiB per client, server RSS connected / after a message, programs' PSS: broadcast %.1f / %.1f, %.1f; own process %.1f / %.1f, %.1f",
+		b.idle, b.busy, b.programs, p.idle, p.busy, p.programs)
+	if bc, pc := b.busy+b.programs, p.busy+p.programs; bc > pc/4 {
+		t.Errorf("a broadcast client costs %.1f KiB, one with its own program %.1f KiB: want under a quarter", bc, pc)
+	}
+}
+
+// childrenPSS sums the proportional set size (shared pages divided among
+// their sharers) of pid's children, in KiB.
+func childrenPSS(t *testing.T, pid int) int {
+	t.Helper()
+	total := 0
+	for _, kid := range children(t, pid) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", kid))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
+				n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+				total += n
+			}
+		}
+	}
+	return total
 }

@@ -425,11 +425,11 @@ func (f *fanout) woke(m *member) {
 	}
 }
 
-// wake tells each member that got something since the last wake.
+// wake has each member that got something since the last wake write it.
 func (f *fanout) wake() {
 	for _, m := range f.woken {
 		m.woken = false
-		m.signal()
+		m.kick()
 	}
 	clear(f.woken)
 	f.woken = f.woken[:0]
@@ -458,22 +458,27 @@ type member struct {
 	out   *sink
 	ended func(closeFrame)
 	crash func(where string, v any)
+	runFn func() // run, made once: a method value made at each start allocates
 
 	woken bool // the fan-out's: in its woken list
 
-	// Between the fan-out, the writer and stop.
-	mu     sync.Mutex
-	q      []*wsproto.PreparedMessage // queued, oldest first
-	spare  []*wsproto.PreparedMessage // the writer's last batch, emptied, for q to be next
-	queued int                        // bytes in q and in the batch being written
-	end    *closeFrame                // set once: sent after q, which a drop empties
-	left   bool                       // stop was called: nothing more is written
-	wnc    net.Conn                   // nc, for a drop to bound the write under way
+	// Between the fan-out, the writer and stop. A writer goroutine runs
+	// only while the member has something for it (kick), so an idle client
+	// holds no goroutine but its read pump.
+	mu       sync.Mutex
+	q        []*wsproto.PreparedMessage // queued, oldest first
+	spare    []*wsproto.PreparedMessage // the writer's last batch, emptied, for q to be next
+	queued   int                        // bytes in q and in the batch being written
+	end      *closeFrame                // set once: sent after q, which a drop empties
+	left     bool                       // stop was called: nothing more is written
+	wnc      net.Conn                   // nc, for a drop to bound the write under way
+	started  bool                       // start was called: writers may run
+	running  bool                       // a writer runs
+	finished bool                       // ended has been called (or is being): it is called once
+	writers  sync.WaitGroup             // the writer running, for stop to wait for
 
-	wake     chan struct{} // one pending signal for the writer
 	quit     chan struct{} // closed once the member takes no more input
 	quitOnce sync.Once
-	done     chan struct{} // closed when run returns; nil until start
 	stopOnce sync.Once
 }
 
@@ -486,7 +491,6 @@ func newMember(h *hub, c *conn, deflate bool) *member {
 		limit:   h.s.cfg.BroadcastQueue,
 		codec:   h.s.codec(),
 		crash:   c.crashed,
-		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 	}
 	m.stage.limit = m.limit
@@ -494,6 +498,7 @@ func newMember(h *hub, c *conn, deflate bool) *member {
 		m.stage.prefix = append([]byte(m.id), ' ')
 	}
 	m.waitFn = m.waitRoom
+	m.runFn = m.run
 	return m
 }
 
@@ -556,46 +561,77 @@ const maxStallChecks = 24 * 60 * 60 * int(time.Second/stallCheck)
 // flush has nothing to do: each message is queued as it is delivered.
 func (m *member) flush() {}
 
-// start starts the writer: what is queued (the program may have answered
+// start lets writers run: what is queued (the program may have answered
 // the join event already) and what comes later goes to out.
 func (m *member) start(out *sink, ended func(closeFrame)) {
 	m.out, m.ended = out, ended
-	m.done = make(chan struct{})
-	go m.run()
-	m.signal()
+	m.mu.Lock()
+	m.started = true
+	m.mu.Unlock()
+	m.kick()
 }
 
-// run is the member's writer: it writes what the queue holds, all of it
-// in one WritePrepared, until the member leaves, its client cannot be
-// written to, or its end (the program's, or a drop) is due: then it calls
-// ended, once.
+// kick starts a writer if none runs and there is something for one to do:
+// frames queued, or the member's end due.
+func (m *member) kick() {
+	m.mu.Lock()
+	start := m.started && !m.running && !m.finished && !m.left && (len(m.q) > 0 || m.end != nil)
+	if start {
+		m.running = true
+		m.writers.Add(1)
+	}
+	m.mu.Unlock()
+	if start {
+		go m.runFn()
+	}
+}
+
+// run is a writer: it writes what the queue holds, all of it in one
+// WritePrepared, until the queue is empty; then, if the member's end is
+// due (the program's, a drop, or the client not taking writes), it calls
+// ended. A member that left is stop's to end.
 func (m *member) run() {
-	// Nothing reaches the client after stop: the frame is never sent (the
-	// relay has aborted writes, or sent its own close, first).
-	cf := closeFrame{code: wsproto.CloseGoingAway}
+	defer m.writers.Done()
 	defer func() {
 		if v := recover(); v != nil {
 			m.crash("broadcast writer", v)
-			cf = closeFrame{code: wsproto.CloseInternalError, reason: errPanic.Error()}
+			cf := closeFrame{code: wsproto.CloseInternalError, reason: errPanic.Error()}
 			m.shut(&cf, true)
-		}
-		m.ended(cf)
-		close(m.done)
-	}()
-	for {
-		m.mu.Lock()
-		for len(m.q) == 0 && m.end == nil && !m.left {
-			m.mu.Unlock()
-			<-m.wake
 			m.mu.Lock()
+			m.running = false
+			last := !m.finished && !m.left
+			m.finished = true
+			m.mu.Unlock()
+			if last {
+				m.ended(cf)
+			}
 		}
+	}()
+	for range maxWrites {
+		m.mu.Lock()
 		if m.left {
+			m.running = false
 			m.mu.Unlock()
 			return
 		}
 		if len(m.q) == 0 {
-			cf = *m.end
+			m.running = false
+			end := m.end
+			if end != nil {
+				m.finished = true
+			}
+			// An idle member keeps its queues only if they are small: a
+			// burst's are left to the collector.
+			if cap(m.q) > maxIdleQueue {
+				m.q = nil
+			}
+			if cap(m.spare) > maxIdleQueue {
+				m.spare = nil
+			}
 			m.mu.Unlock()
+			if end != nil {
+				m.ended(*end)
+			}
 			return
 		}
 		batch := m.q
@@ -618,11 +654,19 @@ func (m *member) run() {
 			// the read side, where its error shows.
 			m.out.err = err
 			m.shut(&closeFrame{code: wsproto.CloseAbnormal}, true)
-			cf = closeFrame{code: wsproto.CloseAbnormal}
-			return
 		}
 	}
+	m.mu.Lock()
+	m.running = false
+	m.mu.Unlock()
+	m.kick() // a long burst: a new writer carries on
 }
+
+// maxWrites bounds a writer's loop; the next writer carries on.
+const maxWrites = 1 << 20
+
+// maxIdleQueue is the most frames an idle member's queues keep room for.
+const maxIdleQueue = 256
 
 // enqueue is the fan-out's: it queues pm for the client, or, when that
 // would put more than limit bytes in its queue, drops the client: its
@@ -655,8 +699,8 @@ func (m *member) enqueue(pm *wsproto.PreparedMessage) bool {
 func (m *member) finish(cf closeFrame) { m.shut(&cf, false) }
 
 // shut sets the member's end, unless it has one or has left; with drop,
-// what is queued is dropped. From then on it takes no input, and the
-// writer is told.
+// what is queued is dropped. From then on it takes no input, and a writer
+// sends the end.
 func (m *member) shut(cf *closeFrame, drop bool) {
 	m.mu.Lock()
 	if m.end == nil && !m.left {
@@ -667,7 +711,7 @@ func (m *member) shut(cf *closeFrame, drop bool) {
 	}
 	m.mu.Unlock()
 	m.quitOnce.Do(func() { close(m.quit) })
-	m.signal()
+	m.kick()
 }
 
 // dropQueue releases what is queued; m.mu is held.
@@ -680,16 +724,10 @@ func (m *member) dropQueue() {
 	m.q = m.q[:0]
 }
 
-func (m *member) signal() {
-	select {
-	case m.wake <- struct{}{}:
-	default:
-	}
-}
-
-// stop takes the client out of the hub: its queue is dropped, its writer
-// ended and waited for, and the hub told (the last member's stop stops
-// the program and returns once it is reaped).
+// stop takes the client out of the hub: its queue is dropped, a writer
+// running is waited for, ended is called if no writer did, and the hub
+// is told (the last member's stop stops the program and returns once it
+// is reaped).
 func (m *member) stop() { m.stopOnce.Do(m.leave) }
 
 func (m *member) leave() {
@@ -698,9 +736,15 @@ func (m *member) leave() {
 	m.dropQueue()
 	m.mu.Unlock()
 	m.quitOnce.Do(func() { close(m.quit) })
-	m.signal()
-	if m.done != nil {
-		<-m.done
+	m.writers.Wait()
+	m.mu.Lock()
+	last := m.started && !m.finished
+	m.finished = true
+	m.mu.Unlock()
+	if last {
+		// Nothing reaches the client after stop: the relay has aborted
+		// writes, or sent its own close, first; the frame is not sent.
+		m.ended(closeFrame{code: wsproto.CloseGoingAway})
 	}
 	m.h.leave(m)
 }

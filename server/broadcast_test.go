@@ -746,3 +746,28 @@ func TestBroadcastZeroAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestBroadcastIdleClientsHoldOneGoroutine: a member's writer runs only
+// while it has something to write, so idle clients hold their read pump
+// alone, and writers come back with output.
+func TestBroadcastIdleClientsHoldOneGoroutine(t *testing.T) {
+	t.Parallel()
+	addr, _ := broadcastServer(t, Config{}, "cat")
+	const n = 8
+	cs := clients(t, addr, "/", n, nil)
+	for round := range 2 {
+		msg := fmt.Sprint("round ", round)
+		send(t, cs[round], wsproto.OpText, msg)
+		for _, c := range cs {
+			if got := recvText(t, c); got != msg {
+				t.Fatalf("got %q, want %q", got, msg)
+			}
+		}
+		waitFor(t, 10*time.Second, func() error {
+			if k := countStacks("server.(*member).run"); k > 0 {
+				return fmt.Errorf("%d writers still running after the last output", k)
+			}
+			return nil
+		})
+	}
+}
