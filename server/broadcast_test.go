@@ -751,7 +751,6 @@ func TestBroadcastZeroAllocs(t *testing.T) {
 // while it has something to write, so idle clients hold their read pump
 // alone, and writers come back with output.
 func TestBroadcastIdleClientsHoldOneGoroutine(t *testing.T) {
-	t.Parallel()
 	addr, _ := broadcastServer(t, Config{}, "cat")
 	const n = 8
 	cs := clients(t, addr, "/", n, nil)
