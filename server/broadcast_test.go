@@ -770,3 +770,60 @@ func TestBroadcastIdleClientsHoldOneGoroutine(t *testing.T) {
 		})
 	}
 }
+
+// TestBroadcastInputBackPressure: a client sending faster than the shared
+// program reads is held back (its socket is not read) while every client,
+// that one included, keeps getting the program's output; nothing it sent
+// is lost, and memory stays bounded.
+func TestBroadcastInputBackPressure(t *testing.T) {
+	t.Parallel()
+	// The program prints a tick every 20 ms and reads one line a second.
+	script := `i=0; while :; do i=$((i+1)); echo "tick $i"; if [ $((i % 50)) = 0 ]; then read -r l; echo "read ${#l}"; fi; sleep 0.02; done`
+	addr, _ := broadcastServer(t, Config{BroadcastQueue: MinBroadcastQueue}, "sh", "-c", script)
+	cs := clients(t, addr, "/", 2, nil)
+	flood, other := cs[0], cs[1]
+	// 64 MiB: more than the queue, the pipe and the kernel's socket
+	// buffers on both sides hold.
+	const msgs, size = 2048, 32 << 10
+	sent := make(chan error, 1)
+	go func() {
+		flood.NetConn().SetWriteDeadline(time.Now().Add(time.Minute))
+		msg := bytes.Repeat([]byte("f"), size)
+		for range msgs {
+			if err := flood.WriteMessage(wsproto.OpText, msg); err != nil {
+				sent <- err
+				return
+			}
+			if err := flood.Flush(); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+	// The flood is held back, yet both clients get ticks on time.
+	for _, c := range cs {
+		for range 30 {
+			if got := recvText(t, c); !strings.HasPrefix(got, "tick ") && !strings.HasPrefix(got, "read ") {
+				t.Fatalf("got %q", got)
+			}
+		}
+	}
+	select {
+	case err := <-sent:
+		t.Fatalf("the whole flood was taken by a program that reads a line a second: %v", err)
+	default:
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if m.HeapInuse > 32<<20 {
+		t.Fatalf("heap %d MiB in use with the flood held back", m.HeapInuse>>20)
+	}
+	flood.Close() // the sender gives up; the program goes on for the other
+	for range 10 {
+		if got := recvText(t, other); !strings.HasPrefix(got, "tick ") && !strings.HasPrefix(got, "read ") {
+			t.Fatalf("got %q", got)
+		}
+	}
+	<-sent
+}
