@@ -205,22 +205,18 @@ func (h *hub) start(ep *endpoint) {
 	h.log.Info("broadcast start", "pid", h.pid, "path", ep.path)
 }
 
-// close takes the hub out of Server.hubs: the next client starts a new
-// program. It reports whether it was the one to close it.
-func (h *hub) close() bool {
+// close takes the hub out of Server.hubs, if it is still there: the next
+// client starts a new program.
+func (h *hub) close() {
 	s := h.s
 	s.hubsMu.Lock()
 	defer s.hubsMu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
-		return false
-	}
 	h.closed = true
 	if s.hubs[h.key] == h {
 		delete(s.hubs, h.key)
 	}
-	return true
 }
 
 // leave takes m out of the hub, queues its leave event, and, when m was
@@ -406,14 +402,13 @@ func address(p []byte) (id, rest []byte, ok bool) {
 	if p[1] == '*' && p[2] == ' ' {
 		return nil, p[3:], true
 	}
-	for i := 1; i < len(p) && i <= 21; i++ {
+	for i := 1; i < len(p) && i <= 21; i++ { // an id has at most 20 digits
 		switch c := p[i]; {
-		case c >= '0' && c <= '9':
-			continue
 		case c == ' ' && i > 1:
 			return p[1:i], p[i+1:], true
+		case c < '0' || c > '9':
+			return nil, nil, false
 		}
-		break
 	}
 	return nil, nil, false
 }

@@ -827,3 +827,29 @@ func TestBroadcastInputBackPressure(t *testing.T) {
 	}
 	<-sent
 }
+
+func TestAddress(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		line, id, rest string
+		ok             bool
+	}{
+		{"@42 hello", "42", "hello", true},
+		{"@42 ", "42", "", true},
+		{"@* @42 hi", "", "@42 hi", true},
+		{"@12345678901234567890 x", "12345678901234567890", "x", true},
+		{"@123456789012345678901 x", "", "", false},
+		{"@42", "", "", false},
+		{"@42x y", "", "", false},
+		{"@abc def", "", "", false},
+		{"@ x", "", "", false},
+		{"@*x", "", "", false},
+		{"42 x", "", "", false},
+		{"", "", "", false},
+	} {
+		id, rest, ok := address([]byte(tc.line))
+		if string(id) != tc.id || string(rest) != tc.rest || ok != tc.ok {
+			t.Errorf("address(%q) = %q %q %v, want %q %q %v", tc.line, id, rest, ok, tc.id, tc.rest, tc.ok)
+		}
+	}
+}
