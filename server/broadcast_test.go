@@ -853,3 +853,56 @@ func TestAddress(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBroadcastFanout is a 64-byte line from one client through the
+// shared cat to every client, in rounds of 64 lines that all clients read
+// before the next round (so that no client falls behind and is dropped):
+//
+//	go test -run '^$' -bench BroadcastFanout ./server
+func BenchmarkBroadcastFanout(b *testing.B) {
+	for _, n := range []int{10, 100} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			addr, _ := broadcastServer(b, Config{}, "cat")
+			cs := clients(b, addr, "/", n, nil)
+			msg := bytes.Repeat([]byte("x"), 64)
+			const round = 64
+			rounds := (b.N + round - 1) / round
+			var wg sync.WaitGroup
+			start := make([]chan struct{}, n)
+			for i, c := range cs {
+				start[i] = make(chan struct{}, 1)
+				go func() {
+					buf := make([]byte, 0, 64)
+					for range rounds {
+						<-start[i]
+						for range round {
+							if _, _, err := c.ReadMessage(buf); err != nil {
+								b.Error(err)
+							}
+						}
+						wg.Done()
+					}
+				}()
+			}
+			b.SetBytes(int64(len(msg) * n))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range rounds {
+				wg.Add(n)
+				for _, ch := range start {
+					ch <- struct{}{}
+				}
+				for range round {
+					if err := cs[0].WriteMessage(wsproto.OpText, msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := cs[0].Flush(); err != nil {
+					b.Fatal(err)
+				}
+				wg.Wait()
+			}
+			b.ReportMetric(float64(rounds*round*n)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
