@@ -497,6 +497,8 @@ func newMember(h *hub, c *conn, deflate bool) *member {
 	return m
 }
 
+// connect keeps the client's socket for waitRoom (the read pump's) and
+// for a drop (the fan-out's).
 func (m *member) connect(nc net.Conn, ka *keepalive) {
 	m.nc, m.ka = nc, ka
 	m.mu.Lock()
