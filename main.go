@@ -153,6 +153,11 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
 		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
+		// One program for every client (server/broadcast.go).
+		&cli.BoolFlag{Name: "broadcast", Usage: "run one COMMAND (with --dir: one per script) for every client instead of one each: every line it prints goes to every client, every client message is a line on its stdin; it starts with the first client and stops when the last leaves"},
+		&cli.IntFlag{Name: "broadcastqueue", Value: server.DefaultBroadcastQueue, Usage: "with --broadcast: most `BYTES` waiting to be sent to one client (one further behind is dropped with close code 1008) and waiting for the program's stdin (senders then wait); also the largest client message (1009)"},
+		&cli.BoolFlag{Name: "broadcast-ids", Usage: "with --broadcast: each line a client sends reaches the program as \"ID message\"; a line the program prints as \"@ID text\" goes to that client alone (\"@* text\": to all)"},
+		&cli.BoolFlag{Name: "broadcast-events", Usage: "with --broadcast: the program reads \"+ID NAME=VALUE ...\" when a client joins (its CGI variables, values %-escaped) and \"-ID\" when it leaves; implies --broadcast-ids"},
 	}
 }
 
@@ -207,6 +212,9 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if err := policyFrom(c, &cfg); err != nil {
 		return cfg, err
 	}
+	if err := broadcastFrom(c, &cfg); err != nil {
+		return cfg, err
+	}
 	// The command (or --dir) last: every flag is checked before a missing
 	// program is reported.
 	if err := routing(c, &cfg); err != nil {
@@ -240,6 +248,17 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 	}
 	cfg.PassStderr = c.Bool("passstderr")
 	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
+	return nil
+}
+
+// broadcastFrom reads the --broadcast flags into cfg (server.New checks
+// how they go together).
+func broadcastFrom(c *cli.Context, cfg *server.Config) error {
+	cfg.Broadcast = c.Bool("broadcast")
+	cfg.BroadcastIDs, cfg.BroadcastEvents = c.Bool("broadcast-ids"), c.Bool("broadcast-events")
+	if c.IsSet("broadcastqueue") { // its default is the Config's 0
+		cfg.BroadcastQueue = c.Int("broadcastqueue")
+	}
 	return nil
 }
 
@@ -322,15 +341,19 @@ func routing(c *cli.Context, cfg *server.Config) error {
 // flagOf names the flag (or argument) that sets each server.Config field
 // server.New may refuse.
 var flagOf = map[string]string{
-	"Command":        "COMMAND",
-	"Dir":            "--dir",
-	"StaticDir":      "--staticdir",
-	"CGIDir":         "--cgidir",
-	"DevConsole":     "--devconsole",
-	"PassStderr":     "--passstderr",
-	"Binary":         "--binary",
-	"Subprotocols":   "--subprotocol",
-	"MaxHeaderBytes": "--maxheadersize",
+	"Command":         "COMMAND",
+	"Dir":             "--dir",
+	"StaticDir":       "--staticdir",
+	"CGIDir":          "--cgidir",
+	"DevConsole":      "--devconsole",
+	"PassStderr":      "--passstderr",
+	"Binary":          "--binary",
+	"Subprotocols":    "--subprotocol",
+	"MaxHeaderBytes":  "--maxheadersize",
+	"Broadcast":       "--broadcast",
+	"BroadcastQueue":  "--broadcastqueue",
+	"BroadcastIDs":    "--broadcast-ids",
+	"BroadcastEvents": "--broadcast-events",
 }
 
 // configError is server.New's refusal in the CLI's words: a usage error
@@ -340,13 +363,20 @@ func configError(err error) error {
 	if !errors.As(err, &ce) {
 		return usagef("%v", err)
 	}
+	name := func(field string) string {
+		if f := flagOf[field]; f != "" {
+			return f
+		}
+		return field
+	}
 	names := make([]string, len(ce.Fields))
 	for i, f := range ce.Fields {
-		if names[i] = flagOf[f]; names[i] == "" {
-			names[i] = f
-		}
+		names[i] = name(f)
 	}
 	msg := strings.Join(names, " with ") + ": " + ce.Reason
+	if ce.Needs != "" {
+		msg = strings.Join(names, " and ") + " needs " + name(ce.Needs)
+	}
 	if len(ce.Fields) == 1 && ce.Fields[0] == "Command" {
 		msg += " (usage: wsexec [flags] COMMAND [ARGS...] or wsexec [flags] --dir=DIR)"
 	}

@@ -80,53 +80,56 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	}()
 	s := c.s
 
-	// Start the program before sending 101, so that a program that cannot
-	// start is a 500 the client can see rather than a dropped WebSocket.
-	env := s.env.build(envRequest{
-		r:          r,
-		id:         c.id,
-		software:   s.software,
-		scriptName: ep.scriptName,
-		pathInfo:   ep.pathInfo,
-		translated: ep.translated,
-		localPort:  localPort(r),
-	})
-	if res.Subprotocol != "" {
-		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
-	}
-	c.tag = newTagger(s.cfg.PassStderr)
+	// Start the program (or join the shared one) before sending 101, so
+	// that a program that cannot start is a 500 the client can see rather
+	// than a dropped WebSocket.
 	c.errLog.Store(c.log)
-	proc, err := startProcess(procio.Config{
-		Path:       ep.path,
-		Args:       ep.args,
-		Env:        env,
-		Stderr:     c.stderr,
-		Quiet:      quietAfter,
-		CloseGrace: s.cfg.CloseGrace,
-		KillGrace:  s.cfg.KillGrace,
-	}, s.codec(), c.tag, c.log)
-	if err != nil {
-		refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
-		return fmt.Errorf("start: %w", err)
+	var pid int
+	if s.hubs != nil {
+		m, err := s.join(c, r, res, ep)
+		if err != nil {
+			var herr *handshake.Error
+			if !errors.As(err, &herr) {
+				herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
+			}
+			refuse(w, c.log, herr)
+			return fmt.Errorf("join: %w", err)
+		}
+		c.prog, pid = m, m.h.pid
+	} else {
+		c.tag = newTagger(s.cfg.PassStderr)
+		proc, err := startProcess(procio.Config{
+			Path:       ep.path,
+			Args:       ep.args,
+			Env:        c.env(r, res, ep),
+			Stderr:     c.stderr,
+			Quiet:      quietAfter,
+			CloseGrace: s.cfg.CloseGrace,
+			KillGrace:  s.cfg.KillGrace,
+		}, s.codec(), c.tag, c.log, c.crashed)
+		if err != nil {
+			refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
+			return fmt.Errorf("start: %w", err)
+		}
+		c.prog, pid = proc, proc.p.Pid()
 	}
-	c.prog = proc
-	c.log = c.log.With("pid", proc.p.Pid())
+	c.log = c.log.With("pid", pid)
 	c.errLog.Store(c.log)
 
 	var br *bufio.Reader
 	nc, br, err = handshake.Accept(w, res, &s.hs)
 	if err != nil {
 		c.tag.detach()
-		proc.stop()
+		c.prog.stop()
 		return fmt.Errorf("accept: %w", err)
 	}
 	c.ka = newKeepalive(s.cfg.PingInterval)
-	proc.connect(nc, c.ka, c.crashed)
+	c.prog.connect(nc, c.ka)
 	// The WebSocket reads through batchReader, which has the program pass
 	// on the messages it holds before each socket read (batch.go); the
 	// write buffer is pooled, so its size costs an idle connection nothing.
-	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, proc), readBufferSize), wsproto.Config{
-		MaxMessageSize:  s.cfg.MaxMessageSize,
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, c.prog), readBufferSize), wsproto.Config{
+		MaxMessageSize:  s.maxMessage(),
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
 		OnPong:          c.ka.onPong(),
@@ -151,6 +154,25 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			"exit", c.prog.exit(), "dur", time.Since(c.start).Round(time.Millisecond))
 	}()
 	return nil
+}
+
+// env is the program's environment for the client's request: the CGI
+// variables (env.go), and WEBSOCKET_PROTOCOL when a subprotocol is
+// answered.
+func (c *conn) env(r *http.Request, res *handshake.Result, ep *endpoint) []string {
+	env := c.s.env.build(envRequest{
+		r:          r,
+		id:         c.id,
+		software:   c.s.software,
+		scriptName: ep.scriptName,
+		pathInfo:   ep.pathInfo,
+		translated: ep.translated,
+		localPort:  localPort(r),
+	})
+	if res.Subprotocol != "" {
+		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
+	}
+	return env
 }
 
 // relay runs the connection until both pumps are done and the program is
@@ -292,7 +314,13 @@ func (c *conn) readPump() (err error) {
 		if err != nil {
 			return err
 		}
-		_ = c.prog.deliver(msg)
+		if cf, ok := c.prog.deliver(msg).(*closeFrame); ok {
+			// Failed as wsproto fails a violation: the read goes on
+			// until the client's close comes back.
+			if c.ws.WriteCloseNow(cf.code, cf.reason) == nil {
+				c.sent.Store(cf)
+			}
+		}
 	}
 }
 

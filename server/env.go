@@ -147,6 +147,21 @@ func (b baseEnv) build(q envRequest) []string {
 	return env
 }
 
+// shared returns the environment of a program shared by every client of
+// an endpoint (--broadcast): the --passenv variables and the CGI
+// variables that are the same for every client. The others are per
+// client, in its join event (events.go).
+func (b baseEnv) shared(software, scriptName, translated string) []string {
+	env := make([]string, 0, len(b.pass)+4)
+	env = append(env, b.pass...)
+	return append(env,
+		"SERVER_SOFTWARE="+software,
+		"GATEWAY_INTERFACE=CGI/1.1",
+		"SCRIPT_NAME="+sanitizeValue(scriptName),
+		"PATH_TRANSLATED="+translated,
+	)
+}
+
 // lookupHost returns the first name a reverse DNS lookup of ip gives,
 // without its final dot, or ip itself when there is none or the lookup
 // takes longer than ReverseLookupTimeout.

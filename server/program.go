@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -15,17 +16,25 @@ import (
 // program is what serves one client: where its messages go and where the
 // messages for it come from. The relay (conn.go) knows a client only
 // through this, so that a program shared by many clients is one more
-// implementation, not another relay. Today's is process: a program of the
-// client's own.
+// implementation, not another relay. There are two: process, a program of
+// the client's own, and member (broadcast.go), the client's place at a
+// program shared by every client of its endpoint (--broadcast).
 //
-// Who calls what: deliver and flush are the read pump's; start is called
-// once, by the relay, and its output runs on goroutines of the program's;
-// stop may be called from any goroutine, and every call returns once the
-// first is done.
+// Who calls what: connect is called once the handshake is done, before
+// the relay starts; deliver and flush are the read pump's; start is
+// called once, by the relay, and its output runs on goroutines of the
+// program's; stop may be called from any goroutine, and every call
+// returns once the first is done.
 type program interface {
+	// connect ties the program to the client's socket: a program that is
+	// not taking messages looks through it whether the client is still
+	// there, and tells the ping watchdog (ka, nil without pings).
+	connect(nc net.Conn, ka *keepalive)
 	// deliver hands one message from the client to the program. An error
 	// means the program takes no more; the read pump then reads and drops
-	// the rest, so that the client's close still arrives.
+	// the rest, so that the client's close still arrives. A *closeFrame
+	// error also fails the connection with that frame: the message is one
+	// the program cannot take.
 	deliver(msg io.Reader) error
 	// flush sends on the messages delivered since the last flush, which
 	// a program may hold to pass on together. The read pump calls it
@@ -43,11 +52,14 @@ type program interface {
 	exit() string
 }
 
-// closeFrame is the close code and reason that say how a program ended.
+// closeFrame is the close code and reason that say how a program ended,
+// or why a client's message was refused (then it is deliver's error).
 type closeFrame struct {
 	code   uint16
 	reason string
 }
+
+func (cf *closeFrame) Error() string { return fmt.Sprintf("close %d %s", cf.code, cf.reason) }
 
 // process is a program of the client's own (procio): messages go to its
 // stdin through the codec, its stdout comes back through it. Its fields
@@ -73,7 +85,7 @@ type processIn struct {
 type processOut struct {
 	p      *procio.Process
 	codec  procio.Codec
-	dst    procio.Sink // the client, or the --passstderr tagger over it
+	dst    procio.Sink // the client, the --passstderr tagger over it, or a broadcast's fan-out
 	tag    *tagger     // nil without --passstderr
 	grace  time.Duration
 	ended  func(closeFrame)
@@ -88,9 +100,9 @@ type processOut struct {
 // connections are cheap soon.
 const quietAfter = time.Second
 
-// startProcess starts the program of one client. Its stderr lines go to
-// stderr (and, with tag, to the client).
-func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.Logger) (*process, error) {
+// startProcess starts a program. Its stderr lines go to cfg.Stderr (and,
+// with tag, to the client); a panic while its output runs goes to crash.
+func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.Logger, crash func(string, any)) (*process, error) {
 	p, err := procio.Start(cfg)
 	if err != nil {
 		return nil, err
@@ -98,7 +110,7 @@ func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.
 	pr := &process{p: p}
 	pr.in = processIn{codec: codec, log: log}
 	closeGrace, killGrace := cfg.Graces()
-	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(closeGrace, killGrace), log: log}
+	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(closeGrace, killGrace), log: log, crash: crash}
 	pr.out.resume = pr.out.run
 	return pr, nil
 }
@@ -106,9 +118,8 @@ func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.
 // connect ties stdin to the client's socket, once it exists: a write to a
 // program that is not reading looks whether the client is still there, and
 // tells the ping watchdog (ka, nil without pings) while it waits.
-func (pr *process) connect(nc net.Conn, ka *keepalive, crash func(string, any)) {
+func (pr *process) connect(nc net.Conn, ka *keepalive) {
 	pr.in.stdin = &stdinBatch{w: &stdinWriter{p: pr.p, nc: nc, ka: ka}}
-	pr.out.crash = crash
 }
 
 func (pr *process) deliver(msg io.Reader) error {
@@ -125,11 +136,17 @@ func (pr *process) deliver(msg io.Reader) error {
 func (pr *process) flush() { _ = pr.in.stdin.flush() }
 
 func (pr *process) start(out *sink, ended func(closeFrame)) {
-	pr.out.dst = out
+	var dst procio.Sink = out
 	if pr.out.tag != nil {
-		pr.out.dst = pr.out.tag.attach(out) // stdout and stderr lines as JSON
+		dst = pr.out.tag.attach(out) // stdout and stderr lines as JSON
 	}
-	pr.out.ended = ended
+	pr.startOutput(dst, ended)
+}
+
+// startOutput starts moving the program's output to dst; ended is called
+// once it is over, with the close frame that says how the program ended.
+func (pr *process) startOutput(dst procio.Sink, ended func(closeFrame)) {
+	pr.out.dst, pr.out.ended = dst, ended
 	go pr.out.run()
 }
 

@@ -54,11 +54,11 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	rt := &router{}
 	switch {
 	case cfg.Dir != "" && len(cfg.Command) > 0:
-		return nil, &ConfigError{[]string{"Dir", "Command"}, "both given: use one or the other"}
+		return nil, &ConfigError{Fields: []string{"Dir", "Command"}, Reason: "both given: use one or the other"}
 	case cfg.Dir != "":
 		d, err := newScriptDir(cfg.Dir)
 		if err != nil {
-			return nil, &ConfigError{[]string{"Dir"}, err.Error()}
+			return nil, &ConfigError{Fields: []string{"Dir"}, Reason: err.Error()}
 		}
 		rt.dir = d
 	case len(cfg.Command) > 0 && cfg.Path != "":
@@ -66,19 +66,19 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	case len(cfg.Command) > 0:
 		return nil, errors.New("command not resolved (Config.Path)")
 	case cfg.StaticDir == "" && cfg.CGIDir == "":
-		return nil, &ConfigError{[]string{"Command"}, "missing: nothing to serve"}
+		return nil, &ConfigError{Fields: []string{"Command"}, Reason: "missing: nothing to serve"}
 	}
 	if cfg.DevConsole {
 		for _, d := range []struct{ field, dir string }{{"StaticDir", cfg.StaticDir}, {"CGIDir", cfg.CGIDir}} {
 			if d.dir != "" {
-				return nil, &ConfigError{[]string{"DevConsole", d.field}, "cannot be combined: the console would hide its files"}
+				return nil, &ConfigError{Fields: []string{"DevConsole", d.field}, Reason: "cannot be combined: the console would hide its files"}
 			}
 		}
 	}
 	if cfg.CGIDir != "" {
 		d, err := newScriptDir(cfg.CGIDir)
 		if err != nil {
-			return nil, &ConfigError{[]string{"CGIDir"}, err.Error()}
+			return nil, &ConfigError{Fields: []string{"CGIDir"}, Reason: err.Error()}
 		}
 		rt.cgi = d
 	}
@@ -97,7 +97,7 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 		}
 		h, err := newStatic(cfg.StaticDir, hide, log)
 		if err != nil {
-			return nil, &ConfigError{[]string{"StaticDir"}, err.Error()}
+			return nil, &ConfigError{Fields: []string{"StaticDir"}, Reason: err.Error()}
 		}
 		rt.static = h
 	}

@@ -128,8 +128,32 @@ type Config struct {
 	// answers no ping for twice as long (0: no pings).
 	PingInterval time.Duration
 	// PassStderr sends stdout and stderr lines as tagged JSON (line mode
-	// only).
+	// only; not with Broadcast).
 	PassStderr bool
+
+	// Broadcast (broadcast.go) runs one program per endpoint (the
+	// command, or each script of Dir), shared by every client of it,
+	// instead of one per client: every message it prints goes to every
+	// client, every client message is a line on its stdin. Compression
+	// is then without context takeover both ways (CompressionOn acts as
+	// CompressionNoContext), so that one compressed frame serves every
+	// client; MaxForks counts clients (the shared programs are not
+	// counted).
+	Broadcast bool
+	// BroadcastQueue bounds, in bytes, what waits to be sent to one
+	// client (past it the client is dropped: 1008 "too slow") and what
+	// waits for the program's stdin (past it a client's messages wait);
+	// one client message can be no larger (1009). 0 means
+	// DefaultBroadcastQueue; it is at least MinBroadcastQueue.
+	BroadcastQueue int
+	// BroadcastIDs (line mode only) starts each line a client sends with
+	// its connection id and a space, and sends an output line "@ID TEXT"
+	// to that client alone, as TEXT ("@* TEXT": TEXT to every client).
+	BroadcastIDs bool
+	// BroadcastEvents (line mode only; implies BroadcastIDs) tells the
+	// program of each client's arrival, "+ID NAME=VALUE ...", and
+	// departure, "-ID", on its stdin (events.go).
+	BroadcastEvents bool
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
@@ -154,6 +178,11 @@ type Server struct {
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
 
+	// The shared programs (Broadcast), by endpoint: see join. hubs is nil
+	// without Broadcast.
+	hubsMu sync.Mutex
+	hubs   map[string]*hub
+
 	// conns tracks hijacked connections, which http.Server.Shutdown
 	// neither sees nor waits for; quit is cancelled to end them all. (A
 	// request's context is no substitute: net/http may cancel it when the
@@ -173,9 +202,15 @@ var devConsole []byte
 type ConfigError struct {
 	Fields []string // Config field names, e.g. "PassStderr", "Binary"
 	Reason string
+	Needs  string // or: the field the Fields need, which is not set
 }
 
-func (e *ConfigError) Error() string { return strings.Join(e.Fields, " with ") + ": " + e.Reason }
+func (e *ConfigError) Error() string {
+	if e.Needs != "" {
+		return strings.Join(e.Fields, " and ") + " needs " + e.Needs
+	}
+	return strings.Join(e.Fields, " with ") + ": " + e.Reason
+}
 
 // New checks cfg and fills in its defaults. Each rule on the Config is
 // checked here, once; a field at fault is a *ConfigError.
@@ -218,14 +253,17 @@ func New(cfg Config) (*Server, error) {
 	case cfg.MaxHeaderBytes == 0:
 		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
 	case cfg.MaxHeaderBytes < MinMaxHeaderBytes:
-		return nil, &ConfigError{[]string{"MaxHeaderBytes"}, fmt.Sprintf("%d is less than %d", cfg.MaxHeaderBytes, MinMaxHeaderBytes)}
+		return nil, &ConfigError{Fields: []string{"MaxHeaderBytes"}, Reason: fmt.Sprintf("%d is less than %d", cfg.MaxHeaderBytes, MinMaxHeaderBytes)}
 	}
 	if cfg.PassStderr && cfg.Binary {
-		return nil, &ConfigError{[]string{"PassStderr", "Binary"}, "cannot be combined: stdout and stderr lines go to the client as JSON text"}
+		return nil, &ConfigError{Fields: []string{"PassStderr", "Binary"}, Reason: "cannot be combined: stdout and stderr lines go to the client as JSON text"}
+	}
+	if err := checkBroadcast(&cfg); err != nil {
+		return nil, err
 	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
-			return nil, &ConfigError{[]string{"Subprotocols"}, fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
+			return nil, &ConfigError{Fields: []string{"Subprotocols"}, Reason: fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
 		}
 	}
 	var cert *certFiles
@@ -256,6 +294,9 @@ func New(cfg Config) (*Server, error) {
 		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
 	}
 	s.quit, s.quitAll = context.WithCancel(context.Background())
+	if cfg.Broadcast {
+		s.hubs = make(map[string]*hub)
+	}
 	s.env.reverseLookup = cfg.ReverseLookup
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
 		s.hs.Header = cfg.Header.Clone()
@@ -407,10 +448,56 @@ func (s *Server) graces() (closeGrace, killGrace time.Duration) {
 }
 
 // shutdownLimit is the longest a clean shutdown can take: a client's close
-// reply, then a program's grace and the three signals, plus slack.
+// reply, then a program's grace and the three signals, plus slack; a
+// shared program's stdin also gets a grace to drain (hub.leave).
 func (s *Server) shutdownLimit() time.Duration {
 	closeGrace, killGrace := s.graces()
-	return s.cfg.CloseTimeout + closeGrace + 3*killGrace + 2*time.Second
+	d := s.cfg.CloseTimeout + closeGrace + 3*killGrace + 2*time.Second
+	if s.hubs != nil {
+		d += closeGrace
+	}
+	return d
+}
+
+// checkBroadcast checks the Broadcast settings and fills in their
+// defaults.
+func checkBroadcast(cfg *Config) error {
+	if !cfg.Broadcast {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"BroadcastQueue", cfg.BroadcastQueue != 0}, {"BroadcastIDs", cfg.BroadcastIDs}, {"BroadcastEvents", cfg.BroadcastEvents}} {
+			if f.set {
+				return &ConfigError{Fields: []string{f.name}, Needs: "Broadcast"}
+			}
+		}
+		return nil
+	}
+	switch {
+	case cfg.PassStderr:
+		return &ConfigError{Fields: []string{"PassStderr", "Broadcast"}, Reason: "cannot be combined: it tags the lines of one client's own program"}
+	case cfg.Binary && (cfg.BroadcastIDs || cfg.BroadcastEvents):
+		return &ConfigError{Fields: []string{"BroadcastIDs", "Binary"}, Reason: "cannot be combined: ids and events are lines"}
+	case cfg.BroadcastQueue == 0:
+		cfg.BroadcastQueue = DefaultBroadcastQueue
+	case cfg.BroadcastQueue < MinBroadcastQueue:
+		return &ConfigError{Fields: []string{"BroadcastQueue"}, Reason: fmt.Sprintf("%d is less than %d", cfg.BroadcastQueue, MinBroadcastQueue)}
+	}
+	cfg.BroadcastIDs = cfg.BroadcastIDs || cfg.BroadcastEvents
+	if cfg.Compression == CompressionOn {
+		cfg.Compression = CompressionNoContext
+	}
+	return nil
+}
+
+// maxMessage is the largest message a client may send: MaxMessageSize,
+// and with Broadcast no more than the input queue holds, since a message
+// is queued whole.
+func (s *Server) maxMessage() int64 {
+	if s.hubs != nil {
+		return min(s.cfg.MaxMessageSize, int64(s.cfg.BroadcastQueue))
+	}
+	return s.cfg.MaxMessageSize
 }
 
 // ServeHTTP checks a request (see request.go) and routes it (see

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A chat room for wsexec --broadcast --broadcast-events, used by
+# broadcast_test.go: it greets each client by the name in its query
+# (?name=...), announces arrivals and departures, and prefixes every
+# message with its sender's name.
+declare -A names
+
+# unescape undoes the %XX escapes of a join event's values.
+unescape() { printf '%b' "${1//%/\\x}"; }
+
+while IFS= read -r line; do
+	id=${line%% *}
+	case $id in
+	+*) # +ID NAME=VALUE ...
+		id=${id#+} name="guest$id" agent=
+		read -r -a vars <<<"${line#* }" # split at spaces, no globbing
+		for kv in "${vars[@]}"; do
+			case $kv in
+			QUERY_STRING=name=*) name=$(unescape "${kv#QUERY_STRING=name=}") ;;
+			HTTP_USER_AGENT=*) agent=$(unescape "${kv#HTTP_USER_AGENT=}") ;;
+			esac
+		done
+		names[$id]=$name
+		echo "@$id welcome $name ($agent)"
+		echo "$name joined"
+		;;
+	-*) # -ID
+		id=${id#-}
+		echo "${names[$id]} left"
+		unset "names[$id]"
+		;;
+	*) # ID message
+		echo "${names[$id]}: ${line#* }"
+		;;
+	esac
+done
