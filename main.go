@@ -153,6 +153,13 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
 		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
+		// Gates: who may connect (docs/security.md, "Authentication").
+		&cli.StringFlag{Name: "basicauth", Usage: "require HTTP Basic authentication on every request (WebSocket, dev console, static files, CGI) against the htpasswd `FILE` of bcrypt entries (htpasswd -B); others get 401. Read again on SIGHUP"},
+		&cli.StringFlag{Name: "basicauth-realm", Usage: "the `REALM` --basicauth's 401 names, which browsers show when they ask for a password (default: " + server.DefaultRealm + ")"},
+		&cli.StringFlag{Name: "auth-command", Usage: "run `CMD` before each WebSocket upgrade with the environment the program would get: exit 0 admits (stdout lines REMOTE_USER=..., AUTH_TYPE=..., AUTH_*=... reach the program), another exit refuses with 403, or 401 with each stdout line WWW-Authenticate: ... as a challenge"},
+		&cli.IntFlag{Name: "auth-timeoutms", Value: int(server.DefaultAuthTimeout / time.Millisecond), Usage: "`MS` an --auth-command gets before it is killed and the client refused with 503"},
+		&cli.IntFlag{Name: "auth-maxforks", Value: server.DefaultAuthMaxForks, Usage: "most --auth-command processes running at once (`N`; 0: no limit); over it a client gets 503 with Retry-After"},
+		&cli.StringSliceFlag{Name: "trustedproxies", Usage: "take the client's address, scheme and host from X-Forwarded-For (or Forwarded), X-Forwarded-Proto and X-Forwarded-Host, only on connections from the proxies in `CIDRS` (10.0.0.0/8, 127.0.0.1, ...; comma-separated or repeated)"},
 	}
 }
 
@@ -218,7 +225,7 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 }
 
 // policyFrom reads the policy flags into cfg: origins, the --maxforks
-// mode, pings, --passstderr and subprotocols.
+// mode, pings, --passstderr, subprotocols and the gates.
 func policyFrom(c *cli.Context, cfg *server.Config) error {
 	var err error
 	if cfg.Origins, err = server.ParseOriginRules(splitList(c.StringSlice("origin"))); err != nil {
@@ -240,6 +247,35 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 	}
 	cfg.PassStderr = c.Bool("passstderr")
 	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
+	return gatesFrom(c, cfg)
+}
+
+// gatesFrom reads the authentication and proxy flags into cfg.
+func gatesFrom(c *cli.Context, cfg *server.Config) error {
+	var err error
+	if cfg.BasicAuthFile = c.String("basicauth"); c.IsSet("basicauth") && cfg.BasicAuthFile == "" {
+		return usagef("--basicauth: empty file name")
+	}
+	if c.IsSet("basicauth-realm") {
+		cfg.BasicAuthRealm = c.String("basicauth-realm")
+	}
+	if v := c.String("auth-command"); v != "" {
+		if cfg.AuthCommand, cfg.AuthPath, err = command([]string{v}); err != nil {
+			return usagef("--auth-command %q: %v", v, err)
+		}
+	}
+	if cfg.AuthTimeout, err = millis(c, "auth-timeoutms", 1); err != nil {
+		return err
+	}
+	switch cfg.AuthMaxForks = c.Int("auth-maxforks"); {
+	case cfg.AuthMaxForks < 0:
+		return usagef("--auth-maxforks %d: must not be negative (0: no limit)", cfg.AuthMaxForks)
+	case cfg.AuthMaxForks == 0:
+		cfg.AuthMaxForks = server.NoLimit
+	}
+	if cfg.TrustedProxies, err = server.ParseTrustedProxies(splitList(c.StringSlice("trustedproxies"))); err != nil {
+		return usagef("--trustedproxies %v", err)
+	}
 	return nil
 }
 
@@ -331,6 +367,8 @@ var flagOf = map[string]string{
 	"Binary":         "--binary",
 	"Subprotocols":   "--subprotocol",
 	"MaxHeaderBytes": "--maxheadersize",
+	"BasicAuthFile":  "--basicauth",
+	"BasicAuthRealm": "--basicauth-realm",
 }
 
 // configError is server.New's refusal in the CLI's words: a usage error

@@ -55,7 +55,7 @@ type conn struct {
 // That goroutine relays until one side ends, winds both down, logs the
 // disconnect line and calls c.end. The error serve returns is one worth a
 // warning; c.end has then been called.
-func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
+func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint, who identity) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	handedOff := false
 	var nc net.Conn // once hijacked
@@ -82,18 +82,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 
 	// Start the program before sending 101, so that a program that cannot
 	// start is a 500 the client can see rather than a dropped WebSocket.
-	env := s.env.build(envRequest{
-		r:          r,
-		id:         c.id,
-		software:   s.software,
-		scriptName: ep.scriptName,
-		pathInfo:   ep.pathInfo,
-		translated: ep.translated,
-		localPort:  localPort(r),
-	})
-	if res.Subprotocol != "" {
-		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
-	}
+	env := s.programEnv(r, c.id, ep, res, who)
 	c.tag = newTagger(s.cfg.PassStderr)
 	c.errLog.Store(c.log)
 	proc, err := startProcess(procio.Config{
@@ -135,6 +124,10 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	c.out = &sink{ws: c.ws}
 	c.live.Store(c.ws)
 	c.ka.start(c.ws, c.crashed)
+	if who.user != "" {
+		c.log = c.log.With("user", who.user)
+		c.errLog.Store(c.log)
+	}
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
 	handedOff = true
