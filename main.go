@@ -158,6 +158,13 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "broadcastqueue", Value: server.DefaultBroadcastQueue, Usage: "with --broadcast: most `BYTES` waiting to be sent to one client (one further behind is dropped with close code 1008) and waiting for the program's stdin (senders then wait); also the largest client message (1009)"},
 		&cli.BoolFlag{Name: "broadcast-ids", Usage: "with --broadcast: each line a client sends reaches the program as \"ID message\"; a line the program prints as \"@ID text\" goes to that client alone (\"@* text\": to all)"},
 		&cli.BoolFlag{Name: "broadcast-events", Usage: "with --broadcast: the program reads \"+ID NAME=VALUE ...\" when a client joins (its CGI variables, values %-escaped) and \"-ID\" when it leaves; implies --broadcast-ids"},
+		// Gates: who may connect (docs/security.md, "Authentication").
+		&cli.StringFlag{Name: "basicauth", Usage: "require HTTP Basic authentication on every request (WebSocket, dev console, static files, CGI) against the htpasswd `FILE` of bcrypt entries (htpasswd -B); others get 401. Read again on SIGHUP"},
+		&cli.StringFlag{Name: "basicauth-realm", Usage: "the `REALM` --basicauth's 401 names, which browsers show when they ask for a password (default: " + server.DefaultRealm + ")"},
+		&cli.StringFlag{Name: "auth-command", Usage: "run `CMD` before each WebSocket upgrade with the environment the program would get: exit 0 admits (stdout lines REMOTE_USER=..., AUTH_TYPE=..., AUTH_*=... reach the program), another exit refuses with 403, or 401 with each stdout line WWW-Authenticate: ... as a challenge"},
+		&cli.IntFlag{Name: "auth-timeoutms", Value: int(server.DefaultAuthTimeout / time.Millisecond), Usage: "`MS` an --auth-command gets before it is killed and the client refused with 503"},
+		&cli.IntFlag{Name: "auth-maxforks", Value: server.DefaultAuthMaxForks, Usage: "most --auth-command processes running at once (`N`; 0: no limit); over it a client gets 503 with Retry-After"},
+		&cli.StringSliceFlag{Name: "trustedproxies", Usage: "take the client's address, scheme and host from X-Forwarded-For (or Forwarded), X-Forwarded-Proto and X-Forwarded-Host, only on connections from the proxies in `CIDRS` (10.0.0.0/8, 127.0.0.1, ...; comma-separated or repeated)"},
 	}
 }
 
@@ -226,7 +233,7 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 }
 
 // policyFrom reads the policy flags into cfg: origins, the --maxforks
-// mode, pings, --passstderr and subprotocols.
+// mode, pings, --passstderr, subprotocols and the gates.
 func policyFrom(c *cli.Context, cfg *server.Config) error {
 	var err error
 	if cfg.Origins, err = server.ParseOriginRules(splitList(c.StringSlice("origin"))); err != nil {
@@ -248,6 +255,35 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 	}
 	cfg.PassStderr = c.Bool("passstderr")
 	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
+	return gatesFrom(c, cfg)
+}
+
+// gatesFrom reads the authentication and proxy flags into cfg.
+func gatesFrom(c *cli.Context, cfg *server.Config) error {
+	var err error
+	if cfg.BasicAuthFile = c.String("basicauth"); c.IsSet("basicauth") && cfg.BasicAuthFile == "" {
+		return usagef("--basicauth: empty file name")
+	}
+	if c.IsSet("basicauth-realm") {
+		cfg.BasicAuthRealm = c.String("basicauth-realm")
+	}
+	if v := c.String("auth-command"); v != "" {
+		if cfg.AuthCommand, cfg.AuthPath, err = command([]string{v}); err != nil {
+			return usagef("--auth-command %q: %v", v, err)
+		}
+	}
+	if cfg.AuthTimeout, err = millis(c, "auth-timeoutms", 1); err != nil {
+		return err
+	}
+	switch cfg.AuthMaxForks = c.Int("auth-maxforks"); {
+	case cfg.AuthMaxForks < 0:
+		return usagef("--auth-maxforks %d: must not be negative (0: no limit)", cfg.AuthMaxForks)
+	case cfg.AuthMaxForks == 0:
+		cfg.AuthMaxForks = server.NoLimit
+	}
+	if cfg.TrustedProxies, err = server.ParseTrustedProxies(splitList(c.StringSlice("trustedproxies"))); err != nil {
+		return usagef("--trustedproxies %v", err)
+	}
 	return nil
 }
 
@@ -354,6 +390,8 @@ var flagOf = map[string]string{
 	"BroadcastQueue":  "--broadcastqueue",
 	"BroadcastIDs":    "--broadcast-ids",
 	"BroadcastEvents": "--broadcast-events",
+	"BasicAuthFile":   "--basicauth",
+	"BasicAuthRealm":  "--basicauth-realm",
 }
 
 // configError is server.New's refusal in the CLI's words: a usage error

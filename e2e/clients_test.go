@@ -761,3 +761,52 @@ return { messages: c.messages, status: $("status").textContent, bad: $("status")
 		}
 	})
 }
+
+// TestChromiumBasicAuth: behind --basicauth, the browser's credentials for
+// the page reach the WebSocket handshake of the dev console: Chromium
+// loads http://alice:PASSWORD@host/ (its 401 answered from the URL), keeps
+// the credentials for the origin, and sends them with the console's
+// WebSocket, whose program sees REMOTE_USER=alice. No handshake is
+// refused along the way but the page's first request, which is how Basic
+// authentication starts.
+func TestChromiumBasicAuth(t *testing.T) {
+	t.Parallel()
+	b := useChromium(t)
+	file := filepath.Join(t.TempDir(), "htpasswd")
+	writePasswd(t, file, "alice", "pâss wörd")
+	s := startServer(t, "--basicauth="+file, "--devconsole", "../examples/bash/env.sh")
+	pageURL := "http://alice:" + url.PathEscape("pâss wörd") + "@" + s.addr + "/"
+	page := b.newPage(t, pageURL)
+	waitFor(t, 20*time.Second, "the dev console page to load", func() bool {
+		var ready bool
+		err := page.evaluate(`return !!window.wsexecConsole && document.readyState === "complete"`, &ready)
+		return err == nil && ready
+	})
+	var r struct {
+		Messages []string
+		Code     int
+	}
+	err := page.evaluate(jsWait+`
+const c = window.wsexecConsole;
+const ev = await waitUntil(() => c.closeEvent, 15000);
+return { messages: c.messages, code: ev.code };`, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, m := range r.Messages {
+		if k, v, ok := strings.Cut(m, "="); ok {
+			env[k] = v
+		}
+	}
+	if r.Code != 1000 || env["REMOTE_USER"] != "alice" || env["AUTH_TYPE"] != "Basic" {
+		t.Fatalf("close %d, REMOTE_USER %q, AUTH_TYPE %q; want 1000, alice, Basic", r.Code, env["REMOTE_USER"], env["AUTH_TYPE"])
+	}
+	if _, ok := env["HTTP_AUTHORIZATION"]; ok {
+		t.Error("the program saw the browser's Authorization header")
+	}
+	waitFor(t, 5*time.Second, "alice's connection in the log", func() bool { return strings.Contains(s.logText(), "user=alice") })
+	if n := strings.Count(s.logText(), "status=401"); n > 1 {
+		t.Fatalf("%d requests refused with 401: the WebSocket had to ask too", n)
+	}
+}

@@ -101,7 +101,7 @@ type hub struct {
 // the client's join event, waiting while the program's stdin is full
 // (for at most as long as the client stays and the server runs: then
 // 503). The error is the program's start error, or a *handshake.Error.
-func (s *Server) join(c *conn, r *http.Request, res *handshake.Result, ep *endpoint) (*member, error) {
+func (s *Server) join(c *conn, r *http.Request, res *handshake.Result, ep *endpoint, env []string) (*member, error) {
 	key := ""
 	if s.rt.dir != nil {
 		key = ep.scriptName
@@ -134,7 +134,7 @@ func (s *Server) join(c *conn, r *http.Request, res *handshake.Result, ep *endpo
 	if !h.events {
 		return m, nil
 	}
-	ev := appendJoin(nil, c.id, c.env(r, res, ep), s.env.passed)
+	ev := appendJoin(nil, c.id, env, s.env.passed)
 	err := h.in.put(ev, nil, func(room <-chan struct{}) error {
 		select {
 		case <-room:

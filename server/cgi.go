@@ -41,27 +41,42 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 	}
 	defer s.running.Add(-1)
 
+	// net/http/cgi takes HTTPS from r.TLS and sets no AUTH_TYPE or
+	// REMOTE_USER; its Env comes after its own variables and wins.
+	who := identityOf(r)
+	env := []string{"SERVER_SOFTWARE=" + s.software, "AUTH_TYPE=" + sanitizeValue(who.authType), "REMOTE_USER=" + sanitizeValue(who.user)}
+	if _, ok := forwardedOf(r); ok {
+		if requestScheme(r) == "https" {
+			env = append(env, "HTTPS=on")
+		} else {
+			env = append(env, "HTTPS=")
+		}
+	}
 	h := &cgi.Handler{
 		Path:       sc.path,
 		Root:       sc.scriptName,
-		Env:        []string{"SERVER_SOFTWARE=" + s.software},
+		Env:        env,
 		InheritEnv: s.cgiPass,
 		Logger:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Stderr:     stderrLog{log},
 	}
 	log.Info("cgi", "method", r.Method, "path", r.URL.Path)
-	h.ServeHTTP(w, cgiRequest(r))
+	h.ServeHTTP(w, cgiRequest(r, who.hidePassword))
 	return true
 }
 
 // cgiRequest returns r without the headers that validHeaderEnvName refuses
-// (an '_' in a name, Proxy), copying r only when there is one.
-func cgiRequest(r *http.Request) *http.Request {
+// (an '_' in a name, Proxy), and without Authorization when hidePassword
+// is set, copying r only when there is one.
+func cgiRequest(r *http.Request, hidePassword bool) *http.Request {
+	drop := func(name string) bool {
+		return !validHeaderEnvName(name) || hidePassword && http.CanonicalHeaderKey(name) == "Authorization"
+	}
 	for name := range r.Header {
-		if !validHeaderEnvName(name) {
+		if drop(name) {
 			r = r.Clone(r.Context())
 			for name := range r.Header {
-				if !validHeaderEnvName(name) {
+				if drop(name) {
 					delete(r.Header, name)
 				}
 			}

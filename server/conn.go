@@ -55,7 +55,7 @@ type conn struct {
 // That goroutine relays until one side ends, winds both down, logs the
 // disconnect line and calls c.end. The error serve returns is one worth a
 // warning; c.end has then been called.
-func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint) (err error) {
+func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint, who identity) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	handedOff := false
 	var nc net.Conn // once hijacked
@@ -83,10 +83,11 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	// Start the program (or join the shared one) before sending 101, so
 	// that a program that cannot start is a 500 the client can see rather
 	// than a dropped WebSocket.
+	env := s.programEnv(r, c.id, ep, res, who)
 	c.errLog.Store(c.log)
 	var pid int
 	if s.hubs != nil {
-		m, err := s.join(c, r, res, ep)
+		m, err := s.join(c, r, res, ep, env)
 		if err != nil {
 			var herr *handshake.Error
 			if !errors.As(err, &herr) {
@@ -101,7 +102,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		proc, err := startProcess(procio.Config{
 			Path:       ep.path,
 			Args:       ep.args,
-			Env:        c.env(r, res, ep),
+			Env:        env,
 			Stderr:     c.stderr,
 			Quiet:      quietAfter,
 			CloseGrace: s.cfg.CloseGrace,
@@ -138,6 +139,10 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	c.out = &sink{ws: c.ws}
 	c.live.Store(c.ws)
 	c.ka.start(c.ws, c.crashed)
+	if who.user != "" {
+		c.log = c.log.With("user", who.user)
+		c.errLog.Store(c.log)
+	}
 	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
 
 	handedOff = true
@@ -154,25 +159,6 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			"exit", c.prog.exit(), "dur", time.Since(c.start).Round(time.Millisecond))
 	}()
 	return nil
-}
-
-// env is the program's environment for the client's request: the CGI
-// variables (env.go), and WEBSOCKET_PROTOCOL when a subprotocol is
-// answered.
-func (c *conn) env(r *http.Request, res *handshake.Result, ep *endpoint) []string {
-	env := c.s.env.build(envRequest{
-		r:          r,
-		id:         c.id,
-		software:   c.s.software,
-		scriptName: ep.scriptName,
-		pathInfo:   ep.pathInfo,
-		translated: ep.translated,
-		localPort:  localPort(r),
-	})
-	if res.Subprotocol != "" {
-		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
-	}
-	return env
 }
 
 // relay runs the connection until both pumps are done and the program is

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/wsexec/wsexec/handshake"
 )
 
 // baseEnv holds the parts of a child's environment that are the same for
@@ -66,6 +68,26 @@ type envRequest struct {
 	pathInfo   string
 	translated string // PATH_TRANSLATED
 	localPort  string // the listener's port, used when Host has none
+	who        identity
+}
+
+// programEnv is the environment of the program a WebSocket connection
+// runs, and of the auth command that decides whether it runs.
+func (s *Server) programEnv(r *http.Request, id string, ep *endpoint, res *handshake.Result, who identity) []string {
+	env := s.env.build(envRequest{
+		r:          r,
+		id:         id,
+		software:   s.software,
+		scriptName: ep.scriptName,
+		pathInfo:   ep.pathInfo,
+		translated: ep.translated,
+		localPort:  localPort(r),
+		who:        who,
+	})
+	if res.Subprotocol != "" {
+		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
+	}
+	return env
 }
 
 // build returns the child's environment in the manner of RFC 3875 and
@@ -77,8 +99,13 @@ type envRequest struct {
 // dropped. Every name appears once.
 func (b baseEnv) build(q envRequest) []string {
 	r := q.r
-	env := make([]string, 0, len(b.pass)+24+len(r.Header))
-	env = append(env, b.pass...)
+	who := q.who
+	env := make([]string, 0, len(b.pass)+24+len(who.extra)+len(r.Header))
+	for _, kv := range b.pass {
+		if name, _, _ := strings.Cut(kv, "="); !setBy(who.extra, name) {
+			env = append(env, kv)
+		}
+	}
 
 	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil { // a Unix socket peer has no port
@@ -90,6 +117,11 @@ func (b baseEnv) build(q envRequest) []string {
 	serverName, serverPort, _ := splitHost(r.Host)
 	if serverPort == "" {
 		serverPort = q.localPort
+		if _, ok := forwardedOf(r); ok {
+			// The client's Host, through a proxy: the port it reached is
+			// its scheme's, not the one wsexec listens on.
+			serverPort = defaultPort(requestScheme(r) == "https")
+		}
 	}
 	remoteHost := remoteAddr
 	if b.reverseLookup {
@@ -115,12 +147,13 @@ func (b baseEnv) build(q envRequest) []string {
 		"QUERY_STRING="+sanitizeValue(r.URL.RawQuery),
 		"REQUEST_URI="+sanitizeValue(r.RequestURI),
 		"UNIQUE_ID="+q.id,
-		"AUTH_TYPE=",
+		"AUTH_TYPE="+sanitizeValue(who.authType),
 		"CONTENT_LENGTH=",
 		"CONTENT_TYPE=",
 		"REMOTE_IDENT=",
-		"REMOTE_USER=",
+		"REMOTE_USER="+sanitizeValue(who.user),
 	)
+	env = append(env, who.extra...) // AUTH_* names: no CGI variable or header has one
 	if https != "" {
 		env = append(env, "HTTPS="+https)
 	}
@@ -135,7 +168,7 @@ func (b baseEnv) build(q envRequest) []string {
 	}
 	for name, values := range r.Header {
 		key, ok := headerEnvName(name)
-		if !ok || b.passed[key] {
+		if !ok || b.passed[key] || who.hidePassword && key == "HTTP_AUTHORIZATION" {
 			continue
 		}
 		sep := ", "
@@ -160,6 +193,16 @@ func (b baseEnv) shared(software, scriptName, translated string) []string {
 		"SCRIPT_NAME="+sanitizeValue(scriptName),
 		"PATH_TRANSLATED="+translated,
 	)
+}
+
+// setBy reports whether env, NAME=value pairs, sets name.
+func setBy(env []string, name string) bool {
+	for _, kv := range env {
+		if n, _, _ := strings.Cut(kv, "="); n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // lookupHost returns the first name a reverse DNS lookup of ip gives,

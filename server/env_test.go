@@ -172,3 +172,45 @@ func TestValidEnvName(t *testing.T) {
 		t.Errorf("an invalid --passenv name reached the environment: %q", pass)
 	}
 }
+
+// TestEnvIdentity: the gates' identity reaches the program as AUTH_TYPE,
+// REMOTE_USER and AUTH_* (over a --passenv variable of the same name),
+// with control characters replaced; the password basic auth checked does
+// not reach it; through a trusted proxy, a Host without a port means the
+// client's scheme's port.
+func TestEnvIdentity(t *testing.T) {
+	t.Setenv("AUTH_ROLE", "from-parent")
+	t.Setenv("WSEXEC_TEST_KEEP", "kept")
+	base := newBaseEnv([]string{"AUTH_ROLE", "WSEXEC_TEST_KEEP"})
+	r := httptest.NewRequest(http.MethodGet, "http://example.com/p", nil)
+	r.Header.Set("Authorization", "Basic YWxpY2U6c2VjcmV0")
+	who := identity{authType: authTypeBasic, user: "al\nice", extra: []string{"AUTH_ROLE=admin"}, hidePassword: true}
+	env := envMap(t, base.build(envRequest{r: r, localPort: "8080", who: who}))
+	want := map[string]string{"AUTH_TYPE": "Basic", "REMOTE_USER": "al ice", "AUTH_ROLE": "admin", "WSEXEC_TEST_KEEP": "kept", "SERVER_PORT": "8080"}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s = %q, want %q", k, env[k], v)
+		}
+	}
+	if v, ok := env["HTTP_AUTHORIZATION"]; ok {
+		t.Errorf("HTTP_AUTHORIZATION = %q: the password reached the program", v)
+	}
+	who.hidePassword = false // an auth command's token, say: the program may need it
+	if env := envMap(t, base.build(envRequest{r: r, who: who})); env["HTTP_AUTHORIZATION"] != "Basic YWxpY2U6c2VjcmV0" {
+		t.Errorf("without basic auth, HTTP_AUTHORIZATION = %q", env["HTTP_AUTHORIZATION"])
+	}
+
+	nets, _ := ParseTrustedProxies([]string{"127.0.0.1"})
+	r.RemoteAddr = "127.0.0.1:4000"
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("X-Forwarded-For", "203.0.113.5")
+	fr, err := trustedProxies(nets).forward(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = envMap(t, base.build(envRequest{r: fr, localPort: "8080"}))
+	if env["SERVER_PORT"] != "443" || env["HTTPS"] != "on" || env["REMOTE_ADDR"] != "203.0.113.5" || env["REMOTE_PORT"] != "" {
+		t.Errorf("through a proxy: SERVER_PORT %q, HTTPS %q, REMOTE_ADDR %q, REMOTE_PORT %q; want 443, on, 203.0.113.5, empty",
+			env["SERVER_PORT"], env["HTTPS"], env["REMOTE_ADDR"], env["REMOTE_PORT"])
+	}
+}

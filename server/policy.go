@@ -131,11 +131,14 @@ func (r OriginRule) matches(o origin) bool {
 	return (r.Scheme == "" || r.Scheme == o.scheme) && host && (r.Port == "" || r.Port == o.port)
 }
 
-// requestScheme is the scheme the client used to reach the server:
+// requestScheme is the scheme the client used to reach the server: what
+// a trusted proxy said (X-Forwarded-Proto, proxy.go) if it said it, else
 // "https" when the request came over TLS, else "http". Every check that
-// needs it asks here, so that this is the one place to take a trusted
-// proxy's word for it (X-Forwarded-Proto) when wsexec learns to trust one.
+// needs it asks here.
 func requestScheme(r *http.Request) string {
+	if f, ok := forwardedOf(r); ok && f.scheme != "" {
+		return f.scheme
+	}
 	if r.TLS != nil {
 		return "https"
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -144,7 +145,7 @@ type Config struct {
 	// client (past it the client is dropped: 1008 "too slow") and what
 	// waits for the program's stdin (past it a client's messages wait);
 	// one client message can be no larger (1009). 0 means
-	// DefaultBroadcastQueue; it is at least MinBroadcastQueue.
+	// DefaultBroadcastQueue; less than MinBroadcastQueue is refused.
 	BroadcastQueue int
 	// BroadcastIDs (line mode only) starts each line a client sends with
 	// its connection id and a space, and sends an output line "@ID TEXT"
@@ -154,6 +155,28 @@ type Config struct {
 	// program of each client's arrival, "+ID NAME=VALUE ...", and
 	// departure, "-ID", on its stdin (events.go).
 	BroadcastEvents bool
+
+	// Gates: who may connect (auth.go has their order).
+	//
+	// BasicAuthFile, when set, is an htpasswd file of bcrypt entries
+	// (htpasswd -B): every request must carry one of its users' name and
+	// password (HTTP Basic), or gets 401 with a challenge for
+	// BasicAuthRealm (DefaultRealm when empty). New reads it, Reload reads
+	// it again.
+	BasicAuthFile  string
+	BasicAuthRealm string
+	// AuthCommand, when set, is run for each WebSocket connection before
+	// the upgrade (authcmd.go says what it answers); AuthPath is
+	// AuthCommand[0] resolved once at start-up, as Path is Command[0]'s.
+	// It gets AuthTimeout (0: DefaultAuthTimeout), and at most
+	// AuthMaxForks run at once (0: DefaultAuthMaxForks; NoLimit: none).
+	AuthCommand  []string
+	AuthPath     string
+	AuthTimeout  time.Duration
+	AuthMaxForks int
+	// TrustedProxies are the networks of the proxies whose word is taken
+	// for the client's address, scheme and host (proxy.go).
+	TrustedProxies []netip.Prefix
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
@@ -174,6 +197,9 @@ type Server struct {
 	software string
 	codec    func() procio.Codec // a new codec for each connection's program
 	cert     *certFiles          // nil unless Config.CertFile is set
+	basic    *basicAuth          // nil unless Config.BasicAuthFile is set
+	authCmd  *authCommand        // nil unless Config.AuthCommand is set
+	proxies  trustedProxies
 
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
@@ -279,6 +305,27 @@ func New(cfg Config) (*Server, error) {
 		cfg.TLS.Certificates = nil
 		cfg.TLS.GetCertificate = cert.get
 	}
+	var basic *basicAuth
+	if cfg.BasicAuthFile != "" {
+		if basic, err = newBasicAuth(cfg.BasicAuthFile, cfg.BasicAuthRealm); err != nil {
+			return nil, err
+		}
+	} else if cfg.BasicAuthRealm != "" {
+		return nil, &ConfigError{Fields: []string{"BasicAuthRealm"}, Reason: "needs a password file to go with it"}
+	}
+	var authCmd *authCommand
+	switch {
+	case len(cfg.AuthCommand) > 0 && cfg.AuthPath != "":
+		if cfg.AuthTimeout <= 0 {
+			cfg.AuthTimeout = DefaultAuthTimeout
+		}
+		if cfg.AuthMaxForks <= 0 {
+			cfg.AuthMaxForks = DefaultAuthMaxForks
+		}
+		authCmd = &authCommand{path: cfg.AuthPath, args: cfg.AuthCommand, timeout: cfg.AuthTimeout, max: int64(cfg.AuthMaxForks)}
+	case len(cfg.AuthCommand) > 0:
+		return nil, errors.New("auth command not resolved (Config.AuthPath)")
+	}
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
@@ -288,6 +335,9 @@ func New(cfg Config) (*Server, error) {
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
 		cert:     cert,
+		basic:    basic,
+		authCmd:  authCmd,
+		proxies:  cfg.TrustedProxies,
 	}
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
@@ -500,13 +550,19 @@ func (s *Server) maxMessage() int64 {
 	return s.cfg.MaxMessageSize
 }
 
-// ServeHTTP checks a request (see request.go) and routes it (see
+// ServeHTTP checks a request (see request.go), passes it through the gates
+// every route shares (auth.go) and routes it (see
 // route.go): a WebSocket upgrade runs its endpoint's program, a plain
 // request gets the dev console, a CGI script or a static file when
 // enabled, anything else a clear refusal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := checkRequest(r); err != nil {
 		refuse(w, s.log.With("remote", r.RemoteAddr), err)
+		return
+	}
+	r, err := s.admit(r)
+	if err != nil {
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 		return
 	}
 	s.route(w, r)
@@ -526,6 +582,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		return
 	}
 	s.answerSubprotocol(res)
+	who := identityOf(r)
+	if s.authCmd != nil {
+		set, err := s.authCmd.run(r.Context(), s.programEnv(r, id, ep, res, who))
+		if err != nil {
+			refuse(w, log, err)
+			return
+		}
+		who = who.apply(set)
+	}
 	if !s.acquire() {
 		s.refuseBusy(w, log, res)
 		return
@@ -534,13 +599,18 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	c := &conn{s: s, id: id, log: log, start: time.Now()}
 	// serve returns once the relay runs in a goroutine of its own (see
 	// there); c.end runs when the connection is over and its program reaped.
-	if err := c.serve(w, r, res, ep); err != nil {
+	if err := c.serve(w, r, res, ep, who); err != nil {
 		log.Warn("connection error", "err", err)
 	}
 }
 
 // refuse answers a refused handshake with its status and reason.
 func refuse(w http.ResponseWriter, log *slog.Logger, err error) {
+	if aerr := (*authError)(nil); errors.As(err, &aerr) {
+		log.Info("refused", "status", aerr.status, "reason", aerr.reason, "detail", aerr.detail)
+		(&handshake.Error{Status: aerr.status, Reason: aerr.reason, Header: aerr.header}).WriteTo(w)
+		return
+	}
 	var herr *handshake.Error
 	if !errors.As(err, &herr) {
 		herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: err.Error()}

@@ -28,7 +28,7 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc, gates)")
 )
 
 // row is one line of the table. value and base hold one figure per repeat;
@@ -74,6 +74,7 @@ func main() {
 		{"memory", h.memory},
 		{"size", h.sizes},
 		{"conc", h.concurrency},
+		{"gates", h.gates},
 	}
 	var rows []row
 	for _, s := range scenarios {

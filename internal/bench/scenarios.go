@@ -28,24 +28,7 @@ import (
 func (h *harness) cycle() []row {
 	s := h.startServer(h.cat)
 	defer s.stop()
-	ws := func() {
-		c := s.dial()
-		rt(c, []byte("hi"), nil)
-		c.WriteClose(wsproto.CloseNormal, "")
-		c.NetConn().SetReadDeadline(time.Now().Add(10 * time.Second))
-		for {
-			if _, _, err := c.NextReader(); err != nil {
-				var ce *wsproto.CloseError
-				if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
-					fatalf("cycle: close: %v", err)
-				}
-				break
-			}
-		}
-		// The server closes the socket once the program is reaped.
-		io.Copy(io.Discard, c.NetConn())
-		c.Close()
-	}
+	ws := func() { cycleOnce(s, "/", nil) }
 	bare := func() {
 		p := h.spawn(h.cat)
 		p.roundTrip([]byte("hi\n"), make([]byte, 3))
