@@ -25,8 +25,8 @@ func TestEnvironment(t *testing.T) {
 	want := map[string]string{
 		"QUERY_STRING":      "name=bob&x=1",
 		"REQUEST_URI":       "/some/path?name=bob&x=1",
-		"SCRIPT_NAME":       "/some/path",
-		"PATH_INFO":         "",
+		"SCRIPT_NAME":       "/",
+		"PATH_INFO":         "/some/path",
 		"REQUEST_METHOD":    "GET",
 		"SERVER_PROTOCOL":   "HTTP/1.1",
 		"GATEWAY_INTERFACE": "CGI/1.1",

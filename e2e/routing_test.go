@@ -281,8 +281,8 @@ func TestStaticHidesCommand(t *testing.T) {
 	if r := rawRequest(t, s.addr, "GET", "/ws/sub/deeper/env.sh", false); r.status != 200 {
 		t.Errorf("another executable: %d, want 200", r.status)
 	}
-	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["SCRIPT_NAME"] != "/any/path" {
-		t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
+	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["PATH_INFO"] != "/any/path" {
+		t.Fatalf("PATH_INFO %q", env["PATH_INFO"])
 	}
 }
 

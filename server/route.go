@@ -109,8 +109,11 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 	switch {
 	case rt.command != nil:
+		// As websocketd: the command is the script at the root, and the
+		// whole path is its PATH_INFO, what programs written for
+		// websocketd route on.
 		ep := *rt.command
-		ep.scriptName = r.URL.Path
+		ep.scriptName, ep.pathInfo = "/", r.URL.Path
 		return &ep, nil
 	case rt.dir != nil:
 		sc, err := rt.dir.resolve(r.URL.Path)
