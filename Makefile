@@ -2,9 +2,15 @@
 
 GO      ?= go
 BIN     := bin/wsexec
+MAN     := bin/wsexec.1
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PORT    ?= 8080
+# make install puts $(BIN) in $(DESTDIR)$(BINDIR) and the man page in
+# $(DESTDIR)$(MANDIR)/man1.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 # Each fuzz target runs this long in `make test`; `make fuzz` runs longer.
 FUZZTIME ?= 5s
 
@@ -13,10 +19,23 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./wsproto:FuzzInflate ./handshake:FuzzCheck ./handshake:FuzzParseExtensions \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec
 
-.PHONY: build run test e2e check fuzz-brief fuzz bench soak clean
+.PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The man page, written by wsexec's own CLI definition (mangen.go), so it
+# says what --help says. TestManPage checks it lists every flag and that
+# man renders it.
+man:
+	@mkdir -p $(dir $(MAN))
+	$(GO) run -tags mangen -ldflags '-X main.version=$(VERSION)' . > $(MAN).tmp
+	@mv $(MAN).tmp $(MAN)
+
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wsexec
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/wsexec.1
 
 # Serve the greeter example with the dev console on localhost.
 run: build

@@ -303,6 +303,41 @@ func (d *scriptDir) resolve(p string) (script, error) {
 	}
 }
 
+// checkScripts warns at start-up when --dir holds no executable file:
+// every request would then be refused (404), which is more likely a wrong
+// directory than the plan. The walk stops at the first executable, and
+// after maxScan entries (then it says nothing).
+func (s *Server) checkScripts() {
+	if s.rt.dir == nil {
+		return
+	}
+	found, n := false, 0
+	filepath.WalkDir(s.rt.dir.root, func(p string, d fs.DirEntry, err error) error {
+		if n++; n > maxScan {
+			found = true // too many to look through: assume one is there
+			return filepath.SkipAll
+		}
+		if err != nil || p == s.rt.dir.root {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") { // never served
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if fi, err := os.Stat(p); err == nil && isExec(fi.Mode()) {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if !found {
+		s.log.Warn("no executable file in the directory: every request will get 404 until one is added",
+			"dir", s.cfg.Dir, "fix", "make the scripts executable (chmod +x) or check the path")
+	}
+}
+
 func notFound(reason string) error {
 	return &handshake.Error{Status: http.StatusNotFound, Reason: reason}
 }

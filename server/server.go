@@ -278,9 +278,10 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Run(ctx context.Context) error {
 	ls, err := s.listen()
 	if err != nil {
-		return err
+		return &ListenError{Err: err}
 	}
 	s.checkFileLimit()
+	s.checkScripts()
 
 	var fresh freshConns
 	// net/http lets 4 KiB past its limit through (bufio slack): take it
@@ -315,7 +316,7 @@ func (s *Server) Run(ctx context.Context) error {
 		serving = append(serving, "command", s.cfg.Command)
 	}
 	for _, ln := range ls.main {
-		s.log.Info("listening", append([]any{"addr", ln.addr, "url", ln.url}, serving...)...)
+		s.log.Info("listening", append(append([]any{"addr", ln.addr}, s.urls(ln)...), serving...)...)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
@@ -361,6 +362,37 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// urls returns the URLs a person can open on listener ln, as log
+// attributes: url, where WebSocket clients connect (or, with no endpoint,
+// where files and CGI scripts are served), and console, the dev console's
+// page when it is on.
+func (s *Server) urls(ln listener) []any {
+	ws, web := "ws", "http"
+	if s.cfg.TLS != nil {
+		ws, web = "wss", "https"
+	}
+	if ln.urlAddr == "" { // a Unix socket: no URL a browser takes
+		return []any{"url", ws + "+unix://" + ln.addr}
+	}
+	endpoint := s.rt.command != nil || s.rt.dir != nil
+	if !endpoint {
+		return []any{"url", web + "://" + ln.urlAddr + "/"}
+	}
+	out := []any{"url", ws + "://" + ln.urlAddr + "/"}
+	if s.cfg.DevConsole {
+		out = append(out, "console", web+"://"+ln.urlAddr+"/")
+	}
+	return out
+}
+
+// ListenError is Run's error when a listener cannot be opened (the port
+// is in use, no permission, a live Unix socket at the path): nothing was
+// served. main gives it an exit status of its own, websocketd's.
+type ListenError struct{ Err error }
+
+func (e *ListenError) Error() string { return e.Err.Error() }
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // freshConns tracks the connections that have not sent a byte yet
 // (http.StateNew). http.Server.Shutdown counts them as idle only once they
