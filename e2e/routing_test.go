@@ -405,3 +405,42 @@ func TestCGIMaxForks(t *testing.T) {
 		t.Fatalf("first request: %d %q %v", res.r.status, res.r.body, res.err)
 	}
 }
+
+// TestStaticSymlinksInside: a symlink in --staticdir to a file or a
+// directory inside it is served, whether its target is relative, absolute,
+// or a relative path that steps out and back in (websocketd 0.5 serves
+// them too); a link out of the directory, or to a dot-file, is refused
+// and left out of the listing.
+func TestStaticSymlinksInside(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	for _, l := range [][2]string{
+		{"hello.txt", "rel-in.txt"},
+		{filepath.Join(rt.www, "hello.txt"), "abs-in.txt"},
+		{"../www/hello.txt", "via-out.txt"},
+		{"pub", "pubdir"},
+		{filepath.Join(rt.www, "pub"), "abs-pubdir"},
+		{".secret", "to-dot.txt"},
+		{filepath.Join(rt.outside, "evil.sh"), "abs-out.sh"},
+	} {
+		if err := os.Symlink(l[0], filepath.Join(rt.www, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, "--staticdir="+rt.www)
+	for target, want := range map[string]string{
+		"/rel-in.txt": "hello static\n", "/abs-in.txt": "hello static\n", "/via-out.txt": "hello static\n",
+		"/pubdir/a.txt": "a\n", "/abs-pubdir/a.txt": "a\n",
+	} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 200 || r.body != want {
+			t.Errorf("%s: %d %q, want 200 %q", target, r.status, r.body, want)
+		}
+	}
+	for _, target := range []string{"/to-dot.txt", "/abs-out.sh", "/link-out/evil.sh"} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 404 || strings.Contains(r.body, "SECRET") || strings.Contains(r.body, evilMark) {
+			t.Errorf("%s: %d %q, want 404", target, r.status, r.body)
+		}
+	}
+	checkListing(t, s.addr, "/", "abs-in.txt", "to-dot.txt", "abs-out.sh", "link-out")
+	checkListing(t, s.addr, "/", "via-out.txt")
+}
