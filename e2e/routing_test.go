@@ -444,3 +444,23 @@ func TestStaticSymlinksInside(t *testing.T) {
 	checkListing(t, s.addr, "/", "abs-in.txt", "to-dot.txt", "abs-out.sh", "link-out")
 	checkListing(t, s.addr, "/", "via-out.txt")
 }
+
+// TestCGIMissingScriptWithCommand: with a COMMAND and --cgidir, a plain
+// request for a script that is not there is a missing page (404, as in
+// websocketd), not 426: every path is the COMMAND's endpoint, but plain
+// HTTP is the CGI site's. Upgrades at any path still reach the COMMAND.
+func TestCGIMissingScriptWithCommand(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--cgidir="+rt.cgi, "cat")
+	for target, want := range map[string]int{"/hello.cgi": 200, "/nope.cgi": 404, "/": 404} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != want {
+			t.Errorf("GET %s: %d %q, want %d", target, r.status, r.body, want)
+		}
+	}
+	echo(t, dial(t, s.addr, "/nope.cgi", nil), "the command at any path")
+	// Without --cgidir the endpoint's plain URL says what it is for.
+	if r := rawRequest(t, startServer(t, "cat").addr, "GET", "/nope.cgi", false); r.status != 426 {
+		t.Errorf("without --cgidir: %d, want 426", r.status)
+	}
+}

@@ -23,10 +23,14 @@ import (
 //     started.
 //   - A plain HTTP request gets, in this order: the dev console if it is on
 //     and the path is an endpoint; the CGI script the path names under
-//     --cgidir; the file under --staticdir; 426 if the path is an endpoint
-//     (it wants a WebSocket client); 404 otherwise.
+//     --cgidir; the file under --staticdir; 404 when --cgidir or
+//     --staticdir is given (plain HTTP is then a site, and the page is
+//     missing); 426 if the path is an endpoint (it wants a WebSocket
+//     client); 404 otherwise.
 //
-// This is websocketd's order. --devconsole cannot be combined with
+// This is websocketd's order; websocketd answers 404 where wsexec says
+// 426, which tells a person who opened an endpoint's URL in a browser,
+// or curl, what the URL is for. --devconsole cannot be combined with
 // --staticdir or --cgidir (websocketd refuses that too): with a single
 // command every path is the endpoint, so the console would hide every file.
 
@@ -149,6 +153,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.rt.static != nil {
 		s.rt.static.ServeHTTP(w, r)
+		return
+	}
+	if s.rt.cgi != nil {
+		// Plain HTTP serves a site of CGI scripts: to a person with a
+		// browser a path that names none is a missing page (404, as
+		// websocketd), not a WebSocket endpoint to connect to.
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), notFound("no such CGI script"))
 		return
 	}
 	// The dev console comes first in websocketd's order; it comes last
