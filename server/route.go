@@ -22,7 +22,8 @@ import (
 //     that names none is refused (404, 403) before anything is upgraded or
 //     started.
 //   - A plain HTTP request gets, in this order: the dev console if it is on
-//     and the path is an endpoint; the CGI script the path names under
+//     and the path is an endpoint (with --dir, a directory's path gets the
+//     listing of its scripts, see dirlist.go); the CGI script the path names under
 //     --cgidir; the file under --staticdir; 404 when --cgidir or
 //     --staticdir is given (plain HTTP is then a site, and the page is
 //     missing); 426 if the path is an endpoint (it wants a WebSocket
@@ -166,10 +167,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	// here, which is the same since New refuses it with --cgidir or
 	// --staticdir, and lets one lookup serve both.
 	_, err := s.rt.endpointFor(r)
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
+	case err != nil && s.cfg.DevConsole && s.rt.dir != nil && get && s.serveDirListing(w, r):
 	case err != nil:
 		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
-	case s.cfg.DevConsole && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case s.cfg.DevConsole && get:
 		serveDevConsole(w)
 	default:
 		w.Header().Set("Upgrade", "websocket")
