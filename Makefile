@@ -43,12 +43,13 @@ run: build
 	$(BIN) --port=$(PORT) --address=127.0.0.1 --devconsole examples/bash/greeter.sh
 
 # The whole suite: formatting, vet, every test with the race detector, and
-# a brief run of every fuzz target.
+# a brief run of every fuzz target. internal/testsum prints what go test
+# would, then one line per skipped test saying why.
 test: check
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -json ./... | $(GO) run ./internal/testsum
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
-	$(GO) test -count=1 -run 'Allocs' ./wsproto ./procio ./server
+	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | $(GO) run ./internal/testsum
 	$(MAKE) --no-print-directory fuzz-brief
 
 # The end-to-end tests alone: the built binary driven over loopback
