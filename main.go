@@ -256,7 +256,8 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 		return err
 	}
 	cfg.PassStderr = c.Bool("passstderr")
-	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
+	// After any --header-ws="Sec-WebSocket-Protocol: ..." (listenFrom).
+	cfg.Subprotocols = append(splitList(c.StringSlice("subprotocol")), cfg.Subprotocols...)
 	return nil
 }
 

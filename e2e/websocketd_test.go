@@ -43,3 +43,24 @@ func TestWebsocketdProgram(t *testing.T) {
 		})
 	}
 }
+
+// TestWebsocketdSubprotocolHeader: websocketd users answered clients
+// asking for a subprotocol with --header-ws="Sec-WebSocket-Protocol: NAME".
+// wsexec reads that as --subprotocol=NAME: the command line starts (it
+// refuses the handshake's other headers), a client offering NAME gets it,
+// one offering none still connects, and the program sees the answer.
+func TestWebsocketdSubprotocolHeader(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--header-ws=Sec-WebSocket-Protocol: chat", "--header=sec-websocket-protocol:chat"} {
+		t.Run(flag, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, flag, "sh", "-c", `echo "p=${WEBSOCKET_PROTOCOL-unset}"`)
+			if got, env := protocolOf(t, s.addr, "chat"); got != "chat" || env != "p=chat" {
+				t.Errorf("offering chat: answered %q, program saw %q", got, env)
+			}
+			if got, env := protocolOf(t, s.addr, ""); got != "" || env != "p=unset" {
+				t.Errorf("offering none: answered %q, program saw %q", got, env)
+			}
+		})
+	}
+}

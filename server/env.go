@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -64,8 +63,6 @@ type envRequest struct {
 	software   string // SERVER_SOFTWARE
 	scriptName string
 	pathInfo   string
-	translated string // PATH_TRANSLATED
-	localPort  string // the listener's port, used when Host has none
 }
 
 // build returns the child's environment in the manner of RFC 3875 and
@@ -89,7 +86,10 @@ func (b baseEnv) build(q envRequest) []string {
 	// port or without.
 	serverName, serverPort, _ := splitHost(r.Host)
 	if serverPort == "" {
-		serverPort = q.localPort
+		// As websocketd: the port the client connected to, which a Host
+		// without one means is the scheme's default, also behind a proxy
+		// that listens there and forwards to another port.
+		serverPort = defaultPort(requestScheme(r) == "https")
 	}
 	remoteHost := remoteAddr
 	if b.reverseLookup {
@@ -111,7 +111,7 @@ func (b baseEnv) build(q envRequest) []string {
 		"REQUEST_METHOD="+r.Method,
 		"SCRIPT_NAME="+sanitizeValue(q.scriptName),
 		"PATH_INFO="+sanitizeValue(q.pathInfo),
-		"PATH_TRANSLATED="+q.translated,
+		"PATH_TRANSLATED="+sanitizeValue(r.URL.Path), // websocketd's value: the request's path
 		"QUERY_STRING="+sanitizeValue(r.URL.RawQuery),
 		"REQUEST_URI="+sanitizeValue(r.RequestURI),
 		"UNIQUE_ID="+q.id,
@@ -148,7 +148,7 @@ func (b baseEnv) build(q envRequest) []string {
 }
 
 // lookupHost returns the first name a reverse DNS lookup of ip gives,
-// without its final dot, or ip itself when there is none or the lookup
+// with its final dot (as websocketd), or ip itself when there is none or the lookup
 // takes longer than ReverseLookupTimeout.
 func lookupHost(r *http.Request, ip string) string {
 	if net.ParseIP(ip) == nil {
@@ -160,7 +160,7 @@ func lookupHost(r *http.Request, ip string) string {
 	if err != nil || len(names) == 0 || names[0] == "" {
 		return ip
 	}
-	return strings.TrimSuffix(names[0], ".")
+	return names[0] // with its final dot, as websocketd gives it
 }
 
 // headerEnvName maps a request header name to its CGI variable name
@@ -244,12 +244,4 @@ func validEnvName(name string) bool {
 		return false
 	}
 	return true
-}
-
-// portOf returns the port of a listener address, or "" for a Unix socket.
-func portOf(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return strconv.Itoa(tcp.Port)
-	}
-	return ""
 }

@@ -42,7 +42,6 @@ type endpoint struct {
 	args       []string // argv; args[0] is the name the program sees
 	scriptName string   // SCRIPT_NAME
 	pathInfo   string   // PATH_INFO
-	translated string   // PATH_TRANSLATED
 }
 
 // router holds the routing configuration, resolved once in New.
@@ -67,7 +66,7 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 		}
 		rt.dir = d
 	case len(cfg.Command) > 0 && cfg.Path != "":
-		rt.command = &endpoint{path: cfg.Path, args: cfg.Command, translated: cfg.Path}
+		rt.command = &endpoint{path: cfg.Path, args: cfg.Command}
 	case len(cfg.Command) > 0:
 		return nil, errors.New("command not resolved (Config.Path)")
 	case cfg.StaticDir == "" && cfg.CGIDir == "":
@@ -130,7 +129,6 @@ func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 			args:       []string{sc.file},
 			scriptName: sc.scriptName,
 			pathInfo:   sc.pathInfo,
-			translated: sc.file,
 		}, nil
 	}
 	return nil, &handshake.Error{Status: http.StatusNotFound, Reason: "no WebSocket endpoint here"}

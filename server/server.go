@@ -152,6 +152,7 @@ type Server struct {
 	cert     *certFiles          // nil unless Config.CertFile is set
 
 	nextID  atomic.Uint64
+	idBase  uint64       // the start time in nanoseconds, for UNIQUE_ID (conn.uniqueID)
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
 
 	// conns tracks hijacked connections, which http.Server.Shutdown
@@ -250,6 +251,7 @@ func New(cfg Config) (*Server, error) {
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
 		cert:     cert,
+		idBase:   uint64(time.Now().UnixNano()),
 	}
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
@@ -462,7 +464,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // own (see conn.serve), which releases the connection's slot when the
 // program is reaped and the socket closed.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
-	id := strconv.FormatUint(s.nextID.Add(1), 10)
+	n := s.nextID.Add(1)
+	id := strconv.FormatUint(n, 10)
 	log := s.log.With("conn", id, "remote", r.RemoteAddr)
 
 	res, err := handshake.Check(r, &s.hs)
@@ -476,7 +479,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		return
 	}
 	s.conns.Add(1)
-	c := &conn{s: s, id: id, log: log, start: time.Now()}
+	c := &conn{s: s, id: id, uniqueID: strconv.FormatUint(s.idBase+n, 10), log: log, start: time.Now()}
 	// serve returns once the relay runs in a goroutine of its own (see
 	// there); c.end runs when the connection is over and its program reaped.
 	if err := c.serve(w, r, res, ep); err != nil {
