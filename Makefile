@@ -46,10 +46,11 @@ run: build
 # a brief run of every fuzz target. internal/testsum prints what go test
 # would, then one line per skipped test saying why.
 test: check
-	$(GO) test -race -count=1 -json ./... | $(GO) run ./internal/testsum
+	@$(GO) build -o bin/testsum ./internal/testsum
+	$(GO) test -race -count=1 -json ./... | bin/testsum
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
-	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | $(GO) run ./internal/testsum
+	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | bin/testsum
 	$(MAKE) --no-print-directory fuzz-brief
 
 # The end-to-end tests alone: the built binary driven over loopback

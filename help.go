@@ -17,7 +17,7 @@ import (
 const (
 	catListening = "Listening"
 	catTLS       = "TLS"
-	catRouting   = "Routing: what is served"
+	catRouting   = "What is served (routing)"
 	catProgram   = "The program"
 	catPolicy    = "Who may connect, and how"
 	catLimits    = "Limits"

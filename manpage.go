@@ -58,8 +58,9 @@ func writeMan(w io.Writer, app *cli.App) error {
 		}
 	}
 	b.WriteString(".SH EXIT STATUS\n" +
-		"0 after a clean shutdown on SIGINT or SIGTERM; 1 when wsexec cannot listen; " +
-		"2 for a mistake on the command line, reported in one line on stderr before anything listens.\n")
+		"0 after a clean shutdown on SIGINT or SIGTERM; " +
+		"2 for a mistake on the command line, reported in one line on stderr before anything listens; " +
+		"3 when a listener cannot be opened (as websocketd); 1 when serving fails otherwise.\n")
 	fmt.Fprintf(&b, ".SH SEE ALSO\nREADME.md and docs/ at %s\n", roff(docsURL))
 	_, err := io.WriteString(w, b.String())
 	return err

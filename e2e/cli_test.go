@@ -104,7 +104,7 @@ func TestVersionAndHelp(t *testing.T) {
 	rest := out
 	for _, want := range []string{
 		"Usage:", "Examples:", "wsexec --port=8080 ./count.sh", "--devconsole",
-		"Listening:", "--port=PORT", "TLS:", "Routing: what is served:", "--dir=DIR", "The program:",
+		"Listening:", "--port=PORT", "TLS:", "What is served (routing):", "--dir=DIR", "The program:",
 		"Who may connect, and how:", "Limits:", "Logging:", "--logto=WHERE", "Other:", "--version",
 		"Documentation:",
 	} {

@@ -304,7 +304,9 @@ func TestDevConsole(t *testing.T) {
 }
 
 // TestDevConsoleWithDir: the console is served at every --dir endpoint's
-// URL, the same bytes whatever the request holds, and only there.
+// URL, the same bytes whatever the request holds, and only there; a
+// directory's URL gets the listing of its scripts (once it ends in a
+// slash), with what the request holds escaped.
 func TestDevConsoleWithDir(t *testing.T) {
 	t.Parallel()
 	page, err := os.ReadFile("../server/devconsole.html")
@@ -329,10 +331,23 @@ func TestDevConsoleWithDir(t *testing.T) {
 			t.Fatalf("%s: headers %v", target, r.header)
 		}
 	}
-	for target, want := range map[string]int{"/nope.sh": 404, "/notexec.sh": 403, "/sub": 404, "/../outside/evil.sh": 400} {
+	for target, want := range map[string]int{"/nope.sh": 404, "/notexec.sh": 403, "/../outside/evil.sh": 400, "/escape/": 404, "/.hidden/": 404} {
 		if r := rawRequest(t, s.addr, "GET", target, false); r.status != want || strings.Contains(r.body, "<html") {
 			t.Errorf("%s: %d %.60q, want %d", target, r.status, r.body, want)
 		}
+	}
+	if r := rawRequest(t, s.addr, "GET", "/sub", false); r.status != 301 || r.header.Get("Location") != "/sub/" {
+		t.Errorf("/sub: %d, Location %q; want a redirect to /sub/", r.status, r.header.Get("Location"))
+	}
+	if r := rawRequest(t, s.addr, "GET", "/", false); r.status != 200 || !strings.Contains(r.body, `href="/env.sh"`) ||
+		!strings.Contains(r.body, `href="/sub/"`) || strings.Contains(r.body, "hidden") || strings.Contains(r.body, "notexec") || strings.Contains(r.body, "evil") {
+		t.Errorf("the listing of /: %d %q", r.status, r.body)
+	}
+	if err := os.Mkdir(filepath.Join(rt.ws, `"><script>alert(3)<`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := rawRequest(t, s.addr, "GET", "/", false); strings.Contains(r.body, "<script>") || r.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("a directory's name reaches the listing unescaped, or without a CSP: %q", r.body)
 	}
 	// The console's WebSocket: same URL, upgraded.
 	if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {

@@ -4,7 +4,8 @@
 // what it did not test. Its exit status is 1 when a test or a package
 // failed (or nothing was read), so that it can end a pipe:
 //
-//	go test -json ./... | go run ./internal/testsum
+//	go build -o bin/testsum ./internal/testsum
+//	go test -json ./... | bin/testsum
 package main
 
 import (
