@@ -224,8 +224,8 @@ func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error)
 		return cfg, err
 	}
 	cfg.Version = versionString()
-	// The log last: a file it names is created only once every other
-	// flag has passed.
+	// The log last: a file it names is created only once the flags
+	// checked here have passed (server.New checks the rest after).
 	logTo, err := logDestination(c.String("logto"), stdout, stderr)
 	if err != nil {
 		return cfg, err
