@@ -23,9 +23,9 @@ import (
 //     started.
 //   - A plain HTTP request gets, in this order: the dev console if it is on
 //     and the path is an endpoint (with --dir, a directory's path gets the
-//     listing of its scripts, see dirlist.go); the CGI script the path names under
-//     --cgidir; the file under --staticdir; 404 when --cgidir or
-//     --staticdir is given (plain HTTP is then a site, and the page is
+//     listing of its scripts, see dirlist.go); the CGI script the path
+//     names under --cgidir; the file under --staticdir; 404 when --cgidir
+//     or --staticdir is given (plain HTTP is then a site, and the page is
 //     missing); 426 if the path is an endpoint (it wants a WebSocket
 //     client); 404 otherwise.
 //
