@@ -2,9 +2,15 @@
 
 GO      ?= go
 BIN     := bin/wsexec
+MAN     := bin/wsexec.1
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 PORT    ?= 8080
+# make install puts $(BIN) in $(DESTDIR)$(BINDIR) and the man page in
+# $(DESTDIR)$(MANDIR)/man1.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
 # Each fuzz target runs this long in `make test`; `make fuzz` runs longer.
 FUZZTIME ?= 5s
 
@@ -13,10 +19,23 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./wsproto:FuzzInflate ./handshake:FuzzCheck ./handshake:FuzzParseExtensions \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec
 
-.PHONY: build run test e2e check fuzz-brief fuzz bench soak clean
+.PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The man page, written by wsexec's own CLI definition (mangen.go), so it
+# says what --help says. TestManPage checks it lists every flag and that
+# man renders it.
+man:
+	@mkdir -p $(dir $(MAN))
+	$(GO) run -tags mangen -ldflags '-X main.version=$(VERSION)' . > $(MAN).tmp
+	@mv $(MAN).tmp $(MAN)
+
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/wsexec
+	install -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/wsexec.1
 
 # Serve the greeter example with the dev console on localhost.
 run: build
@@ -24,12 +43,14 @@ run: build
 	$(BIN) --port=$(PORT) --address=127.0.0.1 --devconsole examples/bash/greeter.sh
 
 # The whole suite: formatting, vet, every test with the race detector, and
-# a brief run of every fuzz target.
+# a brief run of every fuzz target. internal/testsum prints what go test
+# would, then one line per skipped test saying why.
 test: check
-	$(GO) test -race -count=1 ./...
+	@$(GO) build -o bin/testsum ./internal/testsum
+	$(GO) test -race -count=1 -json ./... | bin/testsum
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
-	$(GO) test -count=1 -run 'Allocs' ./wsproto ./procio ./server
+	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | bin/testsum
 	$(MAKE) --no-print-directory fuzz-brief
 
 # The end-to-end tests alone: the built binary driven over loopback

@@ -256,20 +256,27 @@ func quoteHint(is string) string {
 // six letters of key, is close enough to be a typo rather than another
 // word. Case does not count: PORT is port.
 func nearestFlag(key string, flags []cli.Flag) string {
+	var names []string
+	for _, f := range flags {
+		if fileKind(f) != "" {
+			names = append(names, f.Names()...)
+		}
+	}
+	return nearestName(key, names)
+}
+
+// nearestName returns the name among names that key is a few typing slips
+// from (as nearestFlag counts them), or "" when none is that close.
+func nearestName(key string, names []string) string {
 	key = strings.ToLower(key)
 	n := utf8.RuneCountInString(key)
 	best, bound := "", 2+n/6 // suggest a distance below bound
-	for _, f := range flags {
-		if fileKind(f) == "" {
-			continue
+	for _, name := range names {
+		if d := len(name) - n; d >= bound || -d >= bound { // names are ASCII
+			continue // too far apart by length alone
 		}
-		for _, name := range f.Names() {
-			if d := len(name) - n; d >= bound || -d >= bound { // names are ASCII
-				continue // too far apart by length alone
-			}
-			if d := editDistance(key, name); d < bound {
-				best, bound = name, d
-			}
+		if d := editDistance(key, name); d < bound {
+			best, bound = name, d
 		}
 	}
 	return best

@@ -96,6 +96,15 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 		dst  *http.Header
 	}{{"header", &cfg.Header}, {"header-ws", &cfg.HeaderWS}, {"header-http", &cfg.HeaderHTTP}} {
 		for _, line := range c.StringSlice(f.name) {
+			// websocketd answered subprotocol clients only through a
+			// header of the 101 set by hand; wsexec takes that header as
+			// the --subprotocol it means, so such a command line runs
+			// unchanged (the handshake's headers are otherwise refused).
+			if name, value, ok := strings.Cut(line, ":"); ok && f.name != "header-http" &&
+				http.CanonicalHeaderKey(strings.TrimSpace(name)) == "Sec-Websocket-Protocol" {
+				cfg.Subprotocols = append(cfg.Subprotocols, splitList([]string{value})...)
+				continue
+			}
 			name, value, err := server.ParseHeader(line)
 			if err != nil {
 				return usagef("--%s %q: %v", f.name, line, err)

@@ -31,8 +31,9 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=..."; when
+// it is not, versionString reads the build's own record.
+var version = ""
 
 // usageError is a mistake in how wsexec was invoked: exit status 2.
 type usageError struct{ msg string }
@@ -49,53 +50,60 @@ func usagef(format string, args ...any) error {
 }
 
 func main() {
-	os.Exit(run(os.Args, os.Stderr))
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
 // run executes the CLI and returns the process exit status: 0 on a clean
-// shutdown, 2 for a usage error, 1 for anything else.
-func run(args []string, stderr io.Writer) int {
-	app := newApp(stderr)
+// shutdown, 2 for a usage error, 3 when a listener cannot be opened (as
+// websocketd), 1 for anything else. What was asked for
+// (--help, --version, --license) goes to stdout, errors to stderr; the
+// log goes where --logto says.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
 	err := app.Run(args)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintf(stderr, "wsexec: %v\n", err)
 	var ue *usageError
-	if errors.As(err, &ue) {
+	var le *server.ListenError
+	switch {
+	case errors.As(err, &ue):
 		return 2
+	case errors.As(err, &le):
+		return 3
 	}
 	return 1
 }
 
-func newApp(stderr io.Writer) *cli.App {
-	return &cli.App{
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
 		Name:      "wsexec",
 		Usage:     "serve a program as a WebSocket endpoint, one process per connection",
 		UsageText: "wsexec [flags] COMMAND [ARGS...]\nwsexec [flags] --dir=DIR",
-		Description: "Every client that connects gets its own COMMAND: each message it sends is a line\n" +
-			"on the program's stdin, each line the program prints is a message back, and the\n" +
-			"request's headers are in the program's environment (CGI/1.1 names).\n" +
-			"A COMMAND given as one argument with spaces, such as \"python3 -u app.py\", is\n" +
+		Description: "Every client that connects gets its own COMMAND: each message it sends is a line " +
+			"on the program's stdin, each line the program prints is a message back, and the " +
+			"request's headers are in the program's environment (CGI/1.1 names, as websocketd).\n" +
+			"A COMMAND given as one argument with spaces, such as \"python3 -u app.py\", is " +
 			"split like a shell would (no expansion) unless a file of that exact name exists.",
-		Version:         version,
-		Writer:          stderr,
+		Version:         versionString(),
+		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Flags:           withConfigFile(flags()),
 		// Repeated flags are never split on commas: a header value may hold one.
 		DisableSliceFlagSeparator: true,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usagef("%v (see --help)", err)
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return flagError(err, shownFlags(c.App))
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // run reports errors and picks the status
 		Before:         loadConfigFile,
 		Action: func(c *cli.Context) error {
 			if c.Bool("license") {
-				fmt.Fprint(os.Stdout, license)
+				fmt.Fprint(stdout, license)
 				return nil
 			}
-			cfg, err := configFrom(c, stderr)
+			cfg, err := configFrom(c, stdout, stderr)
 			if err != nil {
 				return err
 			}
@@ -110,67 +118,70 @@ func newApp(stderr io.Writer) *cli.App {
 			return nil
 		},
 	}
+	app.CustomAppHelpTemplate = helpText(app)
+	return app
 }
 
 func flags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "port", Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
-		&cli.StringSliceFlag{Name: "address", Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
-		&cli.BoolFlag{Name: "binary", Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
-		&cli.IntFlag{Name: "closems", Value: int(procio.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
-		&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
-		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
-		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
-		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
-		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
-		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
-		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (never dot-files, nor a program's files: the COMMAND, files its arguments name, scripts of --dir and --cgidir, their links and backups)"},
-		&cli.StringFlag{Name: "cgidir", Usage: "run the CGI/1.1 scripts under `DIR` for plain HTTP requests, at their paths"},
+		&cli.IntFlag{Name: "port", Category: catListening, Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
+		&cli.StringSliceFlag{Name: "address", Category: catListening, Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
+		&cli.BoolFlag{Name: "binary", Category: catProgram, Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
+		&cli.IntFlag{Name: "closems", Category: catProgram, Value: int(procio.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
+		&cli.StringFlag{Name: "passenv", Category: catProgram, Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
+		&cli.IntFlag{Name: "maxforks", Category: catLimits, Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
+		&cli.Int64Flag{Name: "maxframesize", Category: catLimits, Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
+		&cli.StringFlag{Name: "loglevel", Category: catLogging, Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
+		&cli.StringFlag{Name: "logto", Category: catLogging, Value: "stdout", Usage: "where the log goes: `WHERE` is stdout (as websocketd), stderr, or a file to append to (created if need be; ./stdout for a file of that name)"},
+		&cli.BoolFlag{Name: "devconsole", Category: catRouting, Usage: "serve a page at the endpoint's http:// URL to try it from a browser; with --dir, / and each directory list their scripts (not with --staticdir or --cgidir)"},
+		&cli.StringFlag{Name: "dir", Category: catRouting, Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
+		&cli.StringFlag{Name: "staticdir", Category: catRouting, Usage: "serve the files under `DIR` to plain HTTP requests, following symlinks that stay inside it (never dot-files, nor a program's files: the COMMAND, files its arguments name, scripts of --dir and --cgidir, their links and backups)"},
+		&cli.StringFlag{Name: "cgidir", Category: catRouting, Usage: "run the CGI/1.1 scripts under `DIR` for plain HTTP requests, at their paths"},
 		// Limits wsexec adds (websocketd has no flag for them).
-		&cli.IntFlag{Name: "maxheadersize", Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
-		&cli.IntFlag{Name: "headertimeoutms", Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
-		&cli.IntFlag{Name: "closetimeoutms", Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
+		&cli.IntFlag{Name: "maxheadersize", Category: catLimits, Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
+		&cli.IntFlag{Name: "headertimeoutms", Category: catLimits, Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
+		&cli.IntFlag{Name: "closetimeoutms", Category: catLimits, Value: int(wsproto.DefaultCloseTimeout / time.Millisecond), Usage: "`MS` to wait for a client's close frame (and for any control frame write) before dropping the connection"},
 		// Listening, TLS, response headers and the config file (see listen_flags.go).
-		&cli.StringFlag{Name: "unixsocket", Aliases: []string{"uds"}, Usage: "also listen on a Unix socket at `PATH`; without --port or --address it is the only listener. A stale socket file there is replaced, a live one is an error"},
-		&cli.StringFlag{Name: "socketmode", Usage: "permissions of the --unixsocket file, in octal `MODE` such as 0660 (default: as the umask leaves them)"},
-		&cli.BoolFlag{Name: "ssl", Usage: "serve TLS 1.2+ (wss://) with --sslcert and --sslkey; the default port becomes 443"},
-		&cli.StringFlag{Name: "sslcert", Usage: "certificate chain `FILE` (PEM) for --ssl"},
-		&cli.StringFlag{Name: "sslkey", Usage: "private key `FILE` (PEM) for --ssl"},
-		&cli.StringFlag{Name: "sslca", Usage: "CA certificates `FILE` (PEM): with --ssl every client must present a certificate one of them signed (mutual TLS)"},
-		&cli.IntFlag{Name: "redirport", Usage: "also listen on `PORT` with plain HTTP, redirecting every request to the endpoint's scheme and port, path and query kept"},
-		&cli.StringSliceFlag{Name: "header", Usage: "add the header `LINE` (\"Name: value\", a comma is part of the value) to every response, repeatable"},
-		&cli.StringSliceFlag{Name: "header-ws", Usage: "add the header `LINE` to WebSocket upgrade (101) responses only, repeatable"},
-		&cli.StringSliceFlag{Name: "header-http", Usage: "add the header `LINE` to plain HTTP responses only, repeatable"},
-		&cli.BoolFlag{Name: "reverselookup", Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
-		&cli.BoolFlag{Name: "license", Usage: "print the license and exit"},
-		&cli.StringFlag{Name: "config", Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, another key is an error); the command line wins"},
+		&cli.StringFlag{Name: "unixsocket", Category: catListening, Aliases: []string{"uds"}, Usage: "also listen on a Unix socket at `PATH`; without --port or --address it is the only listener. A stale socket file there is replaced, a live one is an error"},
+		&cli.StringFlag{Name: "socketmode", Category: catListening, Usage: "permissions of the --unixsocket file, in octal `MODE` such as 0660 (default: as the umask leaves them)"},
+		&cli.BoolFlag{Name: "ssl", Category: catTLS, Usage: "serve TLS 1.2+ (wss://) with --sslcert and --sslkey; the default port becomes 443"},
+		&cli.StringFlag{Name: "sslcert", Category: catTLS, Usage: "certificate chain `FILE` (PEM) for --ssl"},
+		&cli.StringFlag{Name: "sslkey", Category: catTLS, Usage: "private key `FILE` (PEM) for --ssl"},
+		&cli.StringFlag{Name: "sslca", Category: catTLS, Usage: "CA certificates `FILE` (PEM): with --ssl every client must present a certificate one of them signed (mutual TLS)"},
+		&cli.IntFlag{Name: "redirport", Category: catListening, Usage: "also listen on `PORT` with plain HTTP, redirecting every request to the endpoint's scheme and port, path and query kept"},
+		&cli.StringSliceFlag{Name: "header", Category: catRouting, Usage: "add the header `LINE` (\"Name: value\", a comma is part of the value) to every response, repeatable"},
+		&cli.StringSliceFlag{Name: "header-ws", Category: catRouting, Usage: "add the header `LINE` to WebSocket upgrade (101) responses only, repeatable"},
+		&cli.StringSliceFlag{Name: "header-http", Category: catRouting, Usage: "add the header `LINE` to plain HTTP responses only, repeatable"},
+		&cli.BoolFlag{Name: "reverselookup", Category: catProgram, Usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
+		&cli.BoolFlag{Name: "license", Category: catOther, Usage: "print the license and exit"},
+		&cli.StringFlag{Name: "config", Category: catOther, Usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, another key is an error); the command line wins"},
 		// Policy: who may connect, and how connections are kept.
-		&cli.StringSliceFlag{Name: "origin", Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
-		&cli.BoolFlag{Name: "anyorigin", Usage: "allow every origin: the default, stated (websocketd's flag; not with --origin or --sameorigin)"},
-		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the request's scheme (http, or https with --ssl) and Host (host and port); others get 403. Host is the client's word: this does not stop DNS rebinding, --origin does"},
-		&cli.StringFlag{Name: "maxforks-mode", Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
-		&cli.IntFlag{Name: "pingms", Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
-		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
-		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
-		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
+		&cli.StringSliceFlag{Name: "origin", Category: catPolicy, Usage: "allow only the origins in `LIST`, each [scheme://]host[:port] (no port: any port; *.host: its subdomains; null: file:// pages), comma-separated or repeated; others get 403. A request with no Origin (not a browser) is allowed"},
+		&cli.BoolFlag{Name: "anyorigin", Category: catPolicy, Usage: "allow every origin: the default, stated (websocketd's flag; not with --origin or --sameorigin)"},
+		&cli.BoolFlag{Name: "sameorigin", Category: catPolicy, Usage: "allow only an Origin naming the request's scheme (http, or https with --ssl) and Host (host and port); others get 403. Host is the client's word: this does not stop DNS rebinding, --origin does"},
+		&cli.StringFlag{Name: "maxforks-mode", Category: catLimits, Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
+		&cli.IntFlag{Name: "pingms", Category: catPolicy, Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
+		&cli.BoolFlag{Name: "passstderr", Category: catProgram, Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
+		&cli.StringSliceFlag{Name: "subprotocol", Category: catPolicy, Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
+		&cli.StringFlag{Name: "compression", Category: catPolicy, Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
 		// One program for every client (server/broadcast.go).
-		&cli.BoolFlag{Name: "broadcast", Usage: "run one COMMAND (with --dir: one per script) for every client instead of one each: every line it prints goes to every client, every client message is a line on its stdin; it starts with the first client and stops when the last leaves"},
-		&cli.IntFlag{Name: "broadcastqueue", Value: server.DefaultBroadcastQueue, Usage: "with --broadcast: most `BYTES` waiting to be sent to one client (one further behind is dropped with close code 1008) and waiting for the program's stdin (senders then wait); also the largest client message (1009)"},
-		&cli.BoolFlag{Name: "broadcast-ids", Usage: "with --broadcast: each line a client sends reaches the program as \"ID message\"; a line the program prints as \"@ID text\" goes to that client alone (\"@* text\": to all)"},
-		&cli.BoolFlag{Name: "broadcast-events", Usage: "with --broadcast: the program reads \"+ID NAME=VALUE ...\" when a client joins (its CGI variables, values %-escaped) and \"-ID\" when it leaves; implies --broadcast-ids"},
+		&cli.BoolFlag{Name: "broadcast", Category: catProgram, Usage: "run one COMMAND (with --dir: one per script) for every client instead of one each: every line it prints goes to every client, every client message is a line on its stdin; it starts with the first client and stops when the last leaves"},
+		&cli.IntFlag{Name: "broadcastqueue", Category: catProgram, Value: server.DefaultBroadcastQueue, Usage: "with --broadcast: most `BYTES` waiting to be sent to one client (one further behind is dropped with close code 1008) and waiting for the program's stdin (senders then wait); also the largest client message (1009)"},
+		&cli.BoolFlag{Name: "broadcast-ids", Category: catProgram, Usage: "with --broadcast: each line a client sends reaches the program as \"ID message\"; a line the program prints as \"@ID text\" goes to that client alone (\"@* text\": to all)"},
+		&cli.BoolFlag{Name: "broadcast-events", Category: catProgram, Usage: "with --broadcast: the program reads \"+ID NAME=VALUE ...\" when a client joins (its CGI variables, values %-escaped) and \"-ID\" when it leaves; implies --broadcast-ids"},
 		// Gates: who may connect (docs/security.md, "Authentication").
-		&cli.StringFlag{Name: "basicauth", Usage: "require HTTP Basic authentication on every request (WebSocket, dev console, static files, CGI) against the htpasswd `FILE` of bcrypt entries (htpasswd -B); others get 401. Read again on SIGHUP"},
-		&cli.StringFlag{Name: "basicauth-realm", Usage: "the `REALM` --basicauth's 401 names, which browsers show when they ask for a password (default: " + server.DefaultRealm + ")"},
-		&cli.StringFlag{Name: "auth-command", Usage: "run `CMD` before each WebSocket upgrade with the environment the program would get: exit 0 admits (stdout lines REMOTE_USER=..., AUTH_TYPE=..., AUTH_*=... reach the program), another exit refuses with 403, or 401 with each stdout line WWW-Authenticate: ... as a challenge"},
-		&cli.IntFlag{Name: "auth-timeoutms", Value: int(server.DefaultAuthTimeout / time.Millisecond), Usage: "`MS` an --auth-command gets before it is killed and the client refused with 503"},
-		&cli.IntFlag{Name: "auth-maxforks", Value: server.DefaultAuthMaxForks, Usage: "most --auth-command processes running at once (`N`; 0: no limit); over it a client gets 503 with Retry-After"},
-		&cli.StringSliceFlag{Name: "trustedproxies", Usage: "take the client's address, scheme and host from X-Forwarded-For (or Forwarded), X-Forwarded-Proto and X-Forwarded-Host, only on connections from the proxies in `CIDRS` (10.0.0.0/8, 127.0.0.1, ...; comma-separated or repeated)"},
+		&cli.StringFlag{Name: "basicauth", Category: catPolicy, Usage: "require HTTP Basic authentication on every request (WebSocket, dev console, static files, CGI) against the htpasswd `FILE` of bcrypt entries (htpasswd -B); others get 401. Read again on SIGHUP"},
+		&cli.StringFlag{Name: "basicauth-realm", Category: catPolicy, Usage: "the `REALM` --basicauth's 401 names, which browsers show when they ask for a password (default: " + server.DefaultRealm + ")"},
+		&cli.StringFlag{Name: "auth-command", Category: catPolicy, Usage: "run `CMD` before each WebSocket upgrade with the environment the program would get: exit 0 admits (stdout lines REMOTE_USER=..., AUTH_TYPE=..., AUTH_*=... reach the program), another exit refuses with 403, or 401 with each stdout line WWW-Authenticate: ... as a challenge"},
+		&cli.IntFlag{Name: "auth-timeoutms", Category: catPolicy, Value: int(server.DefaultAuthTimeout / time.Millisecond), Usage: "`MS` an --auth-command gets before it is killed and the client refused with 503"},
+		&cli.IntFlag{Name: "auth-maxforks", Category: catPolicy, Value: server.DefaultAuthMaxForks, Usage: "most --auth-command processes running at once (`N`; 0: no limit); over it a client gets 503 with Retry-After"},
+		&cli.StringSliceFlag{Name: "trustedproxies", Category: catPolicy, Usage: "take the client's address, scheme and host from X-Forwarded-For (or Forwarded), X-Forwarded-Proto and X-Forwarded-Host, only on connections from the proxies in `CIDRS` (10.0.0.0/8, 127.0.0.1, ...; comma-separated or repeated)"},
 	}
 }
 
 // configFrom validates the flags and the command and builds the server's
 // configuration. Every problem is a usageError naming what is wrong.
-func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
+func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error) {
 	var cfg server.Config
 	level, err := parseLevel(c.String("loglevel"))
 	if err != nil {
@@ -227,8 +238,14 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if err := routing(c, &cfg); err != nil {
 		return cfg, err
 	}
-	cfg.Version = version
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Version = versionString()
+	// The log last: a file it names is created only once the flags
+	// checked here have passed (server.New checks the rest after).
+	logTo, err := logDestination(c.String("logto"), stdout, stderr)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
 }
 
@@ -254,7 +271,8 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 		return err
 	}
 	cfg.PassStderr = c.Bool("passstderr")
-	cfg.Subprotocols = splitList(c.StringSlice("subprotocol"))
+	// After any --header-ws="Sec-WebSocket-Protocol: ..." (listenFrom).
+	cfg.Subprotocols = append(splitList(c.StringSlice("subprotocol")), cfg.Subprotocols...)
 	return gatesFrom(c, cfg)
 }
 
@@ -311,6 +329,25 @@ func splitList(values []string) []string {
 		}
 	}
 	return out
+}
+
+// logDestination opens where --logto says the log goes: stdout, stderr,
+// or a file, appended to (created 0640, less the umask). A file is kept
+// open until wsexec exits.
+func logDestination(where string, stdout, stderr io.Writer) (io.Writer, error) {
+	switch where {
+	case "stdout":
+		return stdout, nil
+	case "stderr":
+		return stderr, nil
+	case "":
+		return nil, usagef("--logto: empty (want stdout, stderr or a file name)")
+	}
+	f, err := os.OpenFile(where, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, usagef("--logto %s: %v", where, pathErr(err))
+	}
+	return f, nil
 }
 
 // parseLevel maps websocketd's log levels onto slog's. access lines are
@@ -461,7 +498,7 @@ func command(args []string) ([]string, string, error) {
 	}
 	path, err := procio.LookPath(args[0])
 	if err != nil {
-		return nil, "", usagef("%v", err)
+		return nil, "", commandNotFound(args[0], err)
 	}
 	return args, path, nil
 }

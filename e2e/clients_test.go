@@ -647,16 +647,55 @@ func TestChromiumClient(t *testing.T) {
 // until its script has run.
 func openConsole(t *testing.T, b *browser, s *instance) *cdpConn {
 	t.Helper()
-	pageURL := "http://" + s.addr + "/"
+	return openPage(t, b, "http://"+s.addr+"/", "window.wsexecConsole")
+}
+
+// openPage opens pageURL in a new tab and waits until it is loaded and the
+// JavaScript expression ready is true in it.
+func openPage(t *testing.T, b *browser, pageURL, ready string) *cdpConn {
+	t.Helper()
 	page := b.newPage(t, pageURL)
 	// The first evaluations may land in the initial about:blank document
-	// or in one being replaced; poll until the console's is there.
-	waitFor(t, 20*time.Second, "the dev console page to load", func() bool {
+	// or in one being replaced; poll until the page's is there.
+	waitFor(t, 20*time.Second, pageURL+" to load", func() bool {
 		var href string
-		err := page.evaluate(`return window.wsexecConsole && document.readyState === "complete" ? location.href : ""`, &href)
+		err := page.evaluate(`return (`+ready+`) && document.readyState === "complete" ? location.href : ""`, &href)
 		return err == nil && href == pageURL
 	})
 	return page
+}
+
+// screenshot saves what page shows as a PNG named name, in
+// $WSEXEC_SCREENSHOTS when it is set (to look at them), else in the
+// test's temporary directory, and logs where. A page that cannot be
+// captured fails the test.
+func screenshot(t *testing.T, page *cdpConn, name string) {
+	t.Helper()
+	dir := os.Getenv("WSEXEC_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := page.call("Emulation.setDeviceMetricsOverride", map[string]any{
+		"width": 900, "height": 520, "deviceScaleFactor": 1, "mobile": false,
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var shot struct {
+		Data []byte `json:"data"` // base64 in JSON, decoded by encoding/json
+	}
+	if err := page.call("Page.captureScreenshot", map[string]any{"format": "png"}, &shot); err != nil {
+		t.Fatal(err)
+	}
+	if len(shot.Data) < 8 || string(shot.Data[1:4]) != "PNG" {
+		t.Fatalf("screenshot %s: not a PNG (%d bytes)", name, len(shot.Data))
+	}
+	file := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(file, shot.Data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", file)
 }
 
 func TestChromiumDevConsole(t *testing.T) {
@@ -684,7 +723,7 @@ func TestChromiumDevConsole(t *testing.T) {
 const c = window.wsexecConsole, $ = (id) => document.getElementById(id);
 const texts = (sel) => Array.from(document.querySelectorAll(sel), (e) => e.getAttribute("data-text"));
 await waitUntil(() => $("status").textContent === "open", 15000);
-const r = { url: $("url").textContent, status: $("status").textContent, extensions: $("extensions").textContent };
+const r = { url: $("url").value, status: $("status").textContent, extensions: $("extensions").textContent };
 $("input").value = "W\u00f6rld \u2713";
 $("send").click();
 r.echo = await waitUntil(() => c.messages[0], 15000);
@@ -760,6 +799,116 @@ return { messages: c.messages, status: $("status").textContent, bad: $("status")
 			t.Errorf("#status %q (marked bad %v), want closed 1011 exit status 3, marked bad", r.Status, r.Bad)
 		}
 	})
+
+	t.Run("--dir: listing, a script's console, an edited URL", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		for name, body := range map[string]string{
+			"echo.sh":        "#!/bin/sh\necho \"path=$PATH_INFO query=$QUERY_STRING\"\nwhile read -r l; do echo \"echo: $l\"; done\n",
+			"rooms/lobby.sh": "#!/bin/sh\necho lobby\n",
+		} {
+			p := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s := startServer(t, "--devconsole", "--dir="+dir)
+		list := openPage(t, b, "http://"+s.addr+"/", `document.getElementById("entries")`)
+		var entries struct{ Scripts, Dirs []string }
+		if err := list.evaluate(`const hrefs = (sel) => Array.from(document.querySelectorAll(sel), (a) => a.getAttribute("href"));
+return { scripts: hrefs("a.script"), dirs: hrefs("a.dir") };`, &entries); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(entries.Scripts, []string{"/echo.sh"}) || !slices.Equal(entries.Dirs, []string{"/rooms/"}) {
+			t.Errorf("the listing of / links scripts %q and directories %q; want [/echo.sh] and [/rooms/]", entries.Scripts, entries.Dirs)
+		}
+		screenshot(t, list, "devconsole-dir-listing")
+
+		page := openPage(t, b, "http://"+s.addr+"/echo.sh", "window.wsexecConsole")
+		var r struct{ First, Edited, Echo, URL string }
+		err := page.evaluate(jsWait+`
+const c = window.wsexecConsole, $ = (id) => document.getElementById(id);
+await waitUntil(() => c.messages.length === 1, 15000);
+const r = { first: c.messages[0] };
+$("url").value = "http://`+s.addr+`/echo.sh/extra?q=1";
+$("url").dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+await waitUntil(() => c.messages.length === 2, 15000);
+r.edited = c.messages[1];
+r.url = $("url").value;
+$("input").value = "hi";
+$("send").click();
+r.echo = await waitUntil(() => c.messages[2], 15000);
+return r;`, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.First != "path= query=" || r.Edited != "path=/extra query=q=1" || r.Echo != "echo: hi" {
+			t.Errorf("messages %q, %q, %q; want the script's first answer, then its answer at the edited URL, then the echo", r.First, r.Edited, r.Echo)
+		}
+		if want := "ws://" + s.addr + "/echo.sh/extra?q=1"; r.URL != want {
+			t.Errorf("#url %q after Enter, want %q (http: read as ws:)", r.URL, want)
+		}
+		screenshot(t, page, "devconsole-edited-url")
+		if rr := rawRequest(t, s.addr, "GET", "/rooms/", false); rr.status != 200 || !strings.Contains(rr.body, `href="/rooms/lobby.sh"`) || !strings.Contains(rr.body, `href="/"`) {
+			t.Errorf("the listing of /rooms/: %d %q", rr.status, rr.body)
+		}
+	})
+
+	t.Run("--passstderr and binary messages", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "--devconsole", "--passstderr", "sh", "-c", `echo "to stdout"; echo "to stderr" >&2; read x; echo "got $x"`)
+		page := openConsole(t, b, s)
+		type shown struct {
+			Text, Stream, Class, Color string
+		}
+		var r []shown
+		err := page.evaluate(jsWait+`
+const c = window.wsexecConsole, $ = (id) => document.getElementById(id);
+await waitUntil(() => c.messages.length === 2, 15000);
+$("input").value = "x";
+$("send").click();
+await waitUntil(() => c.messages.length === 3, 15000);
+return Array.from(document.querySelectorAll("#log .msg.in"), (e) => ({
+  text: e.getAttribute("data-text"), stream: e.getAttribute("data-stream") || "", class: e.className,
+  color: getComputedStyle(e.querySelector(".text")).color }));`, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r) != 3 {
+			t.Fatalf("%d messages shown, want 3: %+v", len(r), r)
+		}
+		byText := map[string]shown{}
+		for _, m := range r {
+			byText[m.Text] = m
+		}
+		out, errLine := byText["to stdout"], byText["to stderr"]
+		if out.Stream != "stdout" || errLine.Stream != "stderr" || !strings.Contains(errLine.Class, "stderr") {
+			t.Errorf("shown %+v; want the data of each line, tagged stdout and stderr", r)
+		}
+		if out.Color == errLine.Color {
+			t.Errorf("stderr is shown in the colour of stdout (%s)", out.Color)
+		}
+		screenshot(t, page, "devconsole-passstderr")
+
+		bin := startServer(t, "--devconsole", "--binary", "sh", "-c", `printf 'PNG\000\001\002hello'; sleep 1`)
+		bpage := openConsole(t, b, bin)
+		var p struct{ Text, Hex, ASCII string }
+		err = bpage.evaluate(jsWait+`
+await waitUntil(() => window.wsexecConsole.messages.length === 1, 15000);
+const m = document.querySelector("#log .msg.in");
+return { text: m.getAttribute("data-text"), hex: m.querySelector(".hex").textContent, ascii: m.querySelector(".ascii").textContent };`, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Text != "[binary 11 bytes]" || p.Hex != "50 4e 47 00 01 02 68 65 6c 6c 6f" || p.ASCII != "PNG...hello" {
+			t.Errorf("binary message shown as %+v", p)
+		}
+		screenshot(t, bpage, "devconsole-binary")
+	})
+
 }
 
 // TestChromiumBasicAuth: behind --basicauth, the browser's credentials for

@@ -25,8 +25,8 @@ func TestEnvironment(t *testing.T) {
 	want := map[string]string{
 		"QUERY_STRING":      "name=bob&x=1",
 		"REQUEST_URI":       "/some/path?name=bob&x=1",
-		"SCRIPT_NAME":       "/some/path",
-		"PATH_INFO":         "",
+		"SCRIPT_NAME":       "/",
+		"PATH_INFO":         "/some/path",
 		"REQUEST_METHOD":    "GET",
 		"SERVER_PROTOCOL":   "HTTP/1.1",
 		"GATEWAY_INTERFACE": "CGI/1.1",
@@ -41,7 +41,7 @@ func TestEnvironment(t *testing.T) {
 		"HTTP_UPGRADE":      "websocket",
 		"AUTH_TYPE":         "",
 		"REMOTE_USER":       "",
-		"UNIQUE_ID":         "1",
+		"PATH_TRANSLATED":   "/some/path", // websocketd's value
 		"PATH":              os.Getenv("PATH"),
 	}
 	for k, v := range want {
@@ -60,6 +60,19 @@ func TestEnvironment(t *testing.T) {
 	if _, err := strconv.Atoi(env["REMOTE_PORT"]); err != nil {
 		t.Errorf("REMOTE_PORT = %q", env["REMOTE_PORT"])
 	}
+	// UNIQUE_ID is a decimal number, as websocketd's timestamp: the
+	// server's start in nanoseconds plus the connection's number, so it
+	// is not reused after a restart; the connect line logs it.
+	if id, err := strconv.ParseUint(env["UNIQUE_ID"], 10, 64); err != nil || id < 1e18 {
+		t.Errorf("UNIQUE_ID = %q, want a nanosecond count", env["UNIQUE_ID"])
+	}
+	if !strings.Contains(s.logText(), "unique_id="+env["UNIQUE_ID"]) {
+		t.Errorf("the log does not name UNIQUE_ID %s:\n%s", env["UNIQUE_ID"], s.logText())
+	}
+	restarted := startServer(t, "../examples/bash/env.sh")
+	if again := readEnv(t, dial(t, restarted.addr, "/", nil))["UNIQUE_ID"]; again == env["UNIQUE_ID"] {
+		t.Errorf("another server's first connection has the same UNIQUE_ID %s", again)
+	}
 }
 
 func TestReverseLookup(t *testing.T) {
@@ -68,7 +81,7 @@ func TestReverseLookup(t *testing.T) {
 	if err != nil || len(names) == 0 {
 		t.Skipf("127.0.0.1 has no reverse name here: %v", err)
 	}
-	want := strings.TrimSuffix(names[0], ".")
+	want := names[0] // with its final dot, as websocketd gives it
 	s := startServer(t, "--reverselookup", "../examples/bash/env.sh")
 	if got := readEnv(t, dial(t, s.addr, "/", nil))["REMOTE_HOST"]; got != want {
 		t.Fatalf("REMOTE_HOST = %q, want %q", got, want)

@@ -104,7 +104,8 @@ func startServer(t *testing.T, args ...string) *instance {
 
 // launch runs wsexec with exactly args (plus a short --closems and debug
 // logging) and waits for its first listening line; unlike startServer it
-// adds no --port or --address.
+// adds no --port or --address. Its log, from stdout and stderr both, is
+// in logText.
 func launch(t *testing.T, args ...string) *instance {
 	t.Helper()
 	return launchUnder(t, nil, args...)
@@ -118,16 +119,23 @@ func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
 	all := append([]string{binPath, "--closems=200", "--loglevel=debug"}, args...)
 	all = append(slices.Clone(wrapper), all...)
 	s := &instance{t: t, cmd: exec.Command(all[0], all[1:]...), exited: make(chan struct{})}
-	stderr, err := s.cmd.StderrPipe()
+	// The log (stdout unless --logto says otherwise) and stderr (errors)
+	// are read together, in the order written, as one text.
+	out, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.cmd.Start(); err != nil {
+	s.cmd.Stdout, s.cmd.Stderr = w, w
+	err = s.cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		defer out.Close()
+		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
 			line := sc.Text()
@@ -451,7 +459,7 @@ func runExit(t *testing.T, status int, want string, args ...string) {
 // runExitWants is runExit with a line that must hold every one of wants.
 func runExitWants(t *testing.T, status int, wants []string, args ...string) {
 	t.Helper()
-	_, stderr, err := runBin(t, args...)
+	stdout, stderr, err := runBin(t, args...)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != status {
 		t.Fatalf("%v: exit %v, want status %d; stderr %q", args, err, status, stderr)
@@ -467,7 +475,7 @@ func runExitWants(t *testing.T, status int, wants []string, args ...string) {
 	}
 	// The log line, not the word: "another server is listening" is an
 	// error that names it.
-	if strings.Contains(stderr, "msg=listening") {
+	if strings.Contains(stdout+stderr, "msg=listening") {
 		t.Fatalf("%v: it listened before refusing", args)
 	}
 }

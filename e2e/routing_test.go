@@ -35,14 +35,14 @@ func TestDirRouting(t *testing.T) {
 		{"top level", "/env.sh?x=1", map[string]string{
 			"SCRIPT_NAME":     "/env.sh",
 			"PATH_INFO":       "",
-			"PATH_TRANSLATED": filepath.Join(rt.ws, "env.sh"),
+			"PATH_TRANSLATED": "/env.sh", // websocketd's: the request's path
 			"QUERY_STRING":    "x=1",
 			"REQUEST_URI":     "/env.sh?x=1",
 		}},
 		{"nested with path info", "/sub/deeper/env.sh/extra/more?q=2&r", map[string]string{
 			"SCRIPT_NAME":     "/sub/deeper/env.sh",
 			"PATH_INFO":       "/extra/more",
-			"PATH_TRANSLATED": filepath.Join(rt.ws, "sub/deeper/env.sh"),
+			"PATH_TRANSLATED": "/sub/deeper/env.sh/extra/more",
 			"QUERY_STRING":    "q=2&r",
 			"REQUEST_URI":     "/sub/deeper/env.sh/extra/more?q=2&r",
 		}},
@@ -53,7 +53,7 @@ func TestDirRouting(t *testing.T) {
 		{"symlink inside", "/inlink.sh/p", map[string]string{
 			"SCRIPT_NAME":     "/inlink.sh",
 			"PATH_INFO":       "/p",
-			"PATH_TRANSLATED": filepath.Join(rt.ws, "inlink.sh"),
+			"PATH_TRANSLATED": "/inlink.sh/p",
 		}},
 	}
 	for _, tc := range tests {
@@ -281,8 +281,8 @@ func TestStaticHidesCommand(t *testing.T) {
 	if r := rawRequest(t, s.addr, "GET", "/ws/sub/deeper/env.sh", false); r.status != 200 {
 		t.Errorf("another executable: %d, want 200", r.status)
 	}
-	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["SCRIPT_NAME"] != "/any/path" {
-		t.Fatalf("SCRIPT_NAME %q", env["SCRIPT_NAME"])
+	if env := readEnv(t, dial(t, s.addr, "/any/path", nil)); env["PATH_INFO"] != "/any/path" {
+		t.Fatalf("PATH_INFO %q", env["PATH_INFO"])
 	}
 }
 
@@ -304,7 +304,9 @@ func TestDevConsole(t *testing.T) {
 }
 
 // TestDevConsoleWithDir: the console is served at every --dir endpoint's
-// URL, the same bytes whatever the request holds, and only there.
+// URL, the same bytes whatever the request holds, and only there; a
+// directory's URL gets the listing of its scripts (once it ends in a
+// slash), with what the request holds escaped.
 func TestDevConsoleWithDir(t *testing.T) {
 	t.Parallel()
 	page, err := os.ReadFile("../server/devconsole.html")
@@ -329,10 +331,23 @@ func TestDevConsoleWithDir(t *testing.T) {
 			t.Fatalf("%s: headers %v", target, r.header)
 		}
 	}
-	for target, want := range map[string]int{"/nope.sh": 404, "/notexec.sh": 403, "/sub": 404, "/../outside/evil.sh": 400} {
+	for target, want := range map[string]int{"/nope.sh": 404, "/notexec.sh": 403, "/../outside/evil.sh": 400, "/escape/": 404, "/.hidden/": 404} {
 		if r := rawRequest(t, s.addr, "GET", target, false); r.status != want || strings.Contains(r.body, "<html") {
 			t.Errorf("%s: %d %.60q, want %d", target, r.status, r.body, want)
 		}
+	}
+	if r := rawRequest(t, s.addr, "GET", "/sub", false); r.status != 301 || r.header.Get("Location") != "/sub/" {
+		t.Errorf("/sub: %d, Location %q; want a redirect to /sub/", r.status, r.header.Get("Location"))
+	}
+	if r := rawRequest(t, s.addr, "GET", "/", false); r.status != 200 || !strings.Contains(r.body, `href="/env.sh"`) ||
+		!strings.Contains(r.body, `href="/sub/"`) || strings.Contains(r.body, "hidden") || strings.Contains(r.body, "notexec") || strings.Contains(r.body, "evil") {
+		t.Errorf("the listing of /: %d %q", r.status, r.body)
+	}
+	if err := os.Mkdir(filepath.Join(rt.ws, `"><script>alert(3)<`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := rawRequest(t, s.addr, "GET", "/", false); strings.Contains(r.body, "<script>") || r.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("a directory's name reaches the listing unescaped, or without a CSP: %q", r.body)
 	}
 	// The console's WebSocket: same URL, upgraded.
 	if env := readEnv(t, dial(t, s.addr, "/env.sh", nil)); env["SCRIPT_NAME"] != "/env.sh" {
@@ -403,5 +418,64 @@ func TestCGIMaxForks(t *testing.T) {
 	}
 	if res := <-first; res.err != nil || res.r.status != 200 || res.r.body != "slow\n" {
 		t.Fatalf("first request: %d %q %v", res.r.status, res.r.body, res.err)
+	}
+}
+
+// TestStaticSymlinksInside: a symlink in --staticdir to a file or a
+// directory inside it is served, whether its target is relative, absolute,
+// or a relative path that steps out and back in (websocketd 0.5 serves
+// them too); a link out of the directory, or to a dot-file, is refused
+// and left out of the listing.
+func TestStaticSymlinksInside(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	for _, l := range [][2]string{
+		{"hello.txt", "rel-in.txt"},
+		{filepath.Join(rt.www, "hello.txt"), "abs-in.txt"},
+		{"../www/hello.txt", "via-out.txt"},
+		{"pub", "pubdir"},
+		{filepath.Join(rt.www, "pub"), "abs-pubdir"},
+		{".secret", "to-dot.txt"},
+		{filepath.Join(rt.outside, "evil.sh"), "abs-out.sh"},
+	} {
+		if err := os.Symlink(l[0], filepath.Join(rt.www, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startServer(t, "--staticdir="+rt.www)
+	for target, want := range map[string]string{
+		"/rel-in.txt": "hello static\n", "/abs-in.txt": "hello static\n", "/via-out.txt": "hello static\n",
+		"/pubdir/a.txt": "a\n", "/abs-pubdir/a.txt": "a\n",
+	} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 200 || r.body != want {
+			t.Errorf("%s: %d %q, want 200 %q", target, r.status, r.body, want)
+		}
+	}
+	for _, target := range []string{"/to-dot.txt", "/abs-out.sh", "/link-out/evil.sh"} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != 404 || strings.Contains(r.body, "SECRET") || strings.Contains(r.body, evilMark) {
+			t.Errorf("%s: %d %q, want 404", target, r.status, r.body)
+		}
+	}
+	checkListing(t, s.addr, "/", "abs-in.txt", "to-dot.txt", "abs-out.sh", "link-out")
+	checkListing(t, s.addr, "/", "via-out.txt")
+}
+
+// TestCGIMissingScriptWithCommand: with a COMMAND and --cgidir, a plain
+// request for a script that is not there is a missing page (404, as in
+// websocketd), not 426: every path is the COMMAND's endpoint, but plain
+// HTTP is the CGI site's. Upgrades at any path still reach the COMMAND.
+func TestCGIMissingScriptWithCommand(t *testing.T) {
+	t.Parallel()
+	rt := newRouteTree(t)
+	s := startServer(t, "--cgidir="+rt.cgi, "cat")
+	for target, want := range map[string]int{"/hello.cgi": 200, "/nope.cgi": 404, "/": 404} {
+		if r := rawRequest(t, s.addr, "GET", target, false); r.status != want {
+			t.Errorf("GET %s: %d %q, want %d", target, r.status, r.body, want)
+		}
+	}
+	echo(t, dial(t, s.addr, "/nope.cgi", nil), "the command at any path")
+	// Without --cgidir the endpoint's plain URL says what it is for.
+	if r := rawRequest(t, startServer(t, "cat").addr, "GET", "/nope.cgi", false); r.status != 426 {
+		t.Errorf("without --cgidir: %d, want 426", r.status)
 	}
 }

@@ -70,56 +70,66 @@ func TestSignalsKeepServing(t *testing.T) {
 	}
 }
 
-// TestClosedStderrKeepsServing: with nothing reading its log (wsexec ...
-// 2>&1 | head, a log collector gone), wsexec's log writes fail and it
-// serves on, where a write to a stderr without a reader would have killed
-// it with SIGPIPE; SIGTERM still ends it cleanly, with status 0.
-func TestClosedStderrKeepsServing(t *testing.T) {
+// TestClosedLogKeepsServing: with nothing reading its log (wsexec ... |
+// head, a log collector gone), wsexec's log writes fail and it serves on,
+// where a write to a stdout or stderr without a reader would have killed it
+// with SIGPIPE; SIGTERM still ends it cleanly, with status 0. The log is on
+// stdout by default, and on stderr with --logto=stderr.
+func TestClosedLogKeepsServing(t *testing.T) {
 	t.Parallel()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // nobody reads the log
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	_, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(binPath, "--port="+port, "--address=127.0.0.1", "--loglevel=debug", "cat")
-	cmd.Stderr = w
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	exited := make(chan struct{})
-	var waitErr error
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
+	for _, logTo := range []string{"stdout", "stderr"} {
+		t.Run(logTo, func(t *testing.T) {
+			t.Parallel()
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Close() // nobody reads the log
+			addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+			_, port, _ := strings.Cut(addr, ":")
+			cmd := exec.Command(binPath, "--port="+port, "--address=127.0.0.1", "--loglevel=debug", "--logto="+logTo, "cat")
+			if logTo == "stdout" {
+				cmd.Stdout = w
+			} else {
+				cmd.Stderr = w
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			exited := make(chan struct{})
+			var waitErr error
+			go func() { waitErr = cmd.Wait(); close(exited) }()
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				<-exited
+			})
 
-	var c *wsproto.Conn
-	waitFor(t, 10*time.Second, "wsexec to serve", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("wsexec exited with its log unread: %v", waitErr)
-		default:
-		}
-		c, _, _ = dialWS(addr, "/", nil)
-		return c != nil
-	})
-	defer c.Close()
-	echo(t, c, "its connect line was written, and lost") // logged before the relay starts
-	cmd.Process.Signal(syscall.SIGTERM)
-	if ce := readClose(t, c); ce.Code != wsproto.CloseGoingAway {
-		t.Fatalf("close %d %q, want 1001", ce.Code, ce.Reason)
-	}
-	select {
-	case <-exited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("wsexec did not exit within 20 s of SIGTERM")
-	}
-	if waitErr != nil {
-		t.Fatalf("wsexec exited with %v after SIGTERM, want status 0", waitErr)
+			var c *wsproto.Conn
+			waitFor(t, 10*time.Second, "wsexec to serve", func() bool {
+				select {
+				case <-exited:
+					t.Fatalf("wsexec exited with its log unread: %v", waitErr)
+				default:
+				}
+				c, _, _ = dialWS(addr, "/", nil)
+				return c != nil
+			})
+			defer c.Close()
+			echo(t, c, "its connect line was written, and lost") // logged before the relay starts
+			cmd.Process.Signal(syscall.SIGTERM)
+			if ce := readClose(t, c); ce.Code != wsproto.CloseGoingAway {
+				t.Fatalf("close %d %q, want 1001", ce.Code, ce.Reason)
+			}
+			select {
+			case <-exited:
+			case <-time.After(20 * time.Second):
+				t.Fatal("wsexec did not exit within 20 s of SIGTERM")
+			}
+			if waitErr != nil {
+				t.Fatalf("wsexec exited with %v after SIGTERM, want status 0", waitErr)
+			}
+		})
 	}
 }
 

@@ -57,7 +57,7 @@ func TestUnixSocketLifecycle(t *testing.T) {
 	c.Close()
 
 	// A live socket is refused, and left alone.
-	runExit(t, 1, "another server is listening", "--unixsocket="+sock, "cat")
+	runExit(t, 3, "another server is listening", "--unixsocket="+sock, "cat")
 	c = dialUnix(t, sock, "/")
 	echo(t, c, "still served")
 	c.Close()
@@ -77,7 +77,7 @@ func TestUnixSocketNotASocket(t *testing.T) {
 	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runExit(t, 1, "not a socket", "--unixsocket="+path, "cat")
+	runExit(t, 3, "not a socket", "--unixsocket="+path, "cat")
 	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
 		t.Fatalf("the file was touched: %v %q", err, b)
 	}

@@ -184,10 +184,14 @@ func newHub(s *Server, key string) *hub {
 func (h *hub) start(ep *endpoint) {
 	defer close(h.ready)
 	s := h.s
+	scriptName := h.key // the script's URL path with --dir
+	if scriptName == "" {
+		scriptName = "/" // one COMMAND, as its clients see it (websocketd's value)
+	}
 	proc, err := startProcess(procio.Config{
 		Path:       ep.path,
 		Args:       ep.args,
-		Env:        s.env.shared(s.software, h.key, ep.translated),
+		Env:        s.env.shared(s.software, scriptName),
 		Stderr:     h.stderr,
 		Quiet:      quietAfter,
 		CloseGrace: s.cfg.CloseGrace,

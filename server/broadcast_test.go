@@ -305,8 +305,8 @@ func TestBroadcastEvents(t *testing.T) {
 	want := map[string]string{
 		"REMOTE_ADDR":     "127.0.0.1",
 		"REMOTE_PORT":     port,
-		"SCRIPT_NAME":     "/other/path",
-		"PATH_INFO":       "",
+		"SCRIPT_NAME":     "/", // one COMMAND, as websocketd
+		"PATH_INFO":       "/other/path",
 		"QUERY_STRING":    "q=a%2520b",
 		"REQUEST_URI":     "/other/path?q=a%2520b",
 		"HTTP_USER_AGENT": "a%20b%25c%09z",
@@ -344,15 +344,15 @@ func TestBroadcastEnvironment(t *testing.T) {
 		k, v, _ := strings.Cut(line, "=")
 		env[k] = v
 	}
-	for _, k := range []string{"SERVER_SOFTWARE", "GATEWAY_INTERFACE", "SCRIPT_NAME", "PATH_TRANSLATED", "PATH"} {
+	for _, k := range []string{"SERVER_SOFTWARE", "GATEWAY_INTERFACE", "SCRIPT_NAME", "PATH"} {
 		if _, ok := env[k]; !ok {
 			t.Errorf("%s not set", k)
 		}
 	}
-	if env["SCRIPT_NAME"] != "" || env["GATEWAY_INTERFACE"] != "CGI/1.1" {
+	if env["SCRIPT_NAME"] != "/" || env["GATEWAY_INTERFACE"] != "CGI/1.1" {
 		t.Errorf("SCRIPT_NAME=%q GATEWAY_INTERFACE=%q", env["SCRIPT_NAME"], env["GATEWAY_INTERFACE"])
 	}
-	for _, k := range []string{"REMOTE_ADDR", "REMOTE_PORT", "QUERY_STRING", "HTTP_HOST", "UNIQUE_ID", "REQUEST_URI"} {
+	for _, k := range []string{"REMOTE_ADDR", "REMOTE_PORT", "QUERY_STRING", "HTTP_HOST", "UNIQUE_ID", "REQUEST_URI", "PATH_INFO", "PATH_TRANSLATED"} {
 		if v, ok := env[k]; ok {
 			t.Errorf("%s=%q: a client's variable in the shared environment", k, v)
 		}

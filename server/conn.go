@@ -27,10 +27,14 @@ import (
 // ended is recorded once (sent, failed) and read by the relay once both
 // pumps are done.
 type conn struct {
-	s     *Server
-	id    string
-	log   *slog.Logger
-	start time.Time
+	s  *Server
+	id string
+	// uniqueID is the program's UNIQUE_ID: the server's start time in
+	// nanoseconds plus the connection's number, a decimal number as
+	// websocketd's (a timestamp), unique across restarts too.
+	uniqueID string
+	log      *slog.Logger
+	start    time.Time
 
 	prog   program
 	tag    *tagger                     // --passstderr; nil when off
@@ -83,7 +87,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	// Start the program (or join the shared one) before sending 101, so
 	// that a program that cannot start is a 500 the client can see rather
 	// than a dropped WebSocket.
-	env := s.programEnv(r, c.id, ep, res, who)
+	env := s.programEnv(r, c.uniqueID, ep, res, who)
 	c.errLog.Store(c.log)
 	var pid int
 	if s.hubs != nil {
@@ -143,7 +147,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		c.log = c.log.With("user", who.user)
 		c.errLog.Store(c.log)
 	}
-	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol)
+	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol, "unique_id", c.uniqueID)
 
 	handedOff = true
 	go func() {
@@ -405,15 +409,6 @@ func (s *sink) Flush() error {
 		s.err = s.ws.Flush()
 	}
 	return nil
-}
-
-// localPort is the port the request came in on, for SERVER_PORT when the
-// Host header names none.
-func localPort(r *http.Request) string {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return portOf(a)
-	}
-	return ""
 }
 
 // wrapErr prefixes *err, if it is not nil, with a formatted context.

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/wsexec/wsexec/handshake"
@@ -66,8 +65,6 @@ type envRequest struct {
 	software   string // SERVER_SOFTWARE
 	scriptName string
 	pathInfo   string
-	translated string // PATH_TRANSLATED
-	localPort  string // the listener's port, used when Host has none
 	who        identity
 }
 
@@ -80,8 +77,6 @@ func (s *Server) programEnv(r *http.Request, id string, ep *endpoint, res *hands
 		software:   s.software,
 		scriptName: ep.scriptName,
 		pathInfo:   ep.pathInfo,
-		translated: ep.translated,
-		localPort:  localPort(r),
 		who:        who,
 	})
 	if res.Subprotocol != "" {
@@ -116,12 +111,10 @@ func (b baseEnv) build(q envRequest) []string {
 	// port or without.
 	serverName, serverPort, _ := splitHost(r.Host)
 	if serverPort == "" {
-		serverPort = q.localPort
-		if _, ok := forwardedOf(r); ok {
-			// The client's Host, through a proxy: the port it reached is
-			// its scheme's, not the one wsexec listens on.
-			serverPort = defaultPort(requestScheme(r) == "https")
-		}
+		// As websocketd: the port the client connected to, which a Host
+		// without one means is the scheme's default, also behind a proxy
+		// that listens there and forwards to another port.
+		serverPort = defaultPort(requestScheme(r) == "https")
 	}
 	remoteHost := remoteAddr
 	if b.reverseLookup {
@@ -143,7 +136,7 @@ func (b baseEnv) build(q envRequest) []string {
 		"REQUEST_METHOD="+r.Method,
 		"SCRIPT_NAME="+sanitizeValue(q.scriptName),
 		"PATH_INFO="+sanitizeValue(q.pathInfo),
-		"PATH_TRANSLATED="+q.translated,
+		"PATH_TRANSLATED="+sanitizeValue(r.URL.Path), // websocketd's value: the request's path
 		"QUERY_STRING="+sanitizeValue(r.URL.RawQuery),
 		"REQUEST_URI="+sanitizeValue(r.RequestURI),
 		"UNIQUE_ID="+q.id,
@@ -184,14 +177,13 @@ func (b baseEnv) build(q envRequest) []string {
 // an endpoint (--broadcast): the --passenv variables and the CGI
 // variables that are the same for every client. The others are per
 // client, in its join event (events.go).
-func (b baseEnv) shared(software, scriptName, translated string) []string {
-	env := make([]string, 0, len(b.pass)+4)
+func (b baseEnv) shared(software, scriptName string) []string {
+	env := make([]string, 0, len(b.pass)+3)
 	env = append(env, b.pass...)
 	return append(env,
 		"SERVER_SOFTWARE="+software,
 		"GATEWAY_INTERFACE=CGI/1.1",
 		"SCRIPT_NAME="+sanitizeValue(scriptName),
-		"PATH_TRANSLATED="+translated,
 	)
 }
 
@@ -206,7 +198,7 @@ func setBy(env []string, name string) bool {
 }
 
 // lookupHost returns the first name a reverse DNS lookup of ip gives,
-// without its final dot, or ip itself when there is none or the lookup
+// with its final dot (as websocketd), or ip itself when there is none or the lookup
 // takes longer than ReverseLookupTimeout.
 func lookupHost(r *http.Request, ip string) string {
 	if net.ParseIP(ip) == nil {
@@ -218,7 +210,7 @@ func lookupHost(r *http.Request, ip string) string {
 	if err != nil || len(names) == 0 || names[0] == "" {
 		return ip
 	}
-	return strings.TrimSuffix(names[0], ".")
+	return names[0] // with its final dot, as websocketd gives it
 }
 
 // headerEnvName maps a request header name to its CGI variable name
@@ -302,12 +294,4 @@ func validEnvName(name string) bool {
 		return false
 	}
 	return true
-}
-
-// portOf returns the port of a listener address, or "" for a Unix socket.
-func portOf(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return strconv.Itoa(tcp.Port)
-	}
-	return ""
 }

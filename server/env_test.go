@@ -91,30 +91,31 @@ func TestEnvInjection(t *testing.T) {
 func TestEnvHTTPS(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
 	r.TLS = &tls.ConnectionState{}
-	env := envMap(t, newBaseEnv(nil).build(envRequest{r: r, localPort: "443"}))
+	env := envMap(t, newBaseEnv(nil).build(envRequest{r: r}))
 	if env["HTTPS"] != "on" {
 		t.Fatalf("HTTPS = %q, want on", env["HTTPS"])
 	}
 	if env["SERVER_PORT"] != "443" {
-		t.Fatalf("SERVER_PORT = %q, want the listener's 443", env["SERVER_PORT"])
+		t.Fatalf("SERVER_PORT = %q, want https's 443 for a Host without a port", env["SERVER_PORT"])
 	}
 }
 
 // TestEnvServerName: SERVER_NAME and SERVER_PORT come from Host, an IPv6
-// name without its brackets whether a port follows or not, the listener's
-// port when Host has none.
+// name without its brackets whether a port follows or not, and the
+// scheme's default port when Host has none (as websocketd: the port the
+// client connected to, a proxy's included), not the listener's.
 func TestEnvServerName(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ host, name, port string }{
 		{"example.com:8080", "example.com", "8080"},
-		{"example.com", "example.com", "9999"},
+		{"example.com", "example.com", "80"},
 		{"[::1]:8080", "::1", "8080"},
-		{"[::1]", "::1", "9999"},
-		{"", "", "9999"},
+		{"[::1]", "::1", "80"},
+		{"", "", "80"},
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Host = tc.host
-		env := envMap(t, newBaseEnv(nil).build(envRequest{r: r, localPort: "9999"}))
+		env := envMap(t, newBaseEnv(nil).build(envRequest{r: r}))
 		if env["SERVER_NAME"] != tc.name || env["SERVER_PORT"] != tc.port {
 			t.Errorf("Host %q: SERVER_NAME %q SERVER_PORT %q, want %q %q", tc.host, env["SERVER_NAME"], env["SERVER_PORT"], tc.name, tc.port)
 		}
@@ -185,8 +186,8 @@ func TestEnvIdentity(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "http://example.com/p", nil)
 	r.Header.Set("Authorization", "Basic YWxpY2U6c2VjcmV0")
 	who := identity{authType: authTypeBasic, user: "al\nice", extra: []string{"AUTH_ROLE=admin"}, hidePassword: true}
-	env := envMap(t, base.build(envRequest{r: r, localPort: "8080", who: who}))
-	want := map[string]string{"AUTH_TYPE": "Basic", "REMOTE_USER": "al ice", "AUTH_ROLE": "admin", "WSEXEC_TEST_KEEP": "kept", "SERVER_PORT": "8080"}
+	env := envMap(t, base.build(envRequest{r: r, who: who}))
+	want := map[string]string{"AUTH_TYPE": "Basic", "REMOTE_USER": "al ice", "AUTH_ROLE": "admin", "WSEXEC_TEST_KEEP": "kept", "SERVER_PORT": "80"}
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("%s = %q, want %q", k, env[k], v)
@@ -208,7 +209,7 @@ func TestEnvIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env = envMap(t, base.build(envRequest{r: fr, localPort: "8080"}))
+	env = envMap(t, base.build(envRequest{r: fr}))
 	if env["SERVER_PORT"] != "443" || env["HTTPS"] != "on" || env["REMOTE_ADDR"] != "203.0.113.5" || env["REMOTE_PORT"] != "" {
 		t.Errorf("through a proxy: SERVER_PORT %q, HTTPS %q, REMOTE_ADDR %q, REMOTE_PORT %q; want 443, on, 203.0.113.5, empty",
 			env["SERVER_PORT"], env["HTTPS"], env["REMOTE_ADDR"], env["REMOTE_PORT"])

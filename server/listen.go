@@ -26,7 +26,23 @@ const ReverseLookupTimeout = 2 * time.Second
 type listener struct {
 	net.Listener
 	addr string // host:port, or the socket's path
-	url  string // where clients connect
+	// host:port as a person puts it in a URL to reach the listener from
+	// this machine: localhost for a wildcard address; "" for a Unix socket.
+	urlAddr string
+}
+
+// urlAddr is how a URL names the TCP listener at a: its address, or
+// localhost when it listens on every interface ([::] or 0.0.0.0 is no
+// address to connect to).
+func urlAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	return tcp.String()
 }
 
 // listeners are every socket Run serves: the endpoint's own, and the
@@ -54,25 +70,19 @@ func (s *Server) listen() (_ *listeners, err error) {
 			ls.close()
 		}
 	}()
-	scheme := "ws"
-	if s.cfg.TLS != nil {
-		scheme = "wss"
-	}
 	for _, addr := range s.cfg.Addresses {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
-		a := ln.Addr().String()
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: a, url: scheme + "://" + a + "/"})
+		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: ln.Addr().String(), urlAddr: urlAddr(ln.Addr())})
 	}
 	if s.cfg.UnixSocket != "" {
 		ln, err := listenUnix(s.cfg.UnixSocket, s.cfg.UnixSocketMode)
 		if err != nil {
 			return nil, err
 		}
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: s.cfg.UnixSocket,
-			url: scheme + "+unix://" + s.cfg.UnixSocket})
+		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: s.cfg.UnixSocket})
 	}
 	if s.cfg.RedirPort == 0 {
 		return ls, nil
@@ -83,8 +93,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("listen (redirect): %w", err)
 		}
-		a := ln.Addr().String()
-		ls.redirect = append(ls.redirect, listener{Listener: ln, addr: a, url: "http://" + a + "/"})
+		ls.redirect = append(ls.redirect, listener{Listener: ln, addr: ln.Addr().String(), urlAddr: urlAddr(ln.Addr())})
 	}
 	return ls, nil
 }

@@ -140,3 +140,24 @@ func TestWithHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestURLAddr: a listener on every interface is named localhost in the
+// URLs the log shows ([::] and 0.0.0.0 are nothing to connect to); one on
+// an address keeps it.
+func TestURLAddr(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "localhost:8080"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 80}, "localhost:80"},
+		{&net.TCPAddr{Port: 8080}, "localhost:8080"},
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8080}, "[::1]:8080"},
+	} {
+		if got := urlAddr(tc.addr); got != tc.want {
+			t.Errorf("urlAddr(%v) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+}

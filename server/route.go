@@ -22,11 +22,16 @@ import (
 //     that names none is refused (404, 403) before anything is upgraded or
 //     started.
 //   - A plain HTTP request gets, in this order: the dev console if it is on
-//     and the path is an endpoint; the CGI script the path names under
-//     --cgidir; the file under --staticdir; 426 if the path is an endpoint
-//     (it wants a WebSocket client); 404 otherwise.
+//     and the path is an endpoint (with --dir, a directory's path gets the
+//     listing of its scripts, see dirlist.go); the CGI script the path
+//     names under --cgidir; the file under --staticdir; 404 when --cgidir
+//     or --staticdir is given (plain HTTP is then a site, and the page is
+//     missing); 426 if the path is an endpoint (it wants a WebSocket
+//     client); 404 otherwise.
 //
-// This is websocketd's order. --devconsole cannot be combined with
+// This is websocketd's order; websocketd answers 404 where wsexec says
+// 426, which tells a person who opened an endpoint's URL in a browser,
+// or curl, what the URL is for. --devconsole cannot be combined with
 // --staticdir or --cgidir (websocketd refuses that too): with a single
 // command every path is the endpoint, so the console would hide every file.
 
@@ -37,7 +42,6 @@ type endpoint struct {
 	args       []string // argv; args[0] is the name the program sees
 	scriptName string   // SCRIPT_NAME
 	pathInfo   string   // PATH_INFO
-	translated string   // PATH_TRANSLATED
 }
 
 // router holds the routing configuration, resolved once in New.
@@ -62,7 +66,7 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 		}
 		rt.dir = d
 	case len(cfg.Command) > 0 && cfg.Path != "":
-		rt.command = &endpoint{path: cfg.Path, args: cfg.Command, translated: cfg.Path}
+		rt.command = &endpoint{path: cfg.Path, args: cfg.Command}
 	case len(cfg.Command) > 0:
 		return nil, errors.New("command not resolved (Config.Path)")
 	case cfg.StaticDir == "" && cfg.CGIDir == "":
@@ -109,8 +113,11 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 	switch {
 	case rt.command != nil:
+		// As websocketd: the command is the script at the root, and the
+		// whole path is its PATH_INFO, what programs written for
+		// websocketd route on.
 		ep := *rt.command
-		ep.scriptName = r.URL.Path
+		ep.scriptName, ep.pathInfo = "/", r.URL.Path
 		return &ep, nil
 	case rt.dir != nil:
 		sc, err := rt.dir.resolve(r.URL.Path)
@@ -122,7 +129,6 @@ func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 			args:       []string{sc.file},
 			scriptName: sc.scriptName,
 			pathInfo:   sc.pathInfo,
-			translated: sc.file,
 		}, nil
 	}
 	return nil, &handshake.Error{Status: http.StatusNotFound, Reason: "no WebSocket endpoint here"}
@@ -148,14 +154,23 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.rt.static.ServeHTTP(w, r)
 		return
 	}
+	if s.rt.cgi != nil {
+		// Plain HTTP serves a site of CGI scripts: to a person with a
+		// browser a path that names none is a missing page (404, as
+		// websocketd), not a WebSocket endpoint to connect to.
+		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), notFound("no such CGI script"))
+		return
+	}
 	// The dev console comes first in websocketd's order; it comes last
 	// here, which is the same since New refuses it with --cgidir or
 	// --staticdir, and lets one lookup serve both.
 	_, err := s.rt.endpointFor(r)
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
+	case err != nil && s.cfg.DevConsole && s.rt.dir != nil && get && s.serveDirListing(w, r):
 	case err != nil:
 		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
-	case s.cfg.DevConsole && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case s.cfg.DevConsole && get:
 		serveDevConsole(w)
 	default:
 		w.Header().Set("Upgrade", "websocket")
@@ -297,6 +312,41 @@ func (d *scriptDir) resolve(p string) (script, error) {
 			sc.pathInfo = "/" + tail
 		}
 		return sc, nil
+	}
+}
+
+// checkScripts warns at start-up when --dir holds no executable file:
+// every request would then be refused (404), which is more likely a wrong
+// directory than the plan. The walk stops at the first executable, and
+// after maxScan entries (then it says nothing).
+func (s *Server) checkScripts() {
+	if s.rt.dir == nil {
+		return
+	}
+	found, n := false, 0
+	filepath.WalkDir(s.rt.dir.root, func(p string, d fs.DirEntry, err error) error {
+		if n++; n > maxScan {
+			found = true // too many to look through: assume one is there
+			return filepath.SkipAll
+		}
+		if err != nil || p == s.rt.dir.root {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), ".") { // never served
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if fi, err := os.Stat(p); err == nil && isExec(fi.Mode()) {
+			found = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if !found {
+		s.log.Warn("no executable file in the directory: every request will get 404 until one is added",
+			"dir", s.cfg.Dir, "fix", "make the scripts executable (chmod +x) or check the path")
 	}
 }
 

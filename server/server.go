@@ -202,6 +202,7 @@ type Server struct {
 	proxies  trustedProxies
 
 	nextID  atomic.Uint64
+	idBase  uint64       // the start time in nanoseconds, for UNIQUE_ID (conn.uniqueID)
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
 
 	// The shared programs (Broadcast), by endpoint: see join. hubs is nil
@@ -338,6 +339,7 @@ func New(cfg Config) (*Server, error) {
 		basic:    basic,
 		authCmd:  authCmd,
 		proxies:  cfg.TrustedProxies,
+		idBase:   uint64(time.Now().UnixNano()),
 	}
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
@@ -369,9 +371,10 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Run(ctx context.Context) error {
 	ls, err := s.listen()
 	if err != nil {
-		return err
+		return &ListenError{Err: err}
 	}
 	s.checkFileLimit()
+	s.checkScripts()
 
 	var fresh freshConns
 	// net/http lets 4 KiB past its limit through (bufio slack): take it
@@ -406,7 +409,7 @@ func (s *Server) Run(ctx context.Context) error {
 		serving = append(serving, "command", s.cfg.Command)
 	}
 	for _, ln := range ls.main {
-		s.log.Info("listening", append([]any{"addr", ln.addr, "url", ln.url}, serving...)...)
+		s.log.Info("listening", append(append([]any{"addr", ln.addr}, s.urls(ln)...), serving...)...)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
@@ -452,6 +455,37 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// urls returns the URLs a person can open on listener ln, as log
+// attributes: url, where WebSocket clients connect (or, with no endpoint,
+// where files and CGI scripts are served), and console, the dev console's
+// page when it is on.
+func (s *Server) urls(ln listener) []any {
+	ws, web := "ws", "http"
+	if s.cfg.TLS != nil {
+		ws, web = "wss", "https"
+	}
+	if ln.urlAddr == "" { // a Unix socket: no URL a browser takes
+		return []any{"url", ws + "+unix://" + ln.addr}
+	}
+	endpoint := s.rt.command != nil || s.rt.dir != nil
+	if !endpoint {
+		return []any{"url", web + "://" + ln.urlAddr + "/"}
+	}
+	out := []any{"url", ws + "://" + ln.urlAddr + "/"}
+	if s.cfg.DevConsole {
+		out = append(out, "console", web+"://"+ln.urlAddr+"/")
+	}
+	return out
+}
+
+// ListenError is Run's error when a listener cannot be opened (the port
+// is in use, no permission, a live Unix socket at the path): nothing was
+// served. main gives it an exit status of its own, websocketd's.
+type ListenError struct{ Err error }
+
+func (e *ListenError) Error() string { return e.Err.Error() }
+func (e *ListenError) Unwrap() error { return e.Err }
 
 // freshConns tracks the connections that have not sent a byte yet
 // (http.StateNew). http.Server.Shutdown counts them as idle only once they
@@ -573,7 +607,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // own (see conn.serve), which releases the connection's slot when the
 // program is reaped and the socket closed.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
-	id := strconv.FormatUint(s.nextID.Add(1), 10)
+	n := s.nextID.Add(1)
+	id := strconv.FormatUint(n, 10)
 	log := s.log.With("conn", id, "remote", r.RemoteAddr)
 
 	res, err := handshake.Check(r, &s.hs)
@@ -584,7 +619,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	s.answerSubprotocol(res)
 	who := identityOf(r)
 	if s.authCmd != nil {
-		set, err := s.authCmd.run(r.Context(), s.programEnv(r, id, ep, res, who))
+		set, err := s.authCmd.run(r.Context(), s.programEnv(r, strconv.FormatUint(s.idBase+n, 10), ep, res, who))
 		if err != nil {
 			refuse(w, log, err)
 			return
@@ -596,7 +631,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 		return
 	}
 	s.conns.Add(1)
-	c := &conn{s: s, id: id, log: log, start: time.Now()}
+	c := &conn{s: s, id: id, uniqueID: strconv.FormatUint(s.idBase+n, 10), log: log, start: time.Now()}
 	// serve returns once the relay runs in a goroutine of its own (see
 	// there); c.end runs when the connection is over and its program reaped.
 	if err := c.serve(w, r, res, ep, who); err != nil {

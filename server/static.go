@@ -16,8 +16,10 @@ import (
 // (ranges, conditional requests, index.html, directory listings) on a file
 // system that:
 //
-//   - opens every file through an os.Root, so neither ".." nor a symlink
-//     can reach outside the directory;
+//   - follows symlinks that stay inside the directory, relative or
+//     absolute, and refuses those that leave it; every file is opened by
+//     its real path through an os.Root, so neither ".." nor a symlink
+//     changed meanwhile can reach outside the directory;
 //   - refuses any path with a segment starting with "." (404) and leaves
 //     dot-files out of listings, so .git, .htpasswd and the like stay
 //     private (and so do the dot-files editors leave: .x.swp, .#x);
@@ -261,37 +263,52 @@ type staticFS struct {
 }
 
 // Open opens name, a slash-separated path that FileServer has cleaned.
+// A symlink is followed wherever it points inside the directory, by a
+// relative or an absolute target (as websocketd 0.5 does); the file is
+// then judged by its real path, so a link to a dot-file, to a program's
+// file or out of the directory is refused like the file itself.
 func (s *staticFS) Open(name string) (http.File, error) {
 	rel := strings.TrimPrefix(path.Clean("/"+name), "/")
 	if rel == "" {
 		rel = "."
 	}
-	for _, seg := range strings.Split(rel, "/") {
-		if seg != "." && strings.HasPrefix(seg, ".") {
-			s.log.Debug("not served", "file", rel, "why", "a dot-file")
-			return nil, fs.ErrNotExist
+	if why := dotFile(rel); why != "" {
+		s.log.Debug("not served", "file", rel, "why", why)
+		return nil, fs.ErrNotExist
+	}
+	real, err := filepath.EvalSymlinks(filepath.Join(s.root, filepath.FromSlash(rel)))
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return nil, err // 403
 		}
+		return nil, fs.ErrNotExist
+	}
+	inside, err := filepath.Rel(s.root, real)
+	if err != nil || !within(s.root, real) {
+		s.log.Debug("not served", "file", rel, "why", "a link out of the directory")
+		return nil, fs.ErrNotExist
+	}
+	if why := dotFile(filepath.ToSlash(inside)); why != "" {
+		s.log.Debug("not served", "file", rel, "why", "a link to "+why)
+		return nil, fs.ErrNotExist
 	}
 	// The directory is opened for each file so that one replaced while the
 	// server runs is followed, and no descriptor is held between requests.
+	// The real path is opened through an os.Root: should a link change
+	// between EvalSymlinks and here, the root still keeps the open inside.
 	root, err := os.OpenRoot(s.root)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	f, err := root.Open(rel)
+	f, err := root.Open(inside)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return nil, err // 403
 		}
-		return nil, fs.ErrNotExist // missing, or a path that escapes: 404
+		return nil, fs.ErrNotExist // gone, or a path that escapes: 404
 	}
-	// os.Root has kept f inside the directory; now keep programs out.
-	real, err := filepath.EvalSymlinks(filepath.Join(s.root, filepath.FromSlash(rel)))
-	var fi fs.FileInfo
-	if err == nil {
-		fi, err = f.Stat()
-	}
+	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, fs.ErrNotExist
@@ -303,6 +320,17 @@ func (s *staticFS) Open(name string) (http.File, error) {
 		return nil, fs.ErrNotExist
 	}
 	return &staticFile{File: f, real: real, fs: s, ids: ids}, nil
+}
+
+// dotFile says why the slash-separated path rel, inside the directory, is
+// not served for a segment starting with ".", or "" when it has none.
+func dotFile(rel string) string {
+	for _, seg := range strings.Split(rel, "/") {
+		if seg != "." && strings.HasPrefix(seg, ".") {
+			return "a dot-file"
+		}
+	}
+	return ""
 }
 
 // staticFile is an open file or directory whose listings leave out
@@ -319,9 +347,12 @@ func (f *staticFile) keep(name string) bool {
 		return false
 	}
 	// Resolve the entry as Open would, so that no link to outside the
-	// directory and no program is listed.
+	// directory, to a dot-file or to a program is listed.
 	real, err := filepath.EvalSymlinks(filepath.Join(f.real, name))
 	if err != nil || !within(f.fs.root, real) {
+		return false
+	}
+	if inside, err := filepath.Rel(f.fs.root, real); err != nil || dotFile(filepath.ToSlash(inside)) != "" {
 		return false
 	}
 	fi, err := os.Stat(real)

@@ -3,9 +3,11 @@
 # client sends is appended to it as "[ADDR:PORT] text", and every client sees
 # each new line of the room as it is written.
 #
-# Run:  wsexec --port=8080 --devconsole examples/bash/chat.sh
+# Run:  bin/wsexec --port=8080 --devconsole examples/bash/chat.sh
 #       then open http://localhost:8080/ in two browser tabs.
-# Env:  CHAT_ROOM  the room file (default ${TMPDIR:-/tmp}/wsexec-chat.log)
+# Env:  CHAT_ROOM  the room file (default ${TMPDIR:-/tmp}/wsexec-chat.log).
+#       wsexec passes a program only the variables --passenv names, so:
+#       CHAT_ROOM=/tmp/room.log bin/wsexec --port=8080 --passenv=PATH,CHAT_ROOM examples/bash/chat.sh
 
 room=${CHAT_ROOM:-${TMPDIR:-/tmp}/wsexec-chat.log}
 touch -- "$room" || exit 1

@@ -3,7 +3,7 @@
 # then exit 0. Shows the CGI variables wsexec sets (REMOTE_ADDR, QUERY_STRING,
 # HTTP_USER_AGENT, SCRIPT_NAME, PATH_INFO, ...).
 #
-# Run:  wsexec --port=8080 --devconsole examples/bash/env.sh
+# Run:  bin/wsexec --port=8080 --devconsole examples/bash/env.sh
 #       then open http://localhost:8080/some/path?x=1
 
 env | LC_ALL=C sort

@@ -2,7 +2,7 @@
 # greeter.sh: answer every message "NAME" with "Hello, NAME!".
 # Exits when the client disconnects (stdin closes).
 #
-# Run:  wsexec --port=8080 --devconsole examples/bash/greeter.sh
+# Run:  bin/wsexec --port=8080 --devconsole examples/bash/greeter.sh
 # Try:  printf 'bob\n' | examples/bash/greeter.sh
 
 while IFS= read -r name; do

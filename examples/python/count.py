@@ -2,9 +2,9 @@
 """count.py: send the numbers 1..N to the client, one message every half
 second, then exit 0 (which closes the connection normally).
 
-Run:  wsexec --port=8080 --devconsole examples/python/count.py
+Run:  bin/wsexec --port=8080 --devconsole examples/python/count.py
       then open http://localhost:8080/ in a browser.
-Args: N (default 10), e.g. `wsexec --port=8080 examples/python/count.py 5`.
+Args: N (default 10), e.g. `bin/wsexec --port=8080 examples/python/count.py 5`.
 
 stdout is a pipe, so Python block-buffers it: flush=True sends each line now.
 """

@@ -2,7 +2,7 @@
 """greeter.py: answer every message "NAME" with "Hello, NAME!".
 Exits when the client disconnects (stdin closes).
 
-Run:  wsexec --port=8080 --devconsole examples/python/greeter.py
+Run:  bin/wsexec --port=8080 --devconsole examples/python/greeter.py
 Try:  printf 'bob\\n' | examples/python/greeter.py
 
 stdout is a pipe, so Python block-buffers it: flush=True sends each line now.

@@ -42,7 +42,7 @@ func (h *harness) startServer(args ...string) *server {
 	// Should the harness die without its cleanups (SIGKILL), the kernel
 	// sends the server SIGTERM rather than leave it listening.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	stderr, err := s.cmd.StderrPipe()
+	logs, err := s.cmd.StdoutPipe() // the log's default place
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -52,7 +52,7 @@ func (h *harness) startServer(args ...string) *server {
 	addr := make(chan string, 1)
 	go func() {
 		defer close(s.exited)
-		br := bufio.NewReader(stderr)
+		br := bufio.NewReader(logs)
 		for {
 			line, err := br.ReadString('\n')
 			if m := listeningRE.FindStringSubmatch(line); m != nil {

@@ -3,9 +3,9 @@
 //
 // Run:
 //
-//	go build -o count ./examples/go/count
-//	wsexec --port=8080 --devconsole ./count      # then open http://localhost:8080/
-//	wsexec --port=8080 ./count 5                 # count to 5 instead of 10
+//	go build -o bin/count ./examples/go/count
+//	bin/wsexec --port=8080 --devconsole bin/count   # then open http://localhost:8080/
+//	bin/wsexec --port=8080 bin/count 5              # count to 5 instead of 10
 //
 // os.Stdout is unbuffered, so each line reaches wsexec as soon as it is
 // printed.

@@ -3,8 +3,8 @@
 //
 // Run:
 //
-//	go build -o greeter ./examples/go/greeter
-//	wsexec --port=8080 --devconsole ./greeter
+//	go build -o bin/greeter ./examples/go/greeter
+//	bin/wsexec --port=8080 --devconsole bin/greeter
 //
 // Try: printf 'bob\n' | go run ./examples/go/greeter
 package main
