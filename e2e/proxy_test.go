@@ -238,7 +238,7 @@ func TestNginxProxy(t *testing.T) {
 	defer c.Close()
 	env := readEnv(t, c)
 	want := map[string]string{"REMOTE_ADDR": "127.0.0.2", "HTTPS": "on", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": frontPort,
-		"HTTP_X_FORWARDED_FOR": "6.6.6.6, 127.0.0.2", "SCRIPT_NAME": "/trusting/"}
+		"HTTP_X_FORWARDED_FOR": "6.6.6.6, 127.0.0.2", "PATH_INFO": "/trusting/"}
 	for k, v := range want {
 		if env[k] != v {
 			t.Errorf("trusting nginx: %s = %q, want %q", k, env[k], v)
