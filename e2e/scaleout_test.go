@@ -137,7 +137,9 @@ func peerPath(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		p, err = exec.LookPath(filepath.Join("/usr/sbin", name))
+		if sbin, err2 := exec.LookPath(filepath.Join("/usr/sbin", name)); err2 == nil {
+			return sbin
+		}
 	}
 	requireClient(t, name, err)
 	return p
