@@ -16,14 +16,14 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// TestBroadcastChat runs a chat room in bash (testdata/broadcast/chat.sh)
+// TestBroadcastChat runs a chat room in bash (examples/broadcast/chat.sh)
 // through --broadcast --broadcast-events: join events carry the query and
 // headers, "@ID" lines reach one client, other lines all of them, a
 // client's message with a newline is two lines with its id, and a
 // departure is announced.
 func TestBroadcastChat(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "--broadcast", "--broadcast-events", "testdata/broadcast/chat.sh")
+	s := startServer(t, "--broadcast", "--broadcast-events", "../examples/broadcast/chat.sh")
 	ua := func(v string) http.Header {
 		h := http.Header{}
 		h.Set("User-Agent", v)

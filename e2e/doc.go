@@ -8,6 +8,7 @@
 // `make e2e` runs them alone, `make test` with everything else.
 // clients_test.go drives third-party clients, found through
 // WSEXEC_CHROMIUM, WSEXEC_PYTHON and WSEXEC_NODE_MODULES and skipped when
-// missing unless WSEXEC_REQUIRE_PEERS=1; TestSoak runs only when
+// missing unless WSEXEC_REQUIRE_PEERS=1, as scaleout_test.go is without
+// redis-server and nginx, which it starts itself; TestSoak runs only when
 // WSEXEC_SOAK sets its duration (`make soak`).
 package e2e

@@ -28,7 +28,7 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc, gates)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc, gates, fanout)")
 )
 
 // row is one line of the table. value and base hold one figure per repeat;
@@ -52,6 +52,10 @@ func main() {
 		serveEcho()
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == feedArg {
+		runFeed()
+		return
+	}
 	flag.Parse()
 	bin, err := exec.LookPath(*binFlag)
 	if err != nil {
@@ -63,18 +67,20 @@ func main() {
 
 	h := &harness{bin: bin, cat: catPath, seq: seqPath, repeat: max(*repeatFlag, 1)}
 	scenarios := []struct {
-		name string
-		run  func() []row
+		name  string
+		run   func() []row
+		extra time.Duration // more time than the others get
 	}{
-		{"cycle", h.cycle},
-		{"rtt", h.roundTrip},
-		{"stream", h.stream},
-		{"pipeline", h.pipeline},
-		{"mib", h.bigLine},
-		{"memory", h.memory},
-		{"size", h.sizes},
-		{"conc", h.concurrency},
-		{"gates", h.gates},
+		{"cycle", h.cycle, 0},
+		{"rtt", h.roundTrip, 0},
+		{"stream", h.stream, 0},
+		{"pipeline", h.pipeline, 0},
+		{"mib", h.bigLine, 0},
+		{"memory", h.memory, 0},
+		{"size", h.sizes, 0},
+		{"conc", h.concurrency, 0},
+		{"gates", h.gates, 0},
+		{"fanout", h.fanout, fanDropWait + 2*time.Minute},
 	}
 	var rows []row
 	for _, s := range scenarios {
@@ -86,7 +92,7 @@ func main() {
 		// cost a timer per operation): a scenario that hangs is ended here,
 		// with its servers stopped by fatalf. The bound is generous, a
 		// scenario takes seconds a repeat.
-		limit := 2*time.Minute + time.Duration(h.repeat)*time.Minute
+		limit := 2*time.Minute + time.Duration(h.repeat)*time.Minute + s.extra
 		timer := time.AfterFunc(limit, func() { fatalf("scenario %s: no result after %v", s.name, limit) })
 		rows = append(rows, s.run()...)
 		timer.Stop()

@@ -4,13 +4,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ type server struct {
 	cmd    *exec.Cmd
 	addr   string
 	exited chan struct{}
+	drop   atomic.Int64 // when it first logged a client dropped (Unix ns), or 0
 }
 
 var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
@@ -64,7 +66,15 @@ func (h *harness) startServer(args ...string) *server {
 				return
 			}
 		}
-		io.Copy(io.Discard, br)
+		for {
+			line, err := br.ReadSlice('\n')
+			if bytes.Contains(line, []byte("msg=dropped")) {
+				s.drop.CompareAndSwap(0, time.Now().UnixNano())
+			}
+			if err != nil && err != bufio.ErrBufferFull {
+				break
+			}
+		}
 		s.cmd.Wait()
 	}()
 	// Registered before the wait for its address, so that a fatalf from
@@ -94,6 +104,15 @@ func (s *server) stop() {
 }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// firstDrop is when the server first logged a client dropped for falling
+// behind (--broadcast), or the zero time.
+func (s *server) firstDrop() time.Time {
+	if ns := s.drop.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 // dial opens a WebSocket to s.
 func (s *server) dial() *wsproto.Conn {

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# A chat room for wsexec --broadcast --broadcast-events, used by
-# broadcast_test.go: it greets each client by the name in its query
-# (?name=...), announces arrivals and departures, and prefixes every
-# message with its sender's name.
+# A chat room, one program for every client:
+#
+#   wsexec --broadcast --broadcast-events examples/broadcast/chat.sh
+#
+# It greets each client by the name in its query (ws://HOST/?name=NAME),
+# announces arrivals and departures, and prefixes every message with its
+# sender's name. e2e/broadcast_test.go (TestBroadcastChat) drives it.
 declare -A names
 
 # unescape undoes the %XX escapes of a join event's values.
