@@ -115,9 +115,19 @@ func launch(t *testing.T, args ...string) *instance {
 // directly when wrapper is nil.
 func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
 	t.Helper()
+	return launchWith(t, nil, wrapper, args...)
+}
+
+// launchWith is launchUnder with setup, if not nil, called on the command
+// before it starts (to give it an environment or files).
+func launchWith(t *testing.T, setup func(*exec.Cmd), wrapper []string, args ...string) *instance {
+	t.Helper()
 	all := append([]string{binPath, "--closems=200", "--loglevel=debug"}, args...)
 	all = append(slices.Clone(wrapper), all...)
 	s := &instance{t: t, cmd: exec.Command(all[0], all[1:]...), exited: make(chan struct{})}
+	if setup != nil {
+		setup(s.cmd)
+	}
 	stderr, err := s.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +486,13 @@ func runExitWants(t *testing.T, status int, wants []string, args ...string) {
 // and returns its stdout, its stderr and Wait's error.
 func runBin(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	return runCmd(t, exec.Command(binPath, args...))
+}
+
+// runCmd is runBin for a command made by the caller.
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, error) {
+	t.Helper()
+	args := cmd.Args
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	done := make(chan error, 1)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -27,6 +28,7 @@ type listener struct {
 	net.Listener
 	addr string // host:port, or the socket's path
 	url  string // where clients connect
+	name string // an inherited socket's name, or "inherited" (Config.Sockets); "" for the others
 }
 
 // listeners are every socket Run serves: the endpoint's own, and the
@@ -58,21 +60,22 @@ func (s *Server) listen() (_ *listeners, err error) {
 	if s.cfg.TLS != nil {
 		scheme = "wss"
 	}
+	for _, sock := range s.cfg.Sockets {
+		ls.main = append(ls.main, s.mainListener(sock.Listener, scheme, cmp.Or(sock.Name, "inherited")))
+	}
 	for _, addr := range s.cfg.Addresses {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
-		a := ln.Addr().String()
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: a, url: scheme + "://" + a + "/"})
+		ls.main = append(ls.main, s.mainListener(ln, scheme, ""))
 	}
 	if s.cfg.UnixSocket != "" {
 		ln, err := listenUnix(s.cfg.UnixSocket, s.cfg.UnixSocketMode)
 		if err != nil {
 			return nil, err
 		}
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: s.cfg.UnixSocket,
-			url: scheme + "+unix://" + s.cfg.UnixSocket})
+		ls.main = append(ls.main, s.mainListener(ln, scheme, ""))
 	}
 	if s.cfg.RedirPort == 0 {
 		return ls, nil
@@ -87,6 +90,18 @@ func (s *Server) listen() (_ *listeners, err error) {
 		ls.redirect = append(ls.redirect, listener{Listener: ln, addr: a, url: "http://" + a + "/"})
 	}
 	return ls, nil
+}
+
+// mainListener is ln as one of the endpoint's listeners, with TLS when
+// configured; name is an inherited socket's (Config.Sockets).
+func (s *Server) mainListener(ln net.Listener, scheme, name string) listener {
+	l := listener{Listener: s.wrapTLS(ln), addr: ln.Addr().String(), name: name}
+	if ln.Addr().Network() == "unix" {
+		l.url = scheme + "+unix://" + l.addr
+	} else {
+		l.url = scheme + "://" + l.addr + "/"
+	}
+	return l
 }
 
 func (s *Server) wrapTLS(ln net.Listener) net.Listener {
@@ -154,11 +169,15 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 }
 
 // renamedUnixListener removes its socket file on Close, as a
-// net.UnixListener does for the path it was made at.
+// net.UnixListener does for the path it was made at, and gives that path
+// as its address.
 type renamedUnixListener struct {
 	*net.UnixListener
 	path string
 }
+
+// Addr is the path the socket is at, not the name it was made under.
+func (l *renamedUnixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
 
 func (l *renamedUnixListener) Close() error {
 	err := l.UnixListener.Close()

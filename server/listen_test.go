@@ -104,6 +104,9 @@ func TestListenUnix(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o660 {
 		t.Fatalf("socket file mode %v (%v), want 0660", fi.Mode().Perm(), err)
 	}
+	if a := ln.Addr().String(); a != path { // what the listening line shows
+		t.Fatalf("address %q, want %q", a, path)
+	}
 	if _, err := listenUnix(path, 0); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Fatalf("over a live socket: %v", err)
 	}

@@ -77,6 +77,12 @@ type Config struct {
 	// Certificates are not used). They go together, and need TLS.
 	CertFile, KeyFile string
 
+	// Sockets are listening sockets opened by someone else, such as
+	// systemd (Activated): served as they are, in place of Addresses and
+	// UnixSocket, which go unset with them; Run closes them when it
+	// returns.
+	Sockets []Socket
+
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
 	// DevConsole serves a page to try the endpoint at its plain-HTTP URL.
@@ -223,7 +229,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Addresses) == 0 && cfg.UnixSocket == "" {
+	switch {
+	case len(cfg.Sockets) > 0 && cfg.UnixSocket != "":
+		return nil, &ConfigError{Fields: []string{"UnixSocket", "Sockets"}, Reason: "cannot be combined: the service manager makes the socket (ListenStream=PATH, SocketMode=)"}
+	case len(cfg.Sockets) > 0 && len(cfg.Addresses) > 0:
+		return nil, &ConfigError{Fields: []string{"Addresses", "Sockets"}, Reason: "cannot be combined: the sockets given are the listeners"}
+	case len(cfg.Sockets) > 0 && cfg.RedirPort != 0:
+		return nil, &ConfigError{Fields: []string{"RedirPort", "Sockets"}, Reason: "cannot be combined: it redirects from the addresses of the listeners wsexec opens"}
+	case len(cfg.Addresses) == 0 && cfg.UnixSocket == "" && len(cfg.Sockets) == 0:
 		return nil, errors.New("no address to listen on")
 	}
 	if cfg.RedirPort < 0 || cfg.RedirPort > 65535 {
@@ -356,7 +369,11 @@ func (s *Server) Run(ctx context.Context) error {
 		serving = append(serving, "command", s.cfg.Command)
 	}
 	for _, ln := range ls.main {
-		s.log.Info("listening", append([]any{"addr", ln.addr, "url", ln.url}, serving...)...)
+		attrs := []any{"addr", ln.addr, "url", ln.url}
+		if ln.name != "" {
+			attrs = append(attrs, "socket", ln.name)
+		}
+		s.log.Info("listening", append(attrs, serving...)...)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
