@@ -20,6 +20,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,6 +123,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
+		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics at http://`ADDR`/metrics, ADDR a host:port such as 127.0.0.1:9100 (plain HTTP: keep it on loopback or a private network)"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
 		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
 		&cli.StringFlag{Name: "staticdir", Usage: "serve the files under `DIR` to plain HTTP requests (never dot-files, nor a program's files: the COMMAND, files its arguments name, scripts of --dir and --cgidir, their links and backups)"},
@@ -220,9 +222,31 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if err := routing(c, &cfg); err != nil {
 		return cfg, err
 	}
+	if cfg.MetricsAddr, err = metricsAddr(c.String("metrics")); err != nil {
+		return cfg, err
+	}
 	cfg.Version = version
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	return cfg, nil
+}
+
+// metricsAddr checks --metrics: a host:port, the host optional (every
+// interface), IPv6 in brackets.
+func metricsAddr(addr string) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usagef("--metrics %q: want HOST:PORT, such as 127.0.0.1:9100", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", usagef("--metrics %q: %q is not a port number (0 to 65535)", addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, ":/ []") {
+		return "", usagef("--metrics %q: %q is not an IP address or host name", addr, host)
+	}
+	return addr, nil
 }
 
 // policyFrom reads the policy flags into cfg: origins, the --maxforks

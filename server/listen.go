@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -31,11 +30,13 @@ type listener struct {
 	name string // an inherited socket's name, or "inherited" (Config.Sockets); "" for the others
 }
 
-// listeners are every socket Run serves: the endpoint's own, and the
-// plain-HTTP ones that only redirect to it (Config.RedirPort).
+// listeners are every socket Run serves: the endpoint's own, the
+// plain-HTTP ones that only redirect to it (Config.RedirPort), and the
+// metrics' (Config.MetricsAddr).
 type listeners struct {
 	main     []listener
 	redirect []listener
+	metrics  *listener
 }
 
 func (l *listeners) close() {
@@ -44,6 +45,9 @@ func (l *listeners) close() {
 	}
 	for _, ln := range l.redirect {
 		ln.Close()
+	}
+	if l.metrics != nil {
+		l.metrics.Close()
 	}
 }
 
@@ -76,6 +80,14 @@ func (s *Server) listen() (_ *listeners, err error) {
 			return nil, err
 		}
 		ls.main = append(ls.main, s.mainListener(ln, scheme, ""))
+	}
+	if s.cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen (metrics): %w", err)
+		}
+		a := ln.Addr().String()
+		ls.metrics = &listener{Listener: ln, addr: a, url: "http://" + a + "/metrics"}
 	}
 	if s.cfg.RedirPort == 0 {
 		return ls, nil
@@ -216,12 +228,11 @@ func TLSConfig(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
 // redirectHandler sends every request to the same host, path and query
 // on the endpoint's scheme and port: 301 for GET and HEAD, 308 (which
 // keeps the method and body) for the rest. A target that is not a path, or
-// a malformed Host, is refused as on the endpoint's listener (request.go);
-// log says so.
-func redirectHandler(scheme, port string, log *slog.Logger) http.Handler {
+// a malformed Host, is refused as on the endpoint's listener (request.go).
+func (s *Server) redirectHandler(scheme, port string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkTarget(r); err != nil {
-			refuse(w, log.With("remote", r.RemoteAddr), err)
+			s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
 			return
 		}
 		host, _, _ := splitHost(r.Host)

@@ -73,7 +73,7 @@ func TestRedirectHandler(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.target, nil)
 			r.Host = tc.host
 			w := httptest.NewRecorder()
-			redirectHandler(tc.scheme, tc.port, slog.New(slog.DiscardHandler)).ServeHTTP(w, r)
+			(&Server{log: slog.New(slog.DiscardHandler)}).redirectHandler(tc.scheme, tc.port).ServeHTTP(w, r)
 			if w.Code != tc.status || w.Header().Get("Location") != tc.location {
 				t.Fatalf("%d %q, want %d %q", w.Code, w.Header().Get("Location"), tc.status, tc.location)
 			}

@@ -38,7 +38,8 @@ func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 // they are. On an error the server keeps what it had and serves on; the
 // error says what could not be loaded. Reload may be called at any time,
 // from any goroutine, before, during or after Run. main calls it on SIGHUP.
-func (s *Server) Reload() error {
+func (s *Server) Reload() (err error) {
+	defer func() { s.metrics.reloaded(err) }()
 	if s.cert == nil {
 		return nil
 	}

@@ -135,7 +135,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if handshake.IsUpgrade(r) {
 		ep, err := s.rt.endpointFor(r)
 		if err != nil {
-			refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+			s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 			return
 		}
 		s.serveWS(w, r, ep)
@@ -154,7 +154,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	_, err := s.rt.endpointFor(r)
 	switch {
 	case err != nil:
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 	case s.cfg.DevConsole && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		serveDevConsole(w)
 	default:

@@ -161,6 +161,10 @@ type Config struct {
 	// departure, "-ID", on its stdin (events.go).
 	BroadcastEvents bool
 
+	// MetricsAddr, when set, is a host:port where Run serves the
+	// server's metrics over plain HTTP, at /metrics (metrics.go).
+	MetricsAddr string
+
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
 	// Logger receives every log line; nil discards them.
@@ -183,6 +187,8 @@ type Server struct {
 
 	nextID  atomic.Uint64
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
+
+	metrics metrics // served at Config.MetricsAddr (metrics.go)
 
 	// The shared programs (Broadcast), by endpoint: see join. hubs is nil
 	// without Broadcast.
@@ -302,6 +308,7 @@ func New(cfg Config) (*Server, error) {
 		software: "wsexec/" + cfg.Version,
 		cert:     cert,
 	}
+	s.metrics.init()
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
 		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
@@ -357,7 +364,22 @@ func (s *Server) Run(ctx context.Context) error {
 		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          hs.ErrorLog,
 	}
-	serveErr := make(chan error, len(ls.main)+len(ls.redirect))
+	// ms serves the metrics, if asked for; its requests are GETs of
+	// /metrics alone.
+	ms := &http.Server{
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          hs.ErrorLog,
+	}
+	serveErr := make(chan error, len(ls.main)+len(ls.redirect)+1)
+	if ls.metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", &s.metrics)
+		ms.Handler = mux
+		s.log.Info("metrics", "addr", ls.metrics.addr, "url", ls.metrics.url)
+		go func() { serveErr <- ms.Serve(ls.metrics) }()
+	}
 	// What is served, for the listening lines: the command, or the directories.
 	var serving []any
 	for _, kv := range [][2]string{{"dir", s.cfg.Dir}, {"staticdir", s.cfg.StaticDir}, {"cgidir", s.cfg.CGIDir}} {
@@ -382,7 +404,7 @@ func (s *Server) Run(ctx context.Context) error {
 			scheme = "https"
 		}
 		_, port, _ := net.SplitHostPort(ls.main[0].addr)
-		rs.Handler = s.withHeaders(redirectHandler(scheme, port, s.log))
+		rs.Handler = s.withHeaders(s.redirectHandler(scheme, port))
 		for _, ln := range ls.redirect {
 			s.log.Info("redirecting", "addr", ln.addr, "to", scheme+"://HOST:"+port+"/")
 			go func() { serveErr <- rs.Serve(ln) }()
@@ -417,6 +439,8 @@ func (s *Server) Run(ctx context.Context) error {
 			err = fmt.Errorf("shutdown: %d connections still open after %v", s.running.Load(), limit)
 		}
 	}
+	// The metrics last: they show the connections winding down.
+	ms.Close()
 	return err
 }
 
@@ -523,7 +547,7 @@ func (s *Server) maxMessage() int64 {
 // enabled, anything else a clear refusal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := checkRequest(r); err != nil {
-		refuse(w, s.log.With("remote", r.RemoteAddr), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
 		return
 	}
 	s.route(w, r)
@@ -539,7 +563,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 
 	res, err := handshake.Check(r, &s.hs)
 	if err != nil {
-		refuse(w, log, err)
+		s.refuse(w, log, err)
 		return
 	}
 	s.answerSubprotocol(res)
@@ -556,12 +580,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	}
 }
 
-// refuse answers a refused handshake with its status and reason.
-func refuse(w http.ResponseWriter, log *slog.Logger, err error) {
+// refuse answers a refused request with its status and reason, logs it
+// and counts it. Every refusal goes through here.
+func (s *Server) refuse(w http.ResponseWriter, log *slog.Logger, err error) {
 	var herr *handshake.Error
 	if !errors.As(err, &herr) {
 		herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: err.Error()}
 	}
 	log.Info("refused", "status", herr.Status, "reason", herr.Reason)
+	s.metrics.refused(herr.Status)
 	herr.WriteTo(w)
 }
