@@ -123,6 +123,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
 		&cli.Int64Flag{Name: "maxframesize", Value: wsproto.DefaultMaxMessageSize, Usage: "largest incoming message in `BYTES` (0: no limit); a larger one closes the connection with 1009"},
 		&cli.StringFlag{Name: "loglevel", Value: "access", Usage: "log `LEVEL`: debug, trace, access, info, error, fatal or none"},
+		&cli.StringFlag{Name: "logformat", Value: "text", Usage: "log `FORMAT`: text (logfmt, key=value) or json (one JSON object a line)"},
 		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus metrics at http://`ADDR`/metrics, ADDR a host:port such as 127.0.0.1:9100 (plain HTTP: keep it on loopback or a private network)"},
 		&cli.BoolFlag{Name: "devconsole", Usage: "serve a page at the endpoint's http:// URL to try it from a browser (not with --staticdir or --cgidir)"},
 		&cli.StringFlag{Name: "dir", Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
@@ -226,7 +227,15 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 		return cfg, err
 	}
 	cfg.Version = version
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	switch f := c.String("logformat"); f {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, opts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stderr, opts))
+	default:
+		return cfg, usagef("--logformat %q: want text or json", f)
+	}
 	return cfg, nil
 }
 

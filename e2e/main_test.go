@@ -93,7 +93,13 @@ type instance struct {
 	err    error // cmd.Wait's result, once exited is closed
 }
 
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+// listeningRE and listeningJSONRE find a listening line's address, in
+// each --logformat. Each starts with a literal, which regexp finds fast:
+// lines of 64 KiB of a program's stderr go past them.
+var (
+	listeningRE     = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	listeningJSONRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+)
 
 // startServer runs wsexec on a free loopback port with args (flags, then
 // the command) and waits until it logs its address.
@@ -144,7 +150,11 @@ func launchWith(t *testing.T, setup func(*exec.Cmd), wrapper []string, args ...s
 			s.mu.Lock()
 			s.log.WriteString(line + "\n")
 			s.mu.Unlock()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
+			m := listeningRE.FindStringSubmatch(line)
+			if m == nil {
+				m = listeningJSONRE.FindStringSubmatch(line)
+			}
+			if m != nil {
 				select {
 				case addr <- m[1]:
 				default:
