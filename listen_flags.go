@@ -36,13 +36,22 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 		}
 		cfg.UnixSocketMode = os.FileMode(mode)
 	}
+	// Sockets from systemd replace --port and --address (server.New
+	// refuses them with --unixsocket and --redirport): a unit's command
+	// line may keep the flags it has without socket activation.
+	socks, err := server.Activated()
+	if err != nil {
+		return err
+	}
+	cfg.Sockets = socks
 	// A Unix socket alone means no TCP listener, unless TCP is asked for.
-	tcp := cfg.UnixSocket == "" || c.IsSet("port") || c.IsSet("address")
+	tcp := len(cfg.Sockets) == 0 && (cfg.UnixSocket == "" || c.IsSet("port") || c.IsSet("address"))
+	addrs, err := addresses(c.StringSlice("address"), port) // checked even when replaced
+	if err != nil {
+		return err
+	}
 	if tcp {
-		var err error
-		if cfg.Addresses, err = addresses(c.StringSlice("address"), port); err != nil {
-			return err
-		}
+		cfg.Addresses = addrs
 	}
 
 	cert, key, ca := c.String("sslcert"), c.String("sslkey"), c.String("sslca")
@@ -85,7 +94,7 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 	switch {
 	case cfg.RedirPort < 0 || cfg.RedirPort > 65535:
 		return usagef("--redirport %d: not a port number (1 to 65535)", cfg.RedirPort)
-	case cfg.RedirPort != 0 && !tcp:
+	case cfg.RedirPort != 0 && !tcp && len(cfg.Sockets) == 0:
 		return usagef("--redirport needs a TCP listener (--port or --address) to redirect to")
 	case cfg.RedirPort != 0 && cfg.RedirPort == port:
 		return usagef("--redirport %d: the same as --port", cfg.RedirPort)

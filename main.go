@@ -20,6 +20,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +138,8 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "dir", Category: catRouting, Usage: "serve every executable under `DIR` as an endpoint at its path (/a/b.sh/x: script a/b.sh, PATH_INFO /x), instead of a COMMAND"},
 		&cli.StringFlag{Name: "staticdir", Category: catRouting, Usage: "serve the files under `DIR` to plain HTTP requests, following symlinks that stay inside it (never dot-files, nor a program's files: the COMMAND, files its arguments name, scripts of --dir and --cgidir, their links and backups)"},
 		&cli.StringFlag{Name: "cgidir", Category: catRouting, Usage: "run the CGI/1.1 scripts under `DIR` for plain HTTP requests, at their paths"},
+		&cli.StringFlag{Name: "logformat", Category: catLogging, Value: "text", Usage: "log `FORMAT`: text (logfmt, key=value) or json (one JSON object a line)"},
+		&cli.StringFlag{Name: "metrics", Category: catLogging, Usage: "serve Prometheus metrics at http://`ADDR`/metrics, ADDR a host:port such as 127.0.0.1:9100 (plain HTTP: keep it on loopback or a private network)"},
 		// Limits wsexec adds (websocketd has no flag for them).
 		&cli.IntFlag{Name: "maxheadersize", Category: catLimits, Value: server.DefaultMaxHeaderBytes, Usage: "largest request header block in `BYTES`; a larger one gets 431"},
 		&cli.IntFlag{Name: "headertimeoutms", Category: catLimits, Value: int(server.DefaultReadHeaderTimeout / time.Millisecond), Usage: "`MS` a client gets to send its request headers before the connection is dropped"},
@@ -238,6 +241,9 @@ func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error)
 	if err := routing(c, &cfg); err != nil {
 		return cfg, err
 	}
+	if cfg.MetricsAddr, err = metricsAddr(c.String("metrics")); err != nil {
+		return cfg, err
+	}
 	cfg.Version = versionString()
 	// The log last: a file it names is created only once the flags
 	// checked here have passed (server.New checks the rest after).
@@ -245,8 +251,35 @@ func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error)
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	switch f := c.String("logformat"); f {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(logTo, opts))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(logTo, opts))
+	default:
+		return cfg, usagef("--logformat %q: want text or json", f)
+	}
 	return cfg, nil
+}
+
+// metricsAddr checks --metrics: a host:port, the host optional (every
+// interface), IPv6 in brackets.
+func metricsAddr(addr string) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usagef("--metrics %q: want HOST:PORT, such as 127.0.0.1:9100", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", usagef("--metrics %q: %q is not a port number (0 to 65535)", addr, port)
+	}
+	if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, ":/ []") {
+		return "", usagef("--metrics %q: %q is not an IP address or host name", addr, host)
+	}
+	return addr, nil
 }
 
 // policyFrom reads the policy flags into cfg: origins, the --maxforks
@@ -424,6 +457,9 @@ var flagOf = map[string]string{
 	"Subprotocols":    "--subprotocol",
 	"MaxHeaderBytes":  "--maxheadersize",
 	"Broadcast":       "--broadcast",
+	"UnixSocket":      "--unixsocket",
+	"RedirPort":       "--redirport",
+	"Sockets":         "sockets from systemd (LISTEN_FDS)",
 	"BroadcastQueue":  "--broadcastqueue",
 	"BroadcastIDs":    "--broadcast-ids",
 	"BroadcastEvents": "--broadcast-events",

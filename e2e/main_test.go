@@ -93,7 +93,13 @@ type instance struct {
 	err    error // cmd.Wait's result, once exited is closed
 }
 
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+// listeningRE and listeningJSONRE find a listening line's address, in
+// each --logformat. Each starts with a literal, which regexp finds fast:
+// lines of 64 KiB of a program's stderr go past them.
+var (
+	listeningRE     = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	listeningJSONRE = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+)
 
 // startServer runs wsexec on a free loopback port with args (flags, then
 // the command) and waits until it logs its address.
@@ -116,9 +122,19 @@ func launch(t *testing.T, args ...string) *instance {
 // directly when wrapper is nil.
 func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
 	t.Helper()
+	return launchWith(t, nil, wrapper, args...)
+}
+
+// launchWith is launchUnder with setup, if not nil, called on the command
+// before it starts (to give it an environment or files).
+func launchWith(t *testing.T, setup func(*exec.Cmd), wrapper []string, args ...string) *instance {
+	t.Helper()
 	all := append([]string{binPath, "--closems=200", "--loglevel=debug"}, args...)
 	all = append(slices.Clone(wrapper), all...)
 	s := &instance{t: t, cmd: exec.Command(all[0], all[1:]...), exited: make(chan struct{})}
+	if setup != nil {
+		setup(s.cmd)
+	}
 	// The log (stdout unless --logto says otherwise) and stderr (errors)
 	// are read together, in the order written, as one text.
 	out, w, err := os.Pipe()
@@ -142,7 +158,11 @@ func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
 			s.mu.Lock()
 			s.log.WriteString(line + "\n")
 			s.mu.Unlock()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
+			m := listeningRE.FindStringSubmatch(line)
+			if m == nil {
+				m = listeningJSONRE.FindStringSubmatch(line)
+			}
+			if m != nil {
 				select {
 				case addr <- m[1]:
 				default:
@@ -484,7 +504,13 @@ func runExitWants(t *testing.T, status int, wants []string, args ...string) {
 // and returns its stdout, its stderr and Wait's error.
 func runBin(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	return runCmd(t, exec.Command(binPath, args...))
+}
+
+// runCmd is runBin for a command made by the caller.
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, error) {
+	t.Helper()
+	args := cmd.Args
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	done := make(chan error, 1)

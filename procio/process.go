@@ -57,6 +57,11 @@ type Config struct {
 	// grace stdout gets to reach EOF once the program is gone. 0 means
 	// DefaultKillGrace.
 	KillGrace time.Duration
+	// Exited, when set, is called once the program has been reaped, with
+	// how it ended, before Done is closed: whoever waits on Done or Wait
+	// finds what it did. It is called from a goroutine of procio's and
+	// must not block.
+	Exited func(*os.ProcessState)
 }
 
 // Graces returns the waits that CloseGrace and KillGrace mean: their
@@ -95,6 +100,8 @@ type Process struct {
 	errBuf   idleBuf // from stderrPool, held while a line is incomplete or output flows
 	errHeld  int     // errBuf's first errHeld bytes are the start of a line
 
+	exited func(*os.ProcessState) // Config.Exited
+
 	stderrDone chan struct{}    // closed when the stderr reader is done for good
 	done       chan struct{}    // closed once the program is reaped; state is set before
 	state      *os.ProcessState // how it ended
@@ -127,6 +134,7 @@ func Start(cfg Config) (*Process, error) {
 		done:       make(chan struct{}),
 		stopping:   make(chan struct{}),
 		released:   make(chan struct{}),
+		exited:     cfg.Exited,
 	}
 
 	// ours are the parent's ends, theirs the child's; the child's ends are
@@ -292,6 +300,9 @@ func (p *Process) supervise() {
 	// A non-zero exit is not an error here: the outcome is in ProcessState.
 	_ = p.cmd.Wait()
 	p.state = p.cmd.ProcessState
+	if p.exited != nil {
+		p.exited(p.state)
+	}
 	close(p.done)
 
 	t := time.NewTimer(p.killGrace)

@@ -188,7 +188,7 @@ func (h *hub) start(ep *endpoint) {
 	if scriptName == "" {
 		scriptName = "/" // one COMMAND, as its clients see it (websocketd's value)
 	}
-	proc, err := startProcess(procio.Config{
+	proc, err := s.startProcess(procio.Config{
 		Path:       ep.path,
 		Args:       ep.args,
 		Env:        s.env.shared(s.software, scriptName),
@@ -317,6 +317,7 @@ type fanout struct {
 
 	woken  []*member // members queued for since the last wake
 	unsent int       // bytes queued since then
+	sent   tally     // messages queued since then, once per member, and their payload bytes
 }
 
 func (f *fanout) WriteFragment(binary bool, p []byte, fin bool) error {
@@ -343,6 +344,10 @@ func (f *fanout) WriteFragment(binary bool, p []byte, fin bool) error {
 		}
 	}
 	pm.Shared(n)
+	f.sent.bytes += uint64(n * len(p))
+	if fin {
+		f.sent.msgs += uint64(n)
+	}
 	if f.unsent += len(p); f.unsent >= wakeBytes {
 		f.wake()
 		// The writers just woken wait on this goroutine's processor
@@ -433,6 +438,7 @@ func (f *fanout) wake() {
 	clear(f.woken)
 	f.woken = f.woken[:0]
 	f.unsent = 0
+	f.sent.publish(&f.h.s.metrics, dirOut)
 }
 
 // member is one client of a shared program: the program the relay sees for
@@ -692,6 +698,7 @@ func (m *member) enqueue(pm *wsproto.PreparedMessage) bool {
 	}
 	m.mu.Unlock()
 	m.shut(&tooSlow, true)
+	m.h.s.metrics.drops.Add(1)
 	m.log.Info("dropped", "code", tooSlow.code, "reason", tooSlow.reason, "queued", queued)
 	return false
 }

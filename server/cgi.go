@@ -31,7 +31,7 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 		if errors.As(err, &herr) && herr.Status == http.StatusNotFound {
 			return false
 		}
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 		return true
 	}
 	log := s.log.With("remote", r.RemoteAddr, "cgi", sc.file)

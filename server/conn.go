@@ -37,6 +37,7 @@ type conn struct {
 	start    time.Time
 
 	prog   program
+	in     countedReader               // the message being delivered, counted; the read pump's
 	tag    *tagger                     // --passstderr; nil when off
 	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
 	ws     *wsproto.Conn
@@ -97,13 +98,13 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			if !errors.As(err, &herr) {
 				herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
 			}
-			refuse(w, c.log, herr)
+			s.refuse(w, c.log, herr)
 			return fmt.Errorf("join: %w", err)
 		}
 		c.prog, pid = m, m.h.pid
 	} else {
 		c.tag = newTagger(s.cfg.PassStderr)
-		proc, err := startProcess(procio.Config{
+		proc, err := s.startProcess(procio.Config{
 			Path:       ep.path,
 			Args:       ep.args,
 			Env:        env,
@@ -113,7 +114,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			KillGrace:  s.cfg.KillGrace,
 		}, s.codec(), c.tag, c.log, c.crashed)
 		if err != nil {
-			refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
+			s.refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
 			return fmt.Errorf("start: %w", err)
 		}
 		c.prog, pid = proc, proc.p.Pid()
@@ -133,16 +134,17 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	// The WebSocket reads through batchReader, which has the program pass
 	// on the messages it holds before each socket read (batch.go); the
 	// write buffer is pooled, so its size costs an idle connection nothing.
-	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, c.prog), readBufferSize), wsproto.Config{
+	c.ws = wsproto.NewConn(nc, bufio.NewReaderSize(newBatchReader(br, nc, c), readBufferSize), wsproto.Config{
 		MaxMessageSize:  s.maxMessage(),
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
 		OnPong:          c.ka.onPong(),
 		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
-	c.out = &sink{ws: c.ws}
+	c.out = &sink{ws: c.ws, m: &s.metrics}
 	c.live.Store(c.ws)
 	c.ka.start(c.ws, c.crashed)
+	s.metrics.connected(time.Since(c.start))
 	if who.user != "" {
 		c.log = c.log.With("user", who.user)
 		c.errLog.Store(c.log)
@@ -156,6 +158,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 				c.crashed("relay", v)
 				c.prog.stop()
 			}
+			s.metrics.disconnected(time.Since(c.start))
 			c.end()
 		}()
 		code, reason := c.relay()
@@ -212,6 +215,7 @@ func (c *conn) relay() (code uint16, reason string) {
 	pingTimeout := c.ka.stop()
 	c.prog.stop()
 	<-ended
+	c.out.publish() // what the last batch left: its writers are done
 	code, reason = c.closeOf(readErr, pingTimeout)
 	nc := c.ws.NetConn()
 	// This side failed the connection: its close frame is out, so let the
@@ -298,13 +302,18 @@ func (c *conn) readPump() (err error) {
 			err = errPanic
 		}
 	}()
-	defer c.prog.flush() // the messages read with the client's close
+	defer c.flush() // the messages read with the client's close
 	for {
 		_, msg, err := c.ws.NextReader()
 		if err != nil {
 			return err
 		}
-		if cf, ok := c.prog.deliver(msg).(*closeFrame); ok {
+		c.in.r = msg
+		err = c.prog.deliver(&c.in)
+		if err == nil {
+			c.in.t.msgs++
+		}
+		if cf, ok := err.(*closeFrame); ok {
 			// Failed as wsproto fails a violation: the read goes on
 			// until the client's close comes back.
 			if c.ws.WriteCloseNow(cf.code, cf.reason) == nil {
@@ -312,6 +321,29 @@ func (c *conn) readPump() (err error) {
 			}
 		}
 	}
+}
+
+// flush is the read pump's, before each socket read (batchReader): the
+// program passes on the messages it holds, and those delivered since the
+// last flush are counted.
+func (c *conn) flush() {
+	c.prog.flush()
+	c.in.t.publish(&c.s.metrics, dirIn)
+}
+
+// countedReader is a client message on its way to the program, counting
+// the payload bytes the program takes (messages are counted by the read
+// pump, once delivered). A field of conn, reused for every message: a
+// reader made per message would allocate.
+type countedReader struct {
+	r io.Reader
+	t tally
+}
+
+func (r *countedReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.t.bytes += uint64(n)
+	return n, err
 }
 
 // lingerClose is for a connection this side failed (its close frame is
@@ -386,10 +418,13 @@ func errReason(err error) string {
 
 // sink adapts a wsproto.Conn to procio.Sink. After the first write error
 // (the client is gone) it drops everything, so that the codec keeps
-// draining stdout and the program is never blocked writing to it.
+// draining stdout and the program is never blocked writing to it. It
+// counts what it writes and adds that to m's counts at each flush.
 type sink struct {
 	ws  *wsproto.Conn
 	err error
+	m   *metrics
+	t   tally
 }
 
 func (s *sink) WriteFragment(binary bool, p []byte, fin bool) error {
@@ -400,7 +435,9 @@ func (s *sink) WriteFragment(binary bool, p []byte, fin bool) error {
 	if binary {
 		op = wsproto.OpBinary
 	}
-	s.err = s.ws.WriteFragment(op, p, fin)
+	if s.err = s.ws.WriteFragment(op, p, fin); s.err == nil {
+		s.t.add(len(p), fin)
+	}
 	return nil
 }
 
@@ -408,8 +445,12 @@ func (s *sink) Flush() error {
 	if s.err == nil {
 		s.err = s.ws.Flush()
 	}
+	s.publish()
 	return nil
 }
+
+// publish adds what s counted to the server's counts.
+func (s *sink) publish() { s.t.publish(s.m, dirOut) }
 
 // wrapErr prefixes *err, if it is not nil, with a formatted context.
 func wrapErr(err *error, format string, args ...any) {

@@ -53,7 +53,9 @@
 //
 // Run listens on TCP addresses, a Unix socket or both (listen.go): a stale
 // socket file is replaced, a live one refused, and the file removed when
-// the server stops. With Config.TLS every listener speaks TLS 1.2 or
+// the server stops. Or it serves listening sockets opened by someone else
+// (Config.Sockets), such as those systemd hands over (Activated,
+// activation.go). With Config.TLS every listener speaks TLS 1.2 or
 // later, HTTP/1.1 only, optionally requiring client certificates
 // (TLSConfig); with Config.CertFile and KeyFile the certificate is read
 // from files, and read again by Reload (main calls it on SIGHUP), for new
@@ -67,5 +69,9 @@
 // see plain messages either way.
 //
 // Only this package logs (log/slog). Each connection has an id from a
-// counter, also given to the program as UNIQUE_ID.
+// counter, also given to the program as UNIQUE_ID. It also counts
+// (metrics.go): connections, refusals by status, programs, messages and
+// bytes, durations, served for Prometheus at Config.MetricsAddr; message
+// counts are added once per batch, so that the relay takes no lock, atomic
+// or allocation per message for them.
 package server

@@ -1,12 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -29,6 +29,7 @@ type listener struct {
 	// host:port as a person puts it in a URL to reach the listener from
 	// this machine: localhost for a wildcard address; "" for a Unix socket.
 	urlAddr string
+	name    string // an inherited socket's name, or "inherited" (Config.Sockets); "" for the others
 }
 
 // urlAddr is how a URL names the TCP listener at a: its address, or
@@ -45,11 +46,13 @@ func urlAddr(a net.Addr) string {
 	return tcp.String()
 }
 
-// listeners are every socket Run serves: the endpoint's own, and the
-// plain-HTTP ones that only redirect to it (Config.RedirPort).
+// listeners are every socket Run serves: the endpoint's own, the
+// plain-HTTP ones that only redirect to it (Config.RedirPort), and the
+// metrics' (Config.MetricsAddr).
 type listeners struct {
 	main     []listener
 	redirect []listener
+	metrics  *listener
 }
 
 func (l *listeners) close() {
@@ -58,6 +61,9 @@ func (l *listeners) close() {
 	}
 	for _, ln := range l.redirect {
 		ln.Close()
+	}
+	if l.metrics != nil {
+		l.metrics.Close()
 	}
 }
 
@@ -70,19 +76,29 @@ func (s *Server) listen() (_ *listeners, err error) {
 			ls.close()
 		}
 	}()
+	for _, sock := range s.cfg.Sockets {
+		ls.main = append(ls.main, s.mainListener(sock.Listener, cmp.Or(sock.Name, "inherited")))
+	}
 	for _, addr := range s.cfg.Addresses {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: ln.Addr().String(), urlAddr: urlAddr(ln.Addr())})
+		ls.main = append(ls.main, s.mainListener(ln, ""))
 	}
 	if s.cfg.UnixSocket != "" {
 		ln, err := listenUnix(s.cfg.UnixSocket, s.cfg.UnixSocketMode)
 		if err != nil {
 			return nil, err
 		}
-		ls.main = append(ls.main, listener{Listener: s.wrapTLS(ln), addr: s.cfg.UnixSocket})
+		ls.main = append(ls.main, s.mainListener(ln, ""))
+	}
+	if s.cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen (metrics): %w", err)
+		}
+		ls.metrics = &listener{Listener: ln, addr: ln.Addr().String(), urlAddr: urlAddr(ln.Addr())}
 	}
 	if s.cfg.RedirPort == 0 {
 		return ls, nil
@@ -96,6 +112,16 @@ func (s *Server) listen() (_ *listeners, err error) {
 		ls.redirect = append(ls.redirect, listener{Listener: ln, addr: ln.Addr().String(), urlAddr: urlAddr(ln.Addr())})
 	}
 	return ls, nil
+}
+
+// mainListener is ln as one of the endpoint's listeners, with TLS when
+// configured; name is an inherited socket's (Config.Sockets).
+func (s *Server) mainListener(ln net.Listener, name string) listener {
+	l := listener{Listener: s.wrapTLS(ln), addr: ln.Addr().String(), name: name}
+	if ln.Addr().Network() != "unix" {
+		l.urlAddr = urlAddr(ln.Addr())
+	}
+	return l
 }
 
 func (s *Server) wrapTLS(ln net.Listener) net.Listener {
@@ -163,11 +189,15 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 }
 
 // renamedUnixListener removes its socket file on Close, as a
-// net.UnixListener does for the path it was made at.
+// net.UnixListener does for the path it was made at, and gives that path
+// as its address.
 type renamedUnixListener struct {
 	*net.UnixListener
 	path string
 }
+
+// Addr is the path the socket is at, not the name it was made under.
+func (l *renamedUnixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
 
 func (l *renamedUnixListener) Close() error {
 	err := l.UnixListener.Close()
@@ -206,12 +236,11 @@ func TLSConfig(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
 // redirectHandler sends every request to the same host, path and query
 // on the endpoint's scheme and port: 301 for GET and HEAD, 308 (which
 // keeps the method and body) for the rest. A target that is not a path, or
-// a malformed Host, is refused as on the endpoint's listener (request.go);
-// log says so.
-func redirectHandler(scheme, port string, log *slog.Logger) http.Handler {
+// a malformed Host, is refused as on the endpoint's listener (request.go).
+func (s *Server) redirectHandler(scheme, port string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkTarget(r); err != nil {
-			refuse(w, log.With("remote", r.RemoteAddr), err)
+			s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
 			return
 		}
 		host, _, _ := splitHost(r.Host)

@@ -73,7 +73,7 @@ func TestRedirectHandler(t *testing.T) {
 			r := httptest.NewRequest(tc.method, tc.target, nil)
 			r.Host = tc.host
 			w := httptest.NewRecorder()
-			redirectHandler(tc.scheme, tc.port, slog.New(slog.DiscardHandler)).ServeHTTP(w, r)
+			(&Server{log: slog.New(slog.DiscardHandler)}).redirectHandler(tc.scheme, tc.port).ServeHTTP(w, r)
 			if w.Code != tc.status || w.Header().Get("Location") != tc.location {
 				t.Fatalf("%d %q, want %d %q", w.Code, w.Header().Get("Location"), tc.status, tc.location)
 			}
@@ -103,6 +103,9 @@ func TestListenUnix(t *testing.T) {
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o660 {
 		t.Fatalf("socket file mode %v (%v), want 0660", fi.Mode().Perm(), err)
+	}
+	if a := ln.Addr().String(); a != path { // what the listening line shows
+		t.Fatalf("address %q, want %q", a, path)
 	}
 	if _, err := listenUnix(path, 0); err == nil || !strings.Contains(err.Error(), "another server") {
 		t.Fatalf("over a live socket: %v", err)

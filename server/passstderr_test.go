@@ -38,7 +38,7 @@ func TestTaggerEndsOpenStdout(t *testing.T) {
 	}()
 
 	tg := newTagger(true)
-	stdout := tg.attach(&sink{ws: wsproto.NewConn(a, nil, wsproto.Config{})})
+	stdout := tg.attach(&sink{ws: wsproto.NewConn(a, nil, wsproto.Config{}), m: new(metrics)})
 	if err := stdout.WriteFragment(false, []byte("half a line"), false); err != nil {
 		t.Fatal(err)
 	}

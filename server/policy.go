@@ -255,7 +255,7 @@ func (s *Server) acquire() bool {
 // refuse429 answers a request that found every MaxForks slot taken.
 func (s *Server) refuse429(w http.ResponseWriter, log *slog.Logger) {
 	w.Header().Set("Retry-After", "1")
-	refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
+	s.refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
 		Reason: busyReason(s.cfg.MaxForks)})
 }
 
@@ -276,6 +276,7 @@ func (s *Server) refuseBusy(w http.ResponseWriter, log *slog.Logger, res *handsh
 	}
 	s.conns.Add(1)
 	defer s.conns.Done()
+	s.metrics.refused1013.Add(1)
 	res.Extensions = nil // nothing will be sent but a close frame
 	nc, br, err := handshake.Accept(w, res, &s.hs)
 	if err != nil {

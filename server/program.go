@@ -100,10 +100,14 @@ type processOut struct {
 // connections are cheap soon.
 const quietAfter = time.Second
 
-// startProcess starts a program. Its stderr lines go to cfg.Stderr (and,
-// with tag, to the client); a panic while its output runs goes to crash.
-func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.Logger, crash func(string, any)) (*process, error) {
+// startProcess starts a program, and counts it until it is reaped. Its
+// stderr lines go to cfg.Stderr (and, with tag, to the client); a panic
+// while its output runs goes to crash.
+func (s *Server) startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.Logger, crash func(string, any)) (*process, error) {
+	cfg.Exited = s.metrics.exited
+	s.metrics.starting()
 	p, err := procio.Start(cfg)
+	s.metrics.started(err == nil)
 	if err != nil {
 		return nil, err
 	}

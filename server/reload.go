@@ -42,7 +42,8 @@ func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 // what could not be loaded; the others are loaded all the same. Reload may
 // be called at any time, from any goroutine, before, during or after Run.
 // main calls it on SIGHUP.
-func (s *Server) Reload() error {
+func (s *Server) Reload() (err error) {
+	defer func() { s.metrics.reloaded(err) }()
 	var errs []error
 	if s.cert != nil {
 		errs = append(errs, s.cert.load())

@@ -123,7 +123,7 @@ func TestSplitHost(t *testing.T) {
 // does about the target and Host, and leaves the path to it.
 func TestRedirectRefuses(t *testing.T) {
 	t.Parallel()
-	h := redirectHandler("https", "8443", slog.New(slog.DiscardHandler))
+	h := (&Server{log: slog.New(slog.DiscardHandler)}).redirectHandler("https", "8443")
 	for _, tc := range []struct {
 		line, host string
 		status     int

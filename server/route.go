@@ -141,7 +141,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if handshake.IsUpgrade(r) {
 		ep, err := s.rt.endpointFor(r)
 		if err != nil {
-			refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+			s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 			return
 		}
 		s.serveWS(w, r, ep)
@@ -158,7 +158,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		// Plain HTTP serves a site of CGI scripts: to a person with a
 		// browser a path that names none is a missing page (404, as
 		// websocketd), not a WebSocket endpoint to connect to.
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), notFound("no such CGI script"))
+		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), notFound("no such CGI script"))
 		return
 	}
 	// The dev console comes first in websocketd's order; it comes last
@@ -169,7 +169,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil && s.cfg.DevConsole && s.rt.dir != nil && get && s.serveDirListing(w, r):
 	case err != nil:
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 	case s.cfg.DevConsole && get:
 		serveDevConsole(w)
 	default:

@@ -78,6 +78,12 @@ type Config struct {
 	// Certificates are not used). They go together, and need TLS.
 	CertFile, KeyFile string
 
+	// Sockets are listening sockets opened by someone else, such as
+	// systemd (Activated): served as they are, in place of Addresses and
+	// UnixSocket, which go unset with them; Run closes them when it
+	// returns.
+	Sockets []Socket
+
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
 	// DevConsole serves a page to try the endpoint at its plain-HTTP URL.
@@ -177,6 +183,9 @@ type Config struct {
 	// TrustedProxies are the networks of the proxies whose word is taken
 	// for the client's address, scheme and host (proxy.go).
 	TrustedProxies []netip.Prefix
+	// MetricsAddr, when set, is a host:port where Run serves the
+	// server's metrics over plain HTTP, at /metrics (metrics.go).
+	MetricsAddr string
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
@@ -204,6 +213,8 @@ type Server struct {
 	nextID  atomic.Uint64
 	idBase  uint64       // the start time in nanoseconds, for UNIQUE_ID (conn.uniqueID)
 	running atomic.Int64 // slots taken against MaxForks: WebSocket programs and CGI scripts, from reservation to reaping
+
+	metrics metrics // served at Config.MetricsAddr (metrics.go)
 
 	// The shared programs (Broadcast), by endpoint: see join. hubs is nil
 	// without Broadcast.
@@ -250,7 +261,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Addresses) == 0 && cfg.UnixSocket == "" {
+	switch {
+	case len(cfg.Sockets) > 0 && cfg.UnixSocket != "":
+		return nil, &ConfigError{Fields: []string{"UnixSocket", "Sockets"}, Reason: "cannot be combined: the service manager makes the socket (ListenStream=PATH, SocketMode=)"}
+	case len(cfg.Sockets) > 0 && len(cfg.Addresses) > 0:
+		return nil, &ConfigError{Fields: []string{"Addresses", "Sockets"}, Reason: "cannot be combined: the sockets given are the listeners"}
+	case len(cfg.Sockets) > 0 && cfg.RedirPort != 0:
+		return nil, &ConfigError{Fields: []string{"RedirPort", "Sockets"}, Reason: "cannot be combined: it redirects from the addresses of the listeners wsexec opens"}
+	case len(cfg.Addresses) == 0 && cfg.UnixSocket == "" && len(cfg.Sockets) == 0:
 		return nil, errors.New("no address to listen on")
 	}
 	if cfg.RedirPort < 0 || cfg.RedirPort > 65535 {
@@ -341,6 +359,7 @@ func New(cfg Config) (*Server, error) {
 		proxies:  cfg.TrustedProxies,
 		idBase:   uint64(time.Now().UnixNano()),
 	}
+	s.metrics.init()
 	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
 	if cfg.Binary {
 		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
@@ -397,7 +416,22 @@ func (s *Server) Run(ctx context.Context) error {
 		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          hs.ErrorLog,
 	}
-	serveErr := make(chan error, len(ls.main)+len(ls.redirect))
+	// ms serves the metrics, if asked for; its requests are GETs of
+	// /metrics alone.
+	ms := &http.Server{
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          hs.ErrorLog,
+	}
+	serveErr := make(chan error, len(ls.main)+len(ls.redirect)+1)
+	if ls.metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", &s.metrics)
+		ms.Handler = mux
+		s.log.Info("metrics", "addr", ls.metrics.addr, "url", "http://"+ls.metrics.urlAddr+"/metrics")
+		go func() { serveErr <- ms.Serve(ls.metrics) }()
+	}
 	// What is served, for the listening lines: the command, or the directories.
 	var serving []any
 	for _, kv := range [][2]string{{"dir", s.cfg.Dir}, {"staticdir", s.cfg.StaticDir}, {"cgidir", s.cfg.CGIDir}} {
@@ -409,7 +443,11 @@ func (s *Server) Run(ctx context.Context) error {
 		serving = append(serving, "command", s.cfg.Command)
 	}
 	for _, ln := range ls.main {
-		s.log.Info("listening", append(append([]any{"addr", ln.addr}, s.urls(ln)...), serving...)...)
+		attrs := append([]any{"addr", ln.addr}, s.urls(ln)...)
+		if ln.name != "" {
+			attrs = append(attrs, "socket", ln.name)
+		}
+		s.log.Info("listening", append(attrs, serving...)...)
 		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
@@ -418,7 +456,7 @@ func (s *Server) Run(ctx context.Context) error {
 			scheme = "https"
 		}
 		_, port, _ := net.SplitHostPort(ls.main[0].addr)
-		rs.Handler = s.withHeaders(redirectHandler(scheme, port, s.log))
+		rs.Handler = s.withHeaders(s.redirectHandler(scheme, port))
 		for _, ln := range ls.redirect {
 			s.log.Info("redirecting", "addr", ln.addr, "to", scheme+"://HOST:"+port+"/")
 			go func() { serveErr <- rs.Serve(ln) }()
@@ -453,6 +491,8 @@ func (s *Server) Run(ctx context.Context) error {
 			err = fmt.Errorf("shutdown: %d connections still open after %v", s.running.Load(), limit)
 		}
 	}
+	// The metrics last: they show the connections winding down.
+	ms.Close()
 	return err
 }
 
@@ -591,12 +631,12 @@ func (s *Server) maxMessage() int64 {
 // enabled, anything else a clear refusal.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := checkRequest(r); err != nil {
-		refuse(w, s.log.With("remote", r.RemoteAddr), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
 		return
 	}
 	r, err := s.admit(r)
 	if err != nil {
-		refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
 		return
 	}
 	s.route(w, r)
@@ -613,7 +653,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 
 	res, err := handshake.Check(r, &s.hs)
 	if err != nil {
-		refuse(w, log, err)
+		s.refuse(w, log, err)
 		return
 	}
 	s.answerSubprotocol(res)
@@ -621,7 +661,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	if s.authCmd != nil {
 		set, err := s.authCmd.run(r.Context(), s.programEnv(r, strconv.FormatUint(s.idBase+n, 10), ep, res, who))
 		if err != nil {
-			refuse(w, log, err)
+			s.refuse(w, log, err)
 			return
 		}
 		who = who.apply(set)
@@ -639,9 +679,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 	}
 }
 
-// refuse answers a refused handshake with its status and reason.
-func refuse(w http.ResponseWriter, log *slog.Logger, err error) {
+// refuse answers a refused request with its status and reason, logs it
+// and counts it. Every refusal goes through here.
+func (s *Server) refuse(w http.ResponseWriter, log *slog.Logger, err error) {
 	if aerr := (*authError)(nil); errors.As(err, &aerr) {
+		s.metrics.refused(aerr.status)
 		log.Info("refused", "status", aerr.status, "reason", aerr.reason, "detail", aerr.detail)
 		(&handshake.Error{Status: aerr.status, Reason: aerr.reason, Header: aerr.header}).WriteTo(w)
 		return
@@ -651,5 +693,6 @@ func refuse(w http.ResponseWriter, log *slog.Logger, err error) {
 		herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: err.Error()}
 	}
 	log.Info("refused", "status", herr.Status, "reason", herr.Reason)
+	s.metrics.refused(herr.Status)
 	herr.WriteTo(w)
 }
