@@ -123,5 +123,5 @@ func TestMetricsFlag(t *testing.T) {
 		})
 	}
 	s := startServer(t, "cat")
-	runExit(t, 1, "listen (metrics)", "--port=0", "--address=127.0.0.1", "--metrics="+s.addr, "cat")
+	runExit(t, 3, "listen (metrics)", "--port=0", "--address=127.0.0.1", "--metrics="+s.addr, "cat") // cannot listen: 3, as websocketd
 }
