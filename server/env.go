@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/wsexec/wsexec/procio"
 )
 
 // baseEnv holds the parts of a child's environment that are the same for
@@ -15,6 +17,7 @@ type baseEnv struct {
 	pass          []string        // KEY=value from the parent, in --passenv order
 	passed        map[string]bool // the names in pass
 	reverseLookup bool            // REMOTE_HOST from reverse DNS (Config.ReverseLookup)
+	term          []string        // with Config.Pty: TERM, COLUMNS, LINES (withPty)
 }
 
 func newBaseEnv(names []string) baseEnv {
@@ -28,6 +31,29 @@ func newBaseEnv(names []string) baseEnv {
 			b.passed[name] = true
 		}
 	}
+	return b
+}
+
+// withPty returns b for programs whose stdout is a terminal of the given
+// size (Config.Pty). They get COLUMNS and LINES saying that size, which
+// programs read before asking the terminal (TIOCGWINSZ), so no --passenv
+// variable may set them: both answers must agree. They get TERM=dumb, an
+// honest name for a terminal that interprets nothing, unless --passenv
+// passes TERM: the operator's choice then stands (a program that colours
+// a terminal it knows sends its escape sequences to the client).
+func (b baseEnv) withPty(size procio.WindowSize) baseEnv {
+	var pass []string
+	for _, kv := range b.pass {
+		if name, _, _ := strings.Cut(kv, "="); name != "COLUMNS" && name != "LINES" {
+			pass = append(pass, kv)
+		}
+	}
+	b.pass = pass
+	b.term = nil
+	if !b.passed["TERM"] {
+		b.term = append(b.term, "TERM=dumb")
+	}
+	b.term = append(b.term, "COLUMNS="+strconv.Itoa(int(size.Columns)), "LINES="+strconv.Itoa(int(size.Rows)))
 	return b
 }
 
@@ -69,7 +95,8 @@ type envRequest struct {
 }
 
 // build returns the child's environment in the manner of RFC 3875 and
-// websocketd: the --passenv variables, then the CGI variables, then one
+// websocketd: the --passenv variables (and the terminal's, with a pty),
+// then the CGI variables, then one
 // HTTP_* variable per request header. Server-set names always win: a header
 // becomes HTTP_<NAME> and so can never overwrite a CGI variable, a header
 // whose variable a --passenv name already set is dropped (the operator's
@@ -77,8 +104,9 @@ type envRequest struct {
 // dropped. Every name appears once.
 func (b baseEnv) build(q envRequest) []string {
 	r := q.r
-	env := make([]string, 0, len(b.pass)+24+len(r.Header))
+	env := make([]string, 0, len(b.pass)+len(b.term)+24+len(r.Header))
 	env = append(env, b.pass...)
+	env = append(env, b.term...)
 
 	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil { // a Unix socket peer has no port

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/wsexec/wsexec/procio"
 )
 
 func envMap(t *testing.T, env []string) map[string]string {
@@ -170,5 +172,42 @@ func TestValidEnvName(t *testing.T) {
 	t.Setenv("WSEXEC-TEST-BAD", "x")
 	if pass := newBaseEnv([]string{"WSEXEC-TEST-BAD"}).pass; pass != nil {
 		t.Errorf("an invalid --passenv name reached the environment: %q", pass)
+	}
+}
+
+// TestEnvPty: a program on a terminal gets TERM=dumb unless --passenv
+// passes TERM, and COLUMNS and LINES saying the terminal's size whatever
+// --passenv says; each once. Without a pty none of them is set.
+func TestEnvPty(t *testing.T) {
+	t.Setenv("TERM", "xterm-256color")
+	t.Setenv("COLUMNS", "200")
+	t.Setenv("LINES", "60")
+	size := procio.WindowSize{Columns: 80, Rows: 24}
+	tests := []struct {
+		name                 string
+		pass                 []string
+		pty                  bool
+		term, columns, lines string // "" for unset
+	}{
+		{"pty", nil, true, "dumb", "80", "24"},
+		{"pty, TERM passed", []string{"TERM"}, true, "xterm-256color", "80", "24"},
+		{"pty, size passed", []string{"COLUMNS", "LINES"}, true, "dumb", "80", "24"},
+		{"pipe", nil, false, "", "", ""},
+		{"pipe, all passed", []string{"TERM", "COLUMNS", "LINES"}, false, "xterm-256color", "200", "60"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			base := newBaseEnv(tc.pass)
+			if tc.pty {
+				base = base.withPty(size)
+			}
+			r := httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
+			env := envMap(t, base.build(envRequest{r: r}))
+			for _, v := range []struct{ key, want string }{{"TERM", tc.term}, {"COLUMNS", tc.columns}, {"LINES", tc.lines}} {
+				if got, ok := env[v.key]; got != v.want || ok != (v.want != "") {
+					t.Errorf("%s = %q (set: %t), want %q", v.key, got, ok, v.want)
+				}
+			}
+		})
 	}
 }

@@ -53,9 +53,10 @@ type closeFrame struct {
 // stdin through the codec, its stdout comes back through it. Its fields
 // are split by owner: in is the read pump's, out the write pump's.
 type process struct {
-	p   *procio.Process
-	in  processIn
-	out processOut
+	p    *procio.Process
+	in   processIn
+	out  processOut
+	hint *bufferHint // nil with a pty
 }
 
 // processIn writes the client's messages to stdin, in batches.
@@ -100,6 +101,9 @@ func startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.
 	closeGrace, killGrace := cfg.Graces()
 	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(closeGrace, killGrace), log: log}
 	pr.out.resume = pr.out.run
+	if !cfg.Pty {
+		pr.hint = &bufferHint{log: log, pid: p.Pid()}
+	}
 	return pr, nil
 }
 
@@ -118,8 +122,12 @@ func (pr *process) deliver(msg io.Reader) error {
 	err := pr.in.codec.WriteMessage(pr.in.stdin, msg)
 	if err != nil {
 		pr.in.log.Debug("stdin closed", "err", err)
+		return err
 	}
-	return err
+	if pr.hint != nil {
+		pr.hint.fed()
+	}
+	return nil
 }
 
 func (pr *process) flush() { _ = pr.in.stdin.flush() }
@@ -129,11 +137,19 @@ func (pr *process) start(out *sink, ended func(closeFrame)) {
 	if pr.out.tag != nil {
 		pr.out.dst = pr.out.tag.attach(out) // stdout and stderr lines as JSON
 	}
+	if pr.hint != nil {
+		pr.out.dst = hintSink{Sink: pr.out.dst, h: pr.hint}
+	}
 	pr.out.ended = ended
 	go pr.out.run()
 }
 
-func (pr *process) stop() { pr.p.Stop() }
+func (pr *process) stop() {
+	if pr.hint != nil {
+		pr.hint.stop()
+	}
+	pr.p.Stop()
+}
 
 func (pr *process) exit() string { return procio.ExitReason(pr.p.Wait()) }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,6 +80,11 @@ type Config struct {
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
+	// Pty gives each program a pseudo-terminal for stdout instead of a
+	// pipe (procio.Config.Pty), so that it line-buffers its output; it
+	// then also gets TERM=dumb, COLUMNS and LINES (see baseEnv.withPty).
+	// Linux only.
+	Pty bool
 	// DevConsole serves a page to try the endpoint at its plain-HTTP URL.
 	DevConsole bool
 	// PassEnv names the parent's variables that reach the program.
@@ -223,6 +229,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PassStderr && cfg.Binary {
 		return nil, &ConfigError{[]string{"PassStderr", "Binary"}, "cannot be combined: stdout and stderr lines go to the client as JSON text"}
 	}
+	if cfg.Pty && runtime.GOOS != "linux" {
+		return nil, &ConfigError{[]string{"Pty"}, "needs Linux"}
+	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
 			return nil, &ConfigError{[]string{"Subprotocols"}, fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
@@ -257,6 +266,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.quit, s.quitAll = context.WithCancel(context.Background())
 	s.env.reverseLookup = cfg.ReverseLookup
+	if cfg.Pty {
+		s.env = s.env.withPty(procio.DefaultWindowSize) // the size procio gives a zero WindowSize
+	}
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
 		s.hs.Header = cfg.Header.Clone()
 		if s.hs.Header == nil {
