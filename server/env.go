@@ -96,12 +96,12 @@ type envRequest struct {
 
 // build returns the child's environment in the manner of RFC 3875 and
 // websocketd: the --passenv variables (and the terminal's, with a pty),
-// then the CGI variables, then one
-// HTTP_* variable per request header. Server-set names always win: a header
-// becomes HTTP_<NAME> and so can never overwrite a CGI variable, a header
-// whose variable a --passenv name already set is dropped (the operator's
-// value stands), and a --passenv name that collides with a CGI variable is
-// dropped. Every name appears once.
+// then the CGI variables, then one HTTP_* variable per request header.
+// Server-set names always win: a header becomes HTTP_<NAME> and so can
+// never overwrite a CGI variable, a header whose variable a --passenv name
+// already set is dropped (the operator's value stands), and a --passenv
+// name that collides with a CGI variable is dropped. Every name appears
+// once.
 func (b baseEnv) build(q envRequest) []string {
 	r := q.r
 	env := make([]string, 0, len(b.pass)+len(b.term)+24+len(r.Header))
