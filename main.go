@@ -128,6 +128,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "port", Category: catListening, Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
 		&cli.StringSliceFlag{Name: "address", Category: catListening, Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
 		&cli.BoolFlag{Name: "binary", Category: catProgram, Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
+		&cli.BoolFlag{Name: "pty", Category: catProgram, Usage: "give the program a terminal for stdout (stdin and stderr stay pipes), so that it line-buffers: python3, awk, grep and C programs send each line as they print it. Raw (no \\r added, no echo), 80x24, TERM=dumb. Linux only"},
 		&cli.IntFlag{Name: "closems", Category: catProgram, Value: int(procio.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Category: catProgram, Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
 		&cli.IntFlag{Name: "maxforks", Category: catLimits, Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
@@ -222,6 +223,7 @@ func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error)
 		return cfg, usagef("--compression %q: %v", c.String("compression"), err)
 	}
 	cfg.Binary = c.Bool("binary")
+	cfg.Pty = c.Bool("pty")
 	cfg.DevConsole = c.Bool("devconsole")
 	cfg.MaxHeaderBytes = c.Int("maxheadersize")
 	if cfg.ReadHeaderTimeout, err = millis(c, "headertimeoutms", 1); err != nil {
@@ -454,6 +456,7 @@ var flagOf = map[string]string{
 	"DevConsole":      "--devconsole",
 	"PassStderr":      "--passstderr",
 	"Binary":          "--binary",
+	"Pty":             "--pty",
 	"Subprotocols":    "--subprotocol",
 	"MaxHeaderBytes":  "--maxheadersize",
 	"Broadcast":       "--broadcast",

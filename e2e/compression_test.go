@@ -94,17 +94,41 @@ func TestCompressionOff(t *testing.T) {
 	}
 }
 
-// TestCompressionDeclinedOffer: an offer the server cannot honour (a
-// server window under 15 bits) is declined, and the handshake succeeds.
+// TestCompressionDeclinedOffer: an offer the server cannot honour (here a
+// window of 16 bits, which RFC 7692 does not allow) is declined, and the
+// handshake succeeds.
 func TestCompressionDeclinedOffer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "cat")
-	hdr := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; server_max_window_bits=10"}}
+	hdr := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; server_max_window_bits=16"}}
 	c, resp, _ := dialCounting(t, s.addr, hdr)
 	if got := resp.Header.Values("Sec-WebSocket-Extensions"); len(got) != 0 {
 		t.Fatalf("extensions answered: %q", got)
 	}
 	echo(t, c, "hello")
+}
+
+// TestCompressionSmallWindow: an offer asking the server for a window
+// under 15 bits is accepted, the window echoed (RFC 7692 §7.1.2.1), and
+// messages go through compressed (without back-references, so less: the
+// 1 MiB of 24-byte records still shrinks by its letters' entropy).
+func TestCompressionSmallWindow(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "cat")
+	hdr := http.Header{"Sec-Websocket-Extensions": {"permessage-deflate; server_max_window_bits=10; client_max_window_bits"}}
+	c, resp, cc := dialCounting(t, s.addr, hdr)
+	if got, want := resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate; server_max_window_bits=10"; got != want {
+		t.Fatalf("answer %q, want %q", got, want)
+	}
+	repetitive := strings.Repeat(`{"k":"value","n":12345},`, 1<<20/24)
+	before := cc.read.Load()
+	echo(t, c, repetitive)
+	if n := cc.read.Load() - before; n > int64(len(repetitive))*3/4 {
+		t.Fatalf("repetitive 1 MiB took %d bytes on the wire: not compressed", n)
+	}
+	for _, msg := range []string{"", "a", "héllo wörld ✓", strings.Repeat("z", 5000)} {
+		echo(t, c, msg)
+	}
 }
 
 // TestCompressionFlagError: a bad --compression value is a usage error.

@@ -10,6 +10,44 @@
 // pipes are made with os.Pipe and handed to the child as *os.File, so reaping
 // the child never closes the parent's ends.
 //
+// # Terminal
+//
+// With Config.Pty the program's stdout is a pseudo-terminal instead of a
+// pipe, so that its C library (and Python, Perl, awk, grep...) sees a
+// terminal and line-buffers its output rather than holding it until
+// kilobytes pile up. This is how the program is started, not another way
+// of relaying: procio reads the terminal's master as it reads a pipe
+// (non-blocking, in the runtime's poller, watched for NotifyStdout), and
+// the codecs know no difference. Only these differ:
+//
+//   - The terminal is in raw mode (cfmakeraw(3)): no output processing, so
+//     a '\n' stays a '\n' (a terminal would write "\r\n"), no echo, eight
+//     clean bits; what the program writes arrives byte for byte. Its window
+//     size is Config.WindowSize (80 by 24 by default), which the program
+//     reads with TIOCGWINSZ; the environment is the caller's to set (the
+//     server adds TERM, COLUMNS and LINES).
+//   - A master reads EIO, not EOF, once nothing holds the terminal open any
+//     more; Linux hands out everything written before that first. procio
+//     reads until then and takes EIO for EOF, so the last output before
+//     exit is never lost.
+//   - A terminal is never grown as a bulk pipe is (growPipe).
+//
+// stdin stays a pipe, so its EOF still tells the program its client left,
+// and isatty(0) stays false (a program does not turn interactive). stderr
+// stays a pipe too: the C library does not buffer stderr and Python
+// line-buffers it, so a terminal would gain nothing, and one terminal for
+// both would merge them.
+//
+// The terminal is not the program's controlling terminal: it is opened
+// with O_NOCTTY and the program keeps the process group of its own it has
+// in pipe mode (Setpgid, and no new session), so Stop signals and kills
+// the group as before. Nothing then comes from the terminal itself: no
+// SIGHUP when the master closes, no job-control stops (SIGTTOU), no ^C
+// from it. A program that opens /dev/tty to ask for a password gets what
+// it gets in pipe mode (the server's terminal, if it has one, or ENXIO)
+// rather than waiting forever on a terminal that no one types into.
+// Linux only: elsewhere Start refuses Pty.
+//
 // # Codecs
 //
 // The line codec (NewLineCodec) is websocketd's: each incoming message is
@@ -128,6 +166,6 @@
 // # Left out
 //
 // procio does not build the CGI environment, choose exit codes or close
-// frames, limit message sizes, or give the program a terminal; those belong
-// to the server. It runs on Unix only (process groups and signals).
+// frames, or limit message sizes; those belong to the server. It runs on
+// Unix only (process groups and signals).
 package procio

@@ -192,11 +192,18 @@ func runHelper(mode string, args []string) int {
 		w.Flush()
 		fmt.Fprintln(out, "done")
 	default:
+		if h := osHelpers[mode]; h != nil {
+			return h(args)
+		}
 		fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
 		return 2
 	}
 	return 0
 }
+
+// osHelpers are the helper modes of one system's tests, set by their
+// files' init.
+var osHelpers = map[string]func(args []string) int{}
 
 // helper returns a Config that runs the test binary in the given mode.
 func helper(mode string, args ...string) Config {

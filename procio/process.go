@@ -62,6 +62,31 @@ type Config struct {
 	// finds what it did. It is called from a goroutine of procio's and
 	// must not block.
 	Exited func(*os.ProcessState)
+	// Pty makes the program's stdout a pseudo-terminal instead of a pipe,
+	// so that its C library line-buffers it; stdin and stderr stay pipes.
+	// Linux only (see "Terminal" in the package documentation).
+	Pty bool
+	// WindowSize is the terminal's size, with Pty; a zero field takes
+	// DefaultWindowSize's.
+	WindowSize WindowSize
+}
+
+// WindowSize is a terminal's size in characters.
+type WindowSize struct{ Columns, Rows uint16 }
+
+// DefaultWindowSize is the terminal's size for a zero Config.WindowSize:
+// the classic terminal's.
+var DefaultWindowSize = WindowSize{Columns: 80, Rows: 24}
+
+// orDefault returns ws with each zero field taken from DefaultWindowSize.
+func (ws WindowSize) orDefault() WindowSize {
+	if ws.Columns == 0 {
+		ws.Columns = DefaultWindowSize.Columns
+	}
+	if ws.Rows == 0 {
+		ws.Rows = DefaultWindowSize.Rows
+	}
+	return ws
 }
 
 // Graces returns the waits that CloseGrace and KillGrace mean: their
@@ -145,21 +170,25 @@ func Start(cfg Config) (*Process, error) {
 			f.Close()
 		}
 	}
-	pipe := func(what string) (r, w *os.File, err error) {
-		r, w, err = os.Pipe()
+	pipe := func(what string, open func() (r, w *os.File, err error)) (r, w *os.File, err error) {
+		r, w, err = open()
 		if err != nil {
 			closeAll(ours)
 			closeAll(theirs)
-			return nil, nil, fmt.Errorf("%s pipe: %w", what, err)
+			return nil, nil, fmt.Errorf("%s: %w", what, err)
 		}
 		return r, w, nil
 	}
-	inR, inW, err := pipe("stdin")
+	inR, inW, err := pipe("stdin pipe", os.Pipe)
 	if err != nil {
 		return nil, err
 	}
 	ours, theirs = append(ours, inW), append(theirs, inR)
-	outR, outW, err := pipe("stdout")
+	what, open := "stdout pipe", os.Pipe
+	if cfg.Pty {
+		what, open = "stdout pty", func() (*os.File, *os.File, error) { return openPty(cfg.WindowSize.orDefault()) }
+	}
+	outR, outW, err := pipe(what, open)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +203,7 @@ func Start(cfg Config) (*Process, error) {
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if cfg.Stderr != nil {
-		errR, errW, err := pipe("stderr")
+		errR, errW, err := pipe("stderr pipe", os.Pipe)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +221,8 @@ func Start(cfg Config) (*Process, error) {
 	}
 	p.stdin = &stdinPipe{f: inW}
 	p.stdin.rc, _ = inW.SyscallConn()
-	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet}
+	// A pty is never grown: growPipe is for pipes.
+	p.stdout = &stdoutPipe{f: outR, eof: make(chan struct{}), quiet: cfg.Quiet, pty: cfg.Pty, grown: cfg.Pty}
 	p.stdout.init(outR)
 	p.stdout.rc.Control(func(fd uintptr) { p.stdout.watch.fd = int(fd) })
 	if p.stderr != nil {
@@ -499,7 +529,8 @@ func (w *stdinPipe) Close() error {
 type stdoutPipe struct {
 	rawReader
 	f     *os.File
-	grown bool          // growPipe was called
+	pty   bool          // f is a pseudo-terminal's master (Config.Pty)
+	grown bool          // growPipe was called, or must not be
 	quiet time.Duration // Config.Quiet
 
 	deadline  time.Time // the read deadline set on f; zero when none
@@ -579,6 +610,12 @@ func (r *stdoutPipe) finish(n int, err error) (int, error) {
 	if !r.grown && n >= bulkSize {
 		r.grown = true
 		growPipe(r.rc)
+	}
+	if r.pty && errors.Is(err, syscall.EIO) {
+		// A pty's master reads EIO once nothing holds the terminal open
+		// (the hang-up), and only after what was written before it has
+		// been read: its EOF.
+		err = io.EOF
 	}
 	if err == io.EOF || err != nil && r.watch.closed.Load() {
 		err = io.EOF

@@ -383,11 +383,13 @@ func countFDs(t *testing.T) int {
 	return len(fds)
 }
 
-// TestNoLeaks runs every way of ending many times and checks that no fd, no
-// goroutine and no child is left. Not parallel: it counts process-wide.
+// TestNoLeaks runs every way of ending many times, with a pipe and with a
+// pty for stdout, and checks that no fd, no goroutine and no child is
+// left. Not parallel: it counts process-wide.
 func TestNoLeaks(t *testing.T) {
-	cycle := func(t *testing.T, mode string) {
+	cycle := func(t *testing.T, mode string, pty bool) {
 		cfg := helper(mode)
+		cfg.Pty = pty
 		cfg.KillGrace = 20 * time.Millisecond
 		cfg.Stderr = func([]byte) {}
 		p, err := Start(cfg)
@@ -411,16 +413,17 @@ func TestNoLeaks(t *testing.T) {
 			t.Errorf("%s: pid %d still there after Stop", mode, p.Pid())
 		}
 	}
-	cycle(t, "echo") // warm up: the poller's fds, runtime goroutines
+	cycle(t, "echo", false) // warm up: the poller's fds, runtime goroutines
 	fds, goroutines := countFDs(t), runtime.NumGoroutine()
-	for i := range 20 {
-		cycle(t, []string{"echo", "exit3", "noread", "grandchild"}[i%4])
+	const n = 40
+	for i := range n {
+		cycle(t, []string{"echo", "exit3", "noread", "grandchild"}[i%4], runtime.GOOS == "linux" && i%8 >= 4)
 	}
 	if got := countFDs(t); got != fds {
-		t.Errorf("%d fds open after 20 cycles, %d before", got, fds)
+		t.Errorf("%d fds open after %d cycles, %d before", got, n, fds)
 	}
 	if !eventually(5*time.Second, func() bool { return runtime.NumGoroutine() <= goroutines }) {
-		t.Errorf("%d goroutines after 20 cycles, %d before", runtime.NumGoroutine(), goroutines)
+		t.Errorf("%d goroutines after %d cycles, %d before", runtime.NumGoroutine(), n, goroutines)
 	}
 	var ws syscall.WaitStatus
 	if pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil); !errors.Is(err, syscall.ECHILD) {

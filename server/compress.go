@@ -76,7 +76,7 @@ func extensionsHook(c Compression) func([]wsproto.Extension) ([]wsproto.Extensio
 // deflateParams reads back the permessage-deflate answer the handshake
 // sent, if any, for the connection's wsproto.Config.
 func (c Compression) deflateParams(res *handshake.Result) *wsproto.DeflateParams {
-	p, err := wsproto.DeflateAnswer(res.Extensions, wsproto.Server, c.deflateConfig())
+	p, err := wsproto.DeflateAnswer(res.Extensions, c.deflateConfig())
 	if err != nil {
 		// The answer is extensionsHook's, from NegotiateDeflate, whose
 		// every answer reads back (wsproto's TestNegotiateDeflate): an

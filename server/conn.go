@@ -112,6 +112,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			Quiet:      quietAfter,
 			CloseGrace: s.cfg.CloseGrace,
 			KillGrace:  s.cfg.KillGrace,
+			Pty:        s.cfg.Pty, // of procio.DefaultWindowSize, which the environment says
 		}, s.codec(), c.tag, c.log, c.crashed)
 		if err != nil {
 			s.refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})

@@ -5,9 +5,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/wsexec/wsexec/handshake"
+	"github.com/wsexec/wsexec/procio"
 )
 
 // baseEnv holds the parts of a child's environment that are the same for
@@ -16,6 +18,7 @@ type baseEnv struct {
 	pass          []string        // KEY=value from the parent, in --passenv order
 	passed        map[string]bool // the names in pass
 	reverseLookup bool            // REMOTE_HOST from reverse DNS (Config.ReverseLookup)
+	term          []string        // with Config.Pty: TERM, COLUMNS, LINES (withPty)
 }
 
 func newBaseEnv(names []string) baseEnv {
@@ -29,6 +32,29 @@ func newBaseEnv(names []string) baseEnv {
 			b.passed[name] = true
 		}
 	}
+	return b
+}
+
+// withPty returns b for programs whose stdout is a terminal of the given
+// size (Config.Pty). They get COLUMNS and LINES saying that size, which
+// programs read before asking the terminal (TIOCGWINSZ), so no --passenv
+// variable may set them: both answers must agree. They get TERM=dumb, an
+// honest name for a terminal that interprets nothing, unless --passenv
+// passes TERM: the operator's choice then stands (a program that colours
+// a terminal it knows sends its escape sequences to the client).
+func (b baseEnv) withPty(size procio.WindowSize) baseEnv {
+	var pass []string
+	for _, kv := range b.pass {
+		if name, _, _ := strings.Cut(kv, "="); name != "COLUMNS" && name != "LINES" {
+			pass = append(pass, kv)
+		}
+	}
+	b.pass = pass
+	b.term = nil
+	if !b.passed["TERM"] {
+		b.term = append(b.term, "TERM=dumb")
+	}
+	b.term = append(b.term, "COLUMNS="+strconv.Itoa(int(size.Columns)), "LINES="+strconv.Itoa(int(size.Rows)))
 	return b
 }
 
@@ -86,21 +112,23 @@ func (s *Server) programEnv(r *http.Request, id string, ep *endpoint, res *hands
 }
 
 // build returns the child's environment in the manner of RFC 3875 and
-// websocketd: the --passenv variables, then the CGI variables, then one
-// HTTP_* variable per request header. Server-set names always win: a header
-// becomes HTTP_<NAME> and so can never overwrite a CGI variable, a header
-// whose variable a --passenv name already set is dropped (the operator's
-// value stands), and a --passenv name that collides with a CGI variable is
-// dropped. Every name appears once.
+// websocketd: the --passenv variables (and the terminal's, with a pty),
+// then the CGI variables, then one HTTP_* variable per request header.
+// Server-set names always win: a header becomes HTTP_<NAME> and so can
+// never overwrite a CGI variable, a header whose variable a --passenv name
+// already set is dropped (the operator's value stands), and a --passenv
+// name that collides with a CGI variable is dropped. Every name appears
+// once.
 func (b baseEnv) build(q envRequest) []string {
 	r := q.r
 	who := q.who
-	env := make([]string, 0, len(b.pass)+24+len(who.extra)+len(r.Header))
+	env := make([]string, 0, len(b.pass)+len(b.term)+24+len(who.extra)+len(r.Header))
 	for _, kv := range b.pass {
 		if name, _, _ := strings.Cut(kv, "="); !setBy(who.extra, name) {
 			env = append(env, kv)
 		}
 	}
+	env = append(env, b.term...)
 
 	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil { // a Unix socket peer has no port

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/wsexec/wsexec/procio"
 )
 
 func envMap(t *testing.T, env []string) map[string]string {
@@ -213,5 +215,42 @@ func TestEnvIdentity(t *testing.T) {
 	if env["SERVER_PORT"] != "443" || env["HTTPS"] != "on" || env["REMOTE_ADDR"] != "203.0.113.5" || env["REMOTE_PORT"] != "" {
 		t.Errorf("through a proxy: SERVER_PORT %q, HTTPS %q, REMOTE_ADDR %q, REMOTE_PORT %q; want 443, on, 203.0.113.5, empty",
 			env["SERVER_PORT"], env["HTTPS"], env["REMOTE_ADDR"], env["REMOTE_PORT"])
+	}
+}
+
+// TestEnvPty: a program on a terminal gets TERM=dumb unless --passenv
+// passes TERM, and COLUMNS and LINES saying the terminal's size whatever
+// --passenv says; each once. Without a pty none of them is set.
+func TestEnvPty(t *testing.T) {
+	t.Setenv("TERM", "xterm-256color")
+	t.Setenv("COLUMNS", "200")
+	t.Setenv("LINES", "60")
+	size := procio.WindowSize{Columns: 80, Rows: 24}
+	tests := []struct {
+		name                 string
+		pass                 []string
+		pty                  bool
+		term, columns, lines string // "" for unset
+	}{
+		{"pty", nil, true, "dumb", "80", "24"},
+		{"pty, TERM passed", []string{"TERM"}, true, "xterm-256color", "80", "24"},
+		{"pty, size passed", []string{"COLUMNS", "LINES"}, true, "dumb", "80", "24"},
+		{"pipe", nil, false, "", "", ""},
+		{"pipe, all passed", []string{"TERM", "COLUMNS", "LINES"}, false, "xterm-256color", "200", "60"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			base := newBaseEnv(tc.pass)
+			if tc.pty {
+				base = base.withPty(size)
+			}
+			r := httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
+			env := envMap(t, base.build(envRequest{r: r}))
+			for _, v := range []struct{ key, want string }{{"TERM", tc.term}, {"COLUMNS", tc.columns}, {"LINES", tc.lines}} {
+				if got, ok := env[v.key]; got != v.want || ok != (v.want != "") {
+					t.Errorf("%s = %q (set: %t), want %q", v.key, got, ok, v.want)
+				}
+			}
+		})
 	}
 }

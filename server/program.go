@@ -65,9 +65,10 @@ func (cf *closeFrame) Error() string { return fmt.Sprintf("close %d %s", cf.code
 // stdin through the codec, its stdout comes back through it. Its fields
 // are split by owner: in is the read pump's, out the write pump's.
 type process struct {
-	p   *procio.Process
-	in  processIn
-	out processOut
+	p    *procio.Process
+	in   processIn
+	out  processOut
+	hint *bufferHint // nil with a pty
 }
 
 // processIn writes the client's messages to stdin, in batches.
@@ -116,6 +117,9 @@ func (s *Server) startProcess(cfg procio.Config, codec procio.Codec, tag *tagger
 	closeGrace, killGrace := cfg.Graces()
 	pr.out = processOut{p: p, codec: codec, tag: tag, grace: max(closeGrace, killGrace), log: log, crash: crash}
 	pr.out.resume = pr.out.run
+	if !cfg.Pty {
+		pr.hint = &bufferHint{log: log, pid: p.Pid()}
+	}
 	return pr, nil
 }
 
@@ -133,8 +137,12 @@ func (pr *process) deliver(msg io.Reader) error {
 	err := pr.in.codec.WriteMessage(pr.in.stdin, msg)
 	if err != nil {
 		pr.in.log.Debug("stdin closed", "err", err)
+		return err
 	}
-	return err
+	if pr.hint != nil {
+		pr.hint.fed()
+	}
+	return nil
 }
 
 func (pr *process) flush() { _ = pr.in.stdin.flush() }
@@ -150,11 +158,19 @@ func (pr *process) start(out *sink, ended func(closeFrame)) {
 // startOutput starts moving the program's output to dst; ended is called
 // once it is over, with the close frame that says how the program ended.
 func (pr *process) startOutput(dst procio.Sink, ended func(closeFrame)) {
+	if pr.hint != nil {
+		dst = hintSink{Sink: dst, h: pr.hint}
+	}
 	pr.out.dst, pr.out.ended = dst, ended
 	go pr.out.run()
 }
 
-func (pr *process) stop() { pr.p.Stop() }
+func (pr *process) stop() {
+	if pr.hint != nil {
+		pr.hint.stop()
+	}
+	pr.p.Stop()
+}
 
 func (pr *process) exit() string { return procio.ExitReason(pr.p.Wait()) }
 

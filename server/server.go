@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +87,11 @@ type Config struct {
 
 	// Binary selects the binary codec instead of the line codec.
 	Binary bool
+	// Pty gives each program a pseudo-terminal for stdout instead of a
+	// pipe (procio.Config.Pty), so that it line-buffers its output; it
+	// then also gets TERM=dumb, COLUMNS and LINES (see baseEnv.withPty).
+	// Linux only.
+	Pty bool
 	// DevConsole serves a page to try the endpoint at its plain-HTTP URL.
 	DevConsole bool
 	// PassEnv names the parent's variables that reach the program.
@@ -306,6 +312,9 @@ func New(cfg Config) (*Server, error) {
 	if err := checkBroadcast(&cfg); err != nil {
 		return nil, err
 	}
+	if cfg.Pty && runtime.GOOS != "linux" {
+		return nil, &ConfigError{Fields: []string{"Pty"}, Reason: "needs Linux"}
+	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
 			return nil, &ConfigError{Fields: []string{"Subprotocols"}, Reason: fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
@@ -369,6 +378,9 @@ func New(cfg Config) (*Server, error) {
 		s.hubs = make(map[string]*hub)
 	}
 	s.env.reverseLookup = cfg.ReverseLookup
+	if cfg.Pty {
+		s.env = s.env.withPty(procio.DefaultWindowSize) // the size procio gives a zero WindowSize
+	}
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
 		s.hs.Header = cfg.Header.Clone()
 		if s.hs.Header == nil {

@@ -2,7 +2,6 @@ package wsproto
 
 import (
 	"compress/flate"
-	"errors"
 	"fmt"
 	"strconv"
 )
@@ -80,9 +79,12 @@ type DeflateParams struct {
 	ClientNoContextTakeover bool
 	// ServerMaxWindowBits and ClientMaxWindowBits are the LZ77 window
 	// sizes agreed for each sender (§7.1.2), 8 to 15; 0 means none was
-	// given, that is 15. The window that matters to a Conn is its peer's:
-	// it decompresses any window up to 15 bits. Its own must be 15 or
-	// absent, since compress/flate always compresses with a 32 KiB window.
+	// given, that is 15. A Conn decompresses its peer's with any window up
+	// to 15 bits. Its own, below 15, it honours by compressing without
+	// back-references at all (compress/flate's HuffmanOnly, whatever
+	// Level says), since compress/flate cannot make its 32 KiB window
+	// smaller: a worse ratio (docs/compression.md), never a reference
+	// past the window.
 	ServerMaxWindowBits int
 	ClientMaxWindowBits int
 
@@ -101,23 +103,23 @@ type DeflateParams struct {
 //
 // An offer is declined if it has an unknown or repeated parameter, a value
 // where none belongs, or a window size that is not 8 to 15 written plainly
-// (§7.1). It is also declined if it asks for server_max_window_bits below 15:
-// compress/flate always uses a 32 KiB window, so a smaller one cannot be
-// promised. The answer holds only parameters this side will keep:
+// (§7.1). The answer holds only parameters this side will keep:
 // server_no_context_takeover when the client asked for it or cfg wants it,
 // client_no_context_takeover when the client offered it (then no window of
 // the client's is kept) or cfg wants it (§7.1.1.2 lets a server ask it of
-// any client), server_max_window_bits=15 when the client gave
-// server_max_window_bits=15 (accepting it means echoing it, §7.1.2.1).
-// client_max_window_bits is never answered: leaving it out lets the client
-// use the window it announced, and any window decompresses here.
+// any client), server_max_window_bits with the client's value when the
+// client gave one (accepting it means echoing it or less, §7.1.2.1; a
+// value below 15 makes this side compress without back-references, see
+// DeflateParams). client_max_window_bits is never answered: leaving it
+// out lets the client use the window it announced, and any window
+// decompresses here.
 func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (*Extension, bool) {
 	for _, offer := range offers {
 		if offer.Name != DeflateName {
 			continue
 		}
 		p, err := parseDeflateParams(offer.Params, false)
-		if err != nil || p.check(Server) != nil {
+		if err != nil {
 			continue
 		}
 		answer := &Extension{Name: DeflateName}
@@ -130,8 +132,8 @@ func NegotiateDeflate(offers []Extension, cfg DeflateConfig) (*Extension, bool) 
 		if p.ClientNoContextTakeover || cfg.NoContextTakeover {
 			answer.Params = append(answer.Params, ExtensionParam{Name: paramClientNoContext})
 		}
-		if p.ServerMaxWindowBits == 15 {
-			answer.Params = append(answer.Params, ExtensionParam{Name: paramServerMaxWindow, Value: "15"})
+		if p.ServerMaxWindowBits != 0 {
+			answer.Params = append(answer.Params, ExtensionParam{Name: paramServerMaxWindow, Value: strconv.Itoa(p.ServerMaxWindowBits)})
 		}
 		return answer, true
 	}
@@ -155,8 +157,9 @@ func DeflateOffer(cfg DeflateConfig) Extension {
 // it was not answered. It is the client side of the negotiation (RFC 7692
 // §5, §7.1): an answer this side cannot honour is an error, and the client
 // must then fail the connection. A server uses it too, on its own answer,
-// to configure its Conn. role is the side calling it.
-func DeflateAnswer(exts []Extension, role Role, cfg DeflateConfig) (*DeflateParams, error) {
+// to configure its Conn. Every window size is one this side can honour
+// (DeflateParams), whichever role it has.
+func DeflateAnswer(exts []Extension, cfg DeflateConfig) (*DeflateParams, error) {
 	for _, e := range exts {
 		if e.Name != DeflateName {
 			continue
@@ -164,9 +167,6 @@ func DeflateAnswer(exts []Extension, role Role, cfg DeflateConfig) (*DeflatePara
 		p, err := parseDeflateParams(e.Params, true)
 		if err != nil {
 			return nil, fmt.Errorf("%s answer: %w", DeflateName, err)
-		}
-		if err := p.check(role); err != nil {
-			return nil, err
 		}
 		p.Level, p.Threshold, p.History = cfg.Level, cfg.Threshold, cfg.History
 		return &p, nil
@@ -232,19 +232,4 @@ func windowBits(s string) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// errOwnWindow is a DeflateParams this side cannot honour as a sender.
-var errOwnWindow = errors.New("compress/flate cannot compress with a window smaller than 15 bits")
-
-// check reports whether role can honour p: its own window must be 15.
-func (p *DeflateParams) check(role Role) error {
-	own := p.ServerMaxWindowBits
-	if role == Client {
-		own = p.ClientMaxWindowBits
-	}
-	if own != 0 && own < 15 {
-		return fmt.Errorf("%s: %d-bit window: %w", DeflateName, own, errOwnWindow)
-	}
-	return nil
 }

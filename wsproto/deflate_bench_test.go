@@ -29,6 +29,8 @@ var benchModes = []struct {
 	{"history8k-level1", &DeflateParams{Level: 1, History: 8 << 10}},
 	{"nocontext-level1", &DeflateParams{Level: 1, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
 	{"nocontext-level6", &DeflateParams{Level: 6, ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
+	// A window under 15 bits either way: Huffman codes only, whatever the level.
+	{"window9-huffman", &DeflateParams{ServerMaxWindowBits: 9, ClientMaxWindowBits: 9}},
 }
 
 // jsonLines are 1000 different lines of about 200 bytes, as a monitoring

@@ -430,10 +430,14 @@ func TestNegotiateDeflate(t *testing.T) {
 			"permessage-deflate; client_no_context_takeover", DeflateParams{ClientNoContextTakeover: true}},
 		{"server_max_window_bits=15", []Extension{pmd("server_max_window_bits=15")}, DeflateConfig{},
 			"permessage-deflate; server_max_window_bits=15", DeflateParams{ServerMaxWindowBits: 15}},
-		{"server_max_window_bits=10 declined", []Extension{pmd("server_max_window_bits=10")}, DeflateConfig{}, "", DeflateParams{}},
-		{"server_max_window_bits=8 declined, next offer taken",
+		{"server_max_window_bits=10 echoed", []Extension{pmd("server_max_window_bits=10")}, DeflateConfig{},
+			"permessage-deflate; server_max_window_bits=10", DeflateParams{ServerMaxWindowBits: 10}},
+		{"server_max_window_bits=8, first offer taken",
 			[]Extension{pmd("server_max_window_bits=8", "client_max_window_bits"), pmd("client_max_window_bits")},
-			DeflateConfig{}, "permessage-deflate", DeflateParams{}},
+			DeflateConfig{}, "permessage-deflate; server_max_window_bits=8", DeflateParams{ServerMaxWindowBits: 8}},
+		{"Autobahn 13.5: no context, window 9", []Extension{pmd("server_no_context_takeover", "server_max_window_bits=9", "client_max_window_bits")},
+			DeflateConfig{}, "permessage-deflate; server_no_context_takeover; server_max_window_bits=9",
+			DeflateParams{ServerNoContextTakeover: true, ServerMaxWindowBits: 9}},
 		{"no context mode", []Extension{pmd("client_max_window_bits")}, DeflateConfig{NoContextTakeover: true},
 			"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
 			DeflateParams{ServerNoContextTakeover: true, ClientNoContextTakeover: true}},
@@ -469,7 +473,7 @@ func TestNegotiateDeflate(t *testing.T) {
 			}
 			// The server reads its own answer back to its Conn's
 			// parameters, with cfg's local choices.
-			params, err := DeflateAnswer([]Extension{*answer}, Server, tc.cfg)
+			params, err := DeflateAnswer([]Extension{*answer}, tc.cfg)
 			if err != nil || params == nil || *params != tc.params {
 				t.Fatalf("server's DeflateAnswer = %+v, %v; want %+v", params, err, tc.params)
 			}
@@ -484,7 +488,7 @@ func TestNegotiateDeflate(t *testing.T) {
 				}
 			}
 			// The client reads the answer back to the same agreement.
-			got, err := DeflateAnswer([]Extension{*answer}, Client, DeflateConfig{Level: tc.cfg.Level, Threshold: tc.cfg.Threshold})
+			got, err := DeflateAnswer([]Extension{*answer}, DeflateConfig{Level: tc.cfg.Level, Threshold: tc.cfg.Threshold})
 			if err != nil || got == nil || *got != tc.params {
 				t.Errorf("client's DeflateAnswer = %+v, %v; want %+v", got, err, tc.params)
 			}
@@ -528,20 +532,20 @@ func TestDeflateAnswerClient(t *testing.T) {
 	}{
 		{"plain", Extension{Name: DeflateName}, true},
 		{"client window 15", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: paramClientMaxWindow, Value: "15"}}}, true},
-		{"client window 9: cannot compress so", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: paramClientMaxWindow, Value: "9"}}}, false},
+		{"client window 9: compressed without back-references", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: paramClientMaxWindow, Value: "9"}}}, true},
 		{"server window 9: fine to inflate", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: paramServerMaxWindow, Value: "9"}}}, true},
 		{"client window without value", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: paramClientMaxWindow}}}, false},
 		{"unknown", Extension{Name: DeflateName, Params: []ExtensionParam{{Name: "x"}}}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := DeflateAnswer([]Extension{{Name: "other"}, tc.ext}, Client, DeflateConfig{})
+			p, err := DeflateAnswer([]Extension{{Name: "other"}, tc.ext}, DeflateConfig{})
 			if (err == nil) != tc.ok || (tc.ok && p == nil) {
 				t.Fatalf("DeflateAnswer = %+v, %v; want ok %v", p, err, tc.ok)
 			}
 		})
 	}
-	if p, err := DeflateAnswer([]Extension{{Name: "other"}}, Client, DeflateConfig{}); p != nil || err != nil {
+	if p, err := DeflateAnswer([]Extension{{Name: "other"}}, DeflateConfig{}); p != nil || err != nil {
 		t.Fatalf("no deflate answered: %+v, %v", p, err)
 	}
 	if got := DeflateOffer(DeflateConfig{NoContextTakeover: true}); !reflect.DeepEqual(got.Params, []ExtensionParam{

@@ -55,9 +55,11 @@
 // decompressors are pooled; with context takeover the Conn keeps the
 // peer's last 32 KiB between messages and its compressor, or with
 // DeflateParams.History only while messages flow (then the last History
-// bytes it sent); without context takeover it keeps nothing. compress/flate always compresses with a 32 KiB window, so
-// this side never agrees to a window of its own under 15 bits; it
-// inflates any window. docs/compression.md has the measurements.
+// bytes it sent); without context takeover it keeps nothing. It inflates
+// any window. compress/flate always compresses with a 32 KiB window, so a
+// window of its own agreed under 15 bits is honoured by compressing with
+// Huffman codes alone, which refer back to nothing. docs/compression.md
+// has the measurements.
 //
 // Left out: the opening handshake (§4, package handshake), dialing,
 // subprotocols, sending keep-alive pings (the caller does, and sees pongs

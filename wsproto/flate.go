@@ -95,8 +95,16 @@ type deflater struct {
 // parameters for the Conn's role.
 func newDeflater(p *DeflateParams, role Role) *deflater {
 	d := &deflater{level: p.Level, threshold: p.Threshold, noContext: p.ServerNoContextTakeover}
+	bits := p.ServerMaxWindowBits
 	if role == Client {
-		d.noContext = p.ClientNoContextTakeover
+		d.noContext, bits = p.ClientNoContextTakeover, p.ClientMaxWindowBits
+	}
+	if bits != 0 && bits < 15 {
+		// A window smaller than compress/flate's, which it cannot shrink:
+		// Huffman codes alone make no back-reference, so none reaches
+		// past any window. With nothing to refer back to, keeping a
+		// context would only hold memory.
+		d.level, d.noContext = flate.HuffmanOnly, true
 	}
 	if !d.noContext {
 		d.history = min(max(p.History, 0), windowSize)

@@ -38,5 +38,5 @@ func negotiated(req *http.Request, resp *http.Response) (*wsproto.DeflateParams,
 			return nil, fmt.Errorf("server answered extension %q, not offered", a.Name)
 		}
 	}
-	return wsproto.DeflateAnswer(answers, wsproto.Client, wsproto.DeflateConfig{})
+	return wsproto.DeflateAnswer(answers, wsproto.DeflateConfig{})
 }

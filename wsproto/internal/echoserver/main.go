@@ -60,7 +60,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer nc.Close()
-	params, err := wsproto.DeflateAnswer(res.Extensions, wsproto.Server, deflate)
+	params, err := wsproto.DeflateAnswer(res.Extensions, deflate)
 	if err != nil {
 		log.Printf("%s: %v", r.RemoteAddr, err)
 		return
