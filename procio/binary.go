@@ -24,10 +24,11 @@ func NewBinaryCodec(bufSize int) Codec {
 	return &binaryCodec{in: poolFor(size + 1), out: idleBuf{pool: poolFor(size)}} // +1: see copyMessage
 }
 
-func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
+func (c *binaryCodec) WriteMessage(stdin io.Writer, msg Message) error {
 	bp := c.in.get()
 	defer c.in.put(bp)
-	return copyMessage(stdin, msg, *bp, false)
+	_, err := copyMessage(stdin, msg.Reader, *bp, 0, false)
+	return err
 }
 
 func (c *binaryCodec) ReadMessages(stdout Output, out Sink) error {

@@ -74,6 +74,20 @@ func (c *Conn) NextReader() (Opcode, io.Reader, error) {
 	return r.op, &r.mr, nil
 }
 
+// MessageSize returns the payload length of the message NextReader last
+// returned, when it is known before the payload is read: the message is
+// one frame (FIN set on its first) and not compressed, so its header
+// gave the length. ok is false for a message in fragments, whose length
+// shows only at its last, and for a compressed one, whose inflated length
+// shows only at its end. Call it before reading the message.
+func (c *Conn) MessageSize() (n int64, ok bool) {
+	r := &c.r
+	if !r.fin || r.compressed {
+		return 0, false
+	}
+	return r.size, true
+}
+
 // ReadMessage reads the next data message whole and appends its payload to
 // dst[:0], growing it as the bytes arrive: at most doubling it each time,
 // so a peer announcing a large message and sending little costs little.

@@ -428,3 +428,34 @@ func TestReadMessageReusesBuffer(t *testing.T) {
 		t.Fatalf("buf holds %q", buf[:3])
 	}
 }
+
+// TestMessageSize: a message's length is known before it is read when it
+// is one uncompressed frame, and only then.
+func TestMessageSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		input []byte
+		cfg   Config
+		size  int64
+		known bool
+	}{
+		{"one frame", cframe(true, OpText, "hello"), Config{}, 5, true},
+		{"empty", cframe(true, OpBinary, ""), Config{}, 0, true},
+		{"fragments", join(cframe(false, OpText, "he"), cframe(true, OpContinuation, "llo")), Config{}, 0, false},
+		{"compressed", rawFrame(Header{Fin: true, Rsv: rsv1, Op: OpText, Masked: true, Length: int64(len(deflateBytes(t, []byte("hello"))))},
+			deflateBytes(t, []byte("hello"))), Config{Deflate: &DeflateParams{}}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := newTestConn(Server, tc.input, tc.cfg)
+			if _, _, err := c.NextReader(); err != nil {
+				t.Fatal(err)
+			}
+			if size, known := c.MessageSize(); size != tc.size || known != tc.known {
+				t.Fatalf("MessageSize() = %d, %v; want %d, %v", size, known, tc.size, tc.known)
+			}
+		})
+	}
+}
