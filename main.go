@@ -125,7 +125,8 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "port", Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
 		&cli.StringSliceFlag{Name: "address", Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
-		&cli.BoolFlag{Name: "binary", Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
+		&cli.BoolFlag{Name: "binary", Usage: "binary mode: the same as --framing=binary (websocketd's flag)"},
+		&cli.StringFlag{Name: "framing", Value: "lines", Usage: "how messages cross the program's pipes, `MODE`: lines (each message a line), binary (raw bytes, each stdout read a message), json (each message a JSON line {\"type\":\"text\"|\"binary\",\"data\":...} both ways) or length (each message a 9-byte header, type and length, then its bytes, both ways); json and length keep messages exact"},
 		&cli.IntFlag{Name: "closems", Value: int(server.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
 		&cli.IntFlag{Name: "maxforks", Value: server.DefaultMaxForks, Usage: "most programs running at once (`N`; 0: no limit); over it a new connection is refused, see --maxforks-mode"},
@@ -159,7 +160,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "sameorigin", Usage: "allow only an Origin naming the request's scheme (http, or https with --ssl) and Host (host and port); others get 403. Host is the client's word: this does not stop DNS rebinding, --origin does"},
 		&cli.StringFlag{Name: "maxforks-mode", Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
 		&cli.IntFlag{Name: "pingms", Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
-		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
+		&cli.BoolFlag{Name: "passstderr", Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...}; with --framing=json or length each message also has \"type\", binary data in base64 (not with --binary)"},
 		&cli.StringSliceFlag{Name: "subprotocol", Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 		&cli.StringFlag{Name: "compression", Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
 	}
@@ -204,7 +205,15 @@ func configFrom(c *cli.Context, stderr io.Writer) (server.Config, error) {
 	if cfg.Compression, err = server.ParseCompression(c.String("compression")); err != nil {
 		return cfg, usagef("--compression %q: %v", c.String("compression"), err)
 	}
-	cfg.Binary = c.Bool("binary")
+	if cfg.Framing, err = server.ParseFraming(c.String("framing")); err != nil {
+		return cfg, usagef("--framing %q: %v", c.String("framing"), err)
+	}
+	if c.Bool("binary") {
+		if c.IsSet("framing") && cfg.Framing != server.FramingBinary {
+			return cfg, usagef("--binary is --framing=binary: it cannot be used with --framing=%v", cfg.Framing)
+		}
+		cfg.Framing = server.FramingBinary
+	}
 	cfg.DevConsole = c.Bool("devconsole")
 	if cfg.MaxHeaderBytes = c.Int("maxheadersize"); cfg.MaxHeaderBytes < server.MinMaxHeaderBytes {
 		return cfg, usagef("--maxheadersize %d: must be at least %d", cfg.MaxHeaderBytes, server.MinMaxHeaderBytes)
@@ -255,8 +264,8 @@ func policyFrom(c *cli.Context, cfg *server.Config) error {
 		return usagef("--pingms %d: must not be negative", ms)
 	}
 	cfg.PingInterval = time.Duration(ms) * time.Millisecond
-	if cfg.PassStderr = c.Bool("passstderr"); cfg.PassStderr && cfg.Binary {
-		return usagef("--passstderr sends lines as JSON text: it cannot be used with --binary")
+	if cfg.PassStderr = c.Bool("passstderr"); cfg.PassStderr && cfg.Framing == server.FramingBinary {
+		return usagef("--passstderr sends JSON text: it cannot be used with --binary (--framing=binary)")
 	}
 	for _, name := range splitList(c.StringSlice("subprotocol")) {
 		if !server.ValidSubprotocol(name) {

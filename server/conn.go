@@ -94,7 +94,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	if res.Subprotocol != "" {
 		env = append(env, "WEBSOCKET_PROTOCOL="+res.Subprotocol) // the answered subprotocol
 	}
-	c.tag = newTagger(s.cfg.PassStderr)
+	c.tag = newTagger(s.cfg.PassStderr, s.cfg.Framing.exact())
 	c.errLog.Store(c.log)
 	proc, err := startProcess(procio.Config{
 		Path:       ep.path,
@@ -288,11 +288,12 @@ func (c *conn) readPump() (err error) {
 	}()
 	defer c.prog.flush() // the messages read with the client's close
 	for {
-		_, msg, err := c.ws.NextReader()
+		op, r, err := c.ws.NextReader()
 		if err != nil {
 			return err
 		}
-		_ = c.prog.deliver(msg)
+		size, known := c.ws.MessageSize()
+		_ = c.prog.deliver(procio.Message{Reader: r, Binary: op == wsproto.OpBinary, Size: size, SizeKnown: known})
 	}
 }
 

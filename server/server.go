@@ -69,8 +69,9 @@ type Config struct {
 	HeaderHTTP     http.Header
 	ReverseLookup  bool
 
-	// Binary selects the binary codec instead of the line codec.
-	Binary bool
+	// Framing is how messages cross the program's pipes; the zero value
+	// is line mode. See Framing.
+	Framing Framing
 	// DevConsole serves a page to try the endpoint at its plain-HTTP URL.
 	DevConsole bool
 	// PassEnv names the parent's variables that reach the program.
@@ -116,8 +117,9 @@ type Config struct {
 	// PingInterval: ping the client this often and drop a connection that
 	// answers no ping for twice as long (0: no pings).
 	PingInterval time.Duration
-	// PassStderr sends stdout and stderr lines as tagged JSON (line mode
-	// only).
+	// PassStderr sends the program's stderr lines to the client too, every
+	// message then a JSON object tagged with its stream (passstderr.go);
+	// not with FramingBinary.
 	PassStderr bool
 
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
@@ -204,8 +206,11 @@ func New(cfg Config) (*Server, error) {
 	} else if cfg.MaxHeaderBytes < MinMaxHeaderBytes {
 		cfg.MaxHeaderBytes = MinMaxHeaderBytes
 	}
-	if cfg.PassStderr && cfg.Binary {
-		return nil, errors.New("PassStderr sends lines as JSON text: it cannot be used with Binary")
+	if int(cfg.Framing) >= len(framingNames) {
+		return nil, fmt.Errorf("unknown framing %v", cfg.Framing)
+	}
+	if cfg.PassStderr && cfg.Framing == FramingBinary {
+		return nil, errors.New("PassStderr sends JSON text: it cannot be used with binary framing")
 	}
 	for _, p := range cfg.Subprotocols {
 		if !ValidSubprotocol(p) {
@@ -221,10 +226,7 @@ func New(cfg Config) (*Server, error) {
 		hs:       handshake.Config{Extensions: extensionsHook(cfg.Compression)},
 		software: "wsexec/" + cfg.Version,
 	}
-	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
-	if cfg.Binary {
-		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
-	}
+	s.codec = cfg.Framing.codec(cfg.MaxMessageSize)
 	s.quit, s.quitAll = context.WithCancel(context.Background())
 	s.env.reverseLookup = cfg.ReverseLookup
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers

@@ -221,3 +221,26 @@ func TestIdleConnectionsHoldOneGoroutine(t *testing.T) {
 		echo(t, c, []byte(fmt.Sprintf("again %d", i)), nil, 3, 1) // the write pump is back
 	}
 }
+
+func TestParseFraming(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want Framing
+		ok   bool
+	}{
+		{"lines", FramingLines, true}, {"binary", FramingBinary, true}, {"json", FramingJSON, true},
+		{"length", FramingLength, true}, {"JSON", FramingJSON, true}, {"", 0, false}, {"line", 0, false},
+	} {
+		got, err := ParseFraming(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseFraming(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if tc.ok && !strings.EqualFold(got.String(), tc.in) {
+			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)
+		}
+	}
+	if _, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"}, Framing: 9}); err == nil {
+		t.Error("New accepted framing 9")
+	}
+}
