@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -275,5 +277,56 @@ func TestFramingFlags(t *testing.T) {
 	write(t, c, wsproto.OpBinary, []byte("raw"))
 	if op, p := readMsg(t, c); op != wsproto.OpBinary || string(p) != "raw" {
 		t.Fatalf("echo %v %q, want binary raw", op, p)
+	}
+}
+
+// TestFramingExamples drives each framing example through wsexec: every
+// message is answered with its type and size, then echoed exactly.
+func TestFramingExamples(t *testing.T) {
+	t.Parallel()
+	goBuild := func(t *testing.T, pkg string) string {
+		out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		framing string
+		needs   []string // programs the example runs
+		program func(t *testing.T) string
+	}{
+		{"bash json", "json", []string{"bash", "jq", "base64"}, func(*testing.T) string { return "examples/bash/json-inspect.sh" }},
+		{"python json", "json", []string{"python3"}, func(*testing.T) string { return "examples/python/json_inspect.py" }},
+		{"python length", "length", []string{"python3"}, func(*testing.T) string { return "examples/python/length_inspect.py" }},
+		{"go json", "json", nil, func(t *testing.T) string { return goBuild(t, "./examples/go/jsoninspect") }},
+		{"go length", "length", nil, func(t *testing.T) string { return goBuild(t, "./examples/go/lengthinspect") }},
+	}
+	sent := []struct {
+		op wsproto.Opcode
+		p  string
+	}{{wsproto.OpText, "two\nlines é"}, {wsproto.OpBinary, "\x00\x01\x02\xff"}, {wsproto.OpText, ""}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, name := range tc.needs {
+				if _, err := exec.LookPath(name); err != nil {
+					t.Skipf("%s not found: %v", name, err)
+				}
+			}
+			s := startServer(t, "--framing="+tc.framing, tc.program(t))
+			c := dial(t, s.addr, "/", nil)
+			for _, m := range sent {
+				write(t, c, m.op, []byte(m.p))
+				kind := map[wsproto.Opcode]string{wsproto.OpText: "text", wsproto.OpBinary: "binary"}[m.op]
+				if op, p := readMsg(t, c); op != wsproto.OpText || string(p) != fmt.Sprintf("got %s, %d bytes", kind, len(m.p)) {
+					t.Fatalf("answer to %v %q: %v %q", m.op, m.p, op, p)
+				}
+				if op, p := readMsg(t, c); op != m.op || string(p) != m.p {
+					t.Fatalf("echo of %v %q: %v %q", m.op, m.p, op, p)
+				}
+			}
+		})
 	}
 }
