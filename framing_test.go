@@ -180,6 +180,10 @@ func TestFramingBadOutput(t *testing.T) {
 		{"length: over --maxframesize", "length", okLength + lengthHeader(2, 33), `bad output: message of 33 bytes, over the limit of 32`},
 		{"length: invalid UTF-8", "length", okLength + lengthHeader(1, 3) + `a\377b`, `bad output: invalid UTF-8 in a text message`},
 		{"length: cut short", "length", okLength + lengthHeader(1, 10) + "abc", `bad output: stdout ended inside a message`},
+		// 200,000 bytes are read and sent in fragments before the fault:
+		// the close frame comes inside the message, which never ends.
+		{"json: invalid UTF-8 after fragments", "json", okJSON + `{"type":"text","data":"%s\377"}`, `bad output: invalid UTF-8 in a text message`},
+		{"length: invalid UTF-8 after fragments", "length", okLength + lengthHeader(1, 200001) + `%s\377`, `bad output: invalid UTF-8 in a text message`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,10 +191,15 @@ func TestFramingBadOutput(t *testing.T) {
 			// A cut-short message ends with the program's stdout; the
 			// others leave it running, for the server to stop.
 			script := fmt.Sprintf(`printf '%s'; exec sleep 100`, tc.out)
+			limit := "--maxframesize=32"
+			if strings.Contains(tc.out, "%s") {
+				script = fmt.Sprintf(`printf '%s' "$(head -c 200000 /dev/zero | tr '\0' a)"; exec sleep 100`, tc.out)
+				limit = "--maxframesize=1000000"
+			}
 			if strings.HasSuffix(tc.name, "cut short") {
 				script = fmt.Sprintf(`printf '%s'; exec sleep 100 >/dev/null`, tc.out)
 			}
-			s := startServer(t, "--framing="+tc.framing, "--maxframesize=32", "sh", "-c", script)
+			s := startServer(t, "--framing="+tc.framing, limit, "sh", "-c", script)
 			c := dial(t, s.addr, "/", nil)
 			if op, p := readMsg(t, c); op != wsproto.OpText || string(p) != "ok" {
 				t.Fatalf("first message %v %q, want the text ok", op, p)
