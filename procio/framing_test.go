@@ -606,3 +606,51 @@ func checkFuzzRead(t *testing.T, sink *recordSink, err error, max int) {
 		}
 	}
 }
+
+// idlePipe is a stdout whose reads of an empty pipe give the buffer back,
+// as a Process's do, and which records, at each such wait, whether the
+// json codec still held its decoded-payload buffer.
+type idlePipe struct {
+	chunks []string
+	codec  *jsonCodec
+	held   []bool
+}
+
+func (p *idlePipe) Read(b []byte) (int, error) {
+	if len(p.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.chunks[0])
+	p.chunks = p.chunks[1:]
+	return n, nil
+}
+
+func (p *idlePipe) readIdle(ib *idleBuf, _ bool) (int, error) {
+	ib.release() // the pipe is empty: wait holding nothing
+	p.held = append(p.held, p.codec.dec.bp != nil)
+	return p.Read(ib.get())
+}
+
+func (p *idlePipe) readAhead([]byte) (int, bool, error) { return 0, false, nil }
+
+// TestJSONCodecIdleBuffers: the json codec's second buffer, for the
+// decoded payload, is let go with the read buffer whenever the codec waits
+// for output, even in the middle of a message.
+func TestJSONCodecIdleBuffers(t *testing.T) {
+	t.Parallel()
+	c := NewJSONCodec(0, 0).(*jsonCodec)
+	p := &idlePipe{chunks: []string{`{"type":"text","data":"abc`, `def"}`, jsonText("x")}, codec: c}
+	sink := &recordSink{}
+	if err := c.ReadMessages(p, sink); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"abcdef", "x"}; !slices.Equal(sink.msgs, want) {
+		t.Fatalf("messages %q, want %q", sink.msgs, want)
+	}
+	if len(p.held) != 4 || slices.Contains(p.held, true) {
+		t.Fatalf("decode buffer held at the waits: %v; want 4 waits holding none", p.held)
+	}
+	if c.out.bp != nil || c.dec.bp != nil {
+		t.Fatal("buffers held after ReadMessages returned")
+	}
+}

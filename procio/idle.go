@@ -82,6 +82,10 @@ func (bp *bufPool) put(b *[]byte) { bp.p.Put(b) }
 type idleBuf struct {
 	pool *bufPool
 	bp   *[]byte
+	// with, if set, is released along with this one: a buffer of the same
+	// reader that holds nothing between reads (the json codec's decoded
+	// payload), so that it too is held only while output flows.
+	with *idleBuf
 }
 
 // read reads r into the buffer, after its first held bytes. With nothing
@@ -109,10 +113,14 @@ func (ib *idleBuf) get() []byte {
 	return *ib.bp
 }
 
-// release gives the buffer back to its pool, if one is held.
+// release gives the buffer back to its pool, if one is held, and the one
+// it goes with.
 func (ib *idleBuf) release() {
 	if ib.bp != nil {
 		ib.pool.put(ib.bp)
 		ib.bp = nil
+	}
+	if ib.with != nil {
+		ib.with.release()
 	}
 }

@@ -37,7 +37,7 @@ type jsonCodec struct {
 	max int64
 	in  *bufPool // WriteMessage's buffers, held for one message
 	out idleBuf  // ReadMessages's read buffer, held while output is flowing
-	dec idleBuf  // ReadMessages's decoded payload, size+jsonSlack bytes, held while a read is parsed
+	dec idleBuf  // ReadMessages's decoded payload, size+jsonSlack bytes, released with out
 	r   jsonReader
 }
 
@@ -62,13 +62,15 @@ type jsonCodec struct {
 // none while stdout is quiet between messages.
 func NewJSONCodec(bufSize int, max int64) Codec {
 	size := bufferSize(bufSize)
-	return &jsonCodec{
+	c := &jsonCodec{
 		max: noLimit(max),
 		// Room for the prefix and some escapes however small the size.
 		in:  poolFor(size + 64),
 		out: idleBuf{pool: poolFor(size)},
 		dec: idleBuf{pool: poolFor(size + jsonSlack)},
 	}
+	c.out.with = &c.dec // it holds nothing between reads
+	return c
 }
 
 func (c *jsonCodec) WriteMessage(stdin io.Writer, msg Message) error {
@@ -281,8 +283,7 @@ func (r *jsonReader) inData() bool {
 
 func (c *jsonCodec) ReadMessages(stdout Output, out Sink) error {
 	buf := &c.out
-	defer buf.release()
-	defer c.dec.release()
+	defer buf.release() // and c.dec
 	r := &c.r
 	pending := false // messages went to out since its last Flush
 	ahead := false   // n and err are a read already made by readAhead
@@ -295,7 +296,6 @@ func (c *jsonCodec) ReadMessages(stdout Output, out Sink) error {
 		if ahead {
 			ahead = false
 		} else {
-			c.dec.release() // between reads it holds nothing
 			if b, n, err = buf.read(stdout, 0, r.state == jsBetween); err == ErrQuiet {
 				return err
 			}
