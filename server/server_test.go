@@ -83,6 +83,12 @@ func waitFor(tb testing.TB, d time.Duration, cond func() error) {
 // newTestServer serves argv in process on loopback.
 func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 	tb.Helper()
+	return newFramedTestServer(tb, FramingLines, argv...)
+}
+
+// newFramedTestServer is newTestServer in framing f.
+func newFramedTestServer(tb testing.TB, f Framing, argv ...string) *httptest.Server {
+	tb.Helper()
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		tb.Skipf("%s not found: %v", argv[0], err)
@@ -93,6 +99,7 @@ func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 		Addresses:  []string{"127.0.0.1:0"},
 		CloseGrace: 100 * time.Millisecond,
 		KillGrace:  100 * time.Millisecond,
+		Framing:    f,
 	})
 	if err != nil {
 		tb.Fatal(err)
