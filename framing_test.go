@@ -339,3 +339,39 @@ func TestFramingExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestViolationAnswersFirst: a client that breaks the protocol right after
+// a message still gets the program's answer to it, then the close frame
+// that says what it broke (Autobahn's cases 3.2, 4.x and 5.15 look for
+// exactly that), in every framing.
+func TestViolationAnswersFirst(t *testing.T) {
+	t.Parallel()
+	for _, framing := range []string{"lines", "json", "length"} {
+		for _, tc := range []struct {
+			name  string
+			frame []byte
+			code  uint16
+		}{
+			{"reserved bit", rawFrame(0xA1, true, []byte("x")), wsproto.CloseProtocolError},
+			{"invalid UTF-8", rawFrame(0x81, true, []byte("a\xffb")), wsproto.CloseInvalidPayload},
+			{"too big", rawFrame(0x82, true, make([]byte, 2000)), wsproto.CloseMessageTooBig},
+		} {
+			t.Run(framing+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := startServer(t, "--framing="+framing, "--maxframesize=1000", "cat")
+				c := dial(t, s.addr, "/", nil)
+				c.NetConn().SetDeadline(time.Now().Add(10 * time.Second))
+				// One write: the violation is read before cat has answered.
+				if _, err := c.NetConn().Write(append(rawFrame(0x81, true, []byte("hello")), tc.frame...)); err != nil {
+					t.Fatal(err)
+				}
+				if got := readText(t, c); got != "hello" {
+					t.Fatalf("answer %q, want hello", got)
+				}
+				if ce := readClose(t, c); ce.Code != tc.code {
+					t.Fatalf("close %d %q, want %d", ce.Code, ce.Reason, tc.code)
+				}
+			})
+		}
+	}
+}

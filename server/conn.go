@@ -46,6 +46,9 @@ type conn struct {
 	sent   atomic.Pointer[closeFrame]
 	failed atomic.Bool
 	live   atomic.Pointer[wsproto.Conn]
+	// failing: the client broke the protocol, and failClient, not the
+	// program's end, sends the close frame.
+	failing atomic.Bool
 }
 
 // serve starts the program and completes the handshake, then hands the
@@ -130,6 +133,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
 		OnPong:          c.ka.onPong(),
+		DeferClose:      true, // failClient
 		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
 	c.out = &sink{ws: c.ws}
@@ -193,6 +197,9 @@ func (c *conn) relay() (code uint16, reason string) {
 		// frame is written or has failed.
 		<-awayDone
 	}
+	if ce := (*wsproto.CloseError)(nil); errors.As(readErr, &ce) && !ce.Remote && !c.failed.Load() {
+		c.failClient(ce, ended)
+	}
 
 	// A program blocked on a full stdout pipe sees its stdin close and
 	// can exit by itself once the write it waits behind fails.
@@ -242,10 +249,29 @@ func (c *conn) sendClose(cf closeFrame) bool {
 	return true
 }
 
+// failClient ends the connection of a client that broke the protocol,
+// whose close frame wsproto left to the relay (Config.DeferClose): the
+// program's answers to the client's earlier messages go first, so its
+// stdin closes and its output drains, and then the close frame says what
+// was broken. Nothing more is read from the client. A client that does
+// not read its socket gets the close timeout for all of it.
+func (c *conn) failClient(ce *wsproto.CloseError, ended <-chan struct{}) {
+	c.failing.Store(true) // programEnded leaves the close frame to us
+	abort := time.AfterFunc(c.s.cfg.CloseTimeout, c.ws.AbortWrites)
+	defer abort.Stop()
+	c.prog.stop()
+	<-ended
+	c.sendClose(closeFrame{code: ce.Code, reason: ce.Reason})
+}
+
 // programEnded is the program's end, from the goroutine that ran its
 // output: the close frame that says how, unless the client can no longer
-// be written to (or has sent its own close, which wsproto answered).
+// be written to (or has sent its own close, which wsproto answered), or
+// broke the protocol (failClient says so).
 func (c *conn) programEnded(cf closeFrame) {
+	if c.failing.Load() {
+		return
+	}
 	if c.out.err != nil || !c.sendClose(cf) {
 		// The client will not get our close: give its own the close timeout.
 		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
