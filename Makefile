@@ -17,7 +17,8 @@ FUZZTIME ?= 5s
 # package:FuzzTarget pairs run by fuzz-brief and fuzz.
 FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./wsproto:FuzzInflate ./handshake:FuzzCheck ./handshake:FuzzParseExtensions \
-	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec
+	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec \
+	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
 .PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
 

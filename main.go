@@ -127,7 +127,8 @@ func flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "port", Category: catListening, Value: 80, Usage: "TCP `PORT` to listen on (0 picks a free one; the log says which)"},
 		&cli.StringSliceFlag{Name: "address", Category: catListening, Usage: "interface `ADDRESS` to listen on, repeatable; IPv6 in brackets, e.g. [::1] (default: every interface)"},
-		&cli.BoolFlag{Name: "binary", Category: catProgram, Usage: "binary mode: messages are raw bytes on stdin, each stdout read is one binary message"},
+		&cli.BoolFlag{Name: "binary", Category: catProgram, Usage: "binary mode: the same as --framing=binary (websocketd's flag)"},
+		&cli.StringFlag{Name: "framing", Category: catProgram, Value: "lines", Usage: "how messages cross the program's pipes, `MODE`: lines (each message a line), binary (raw bytes, each stdout read a message), json (each message a JSON line {\"type\":\"text\"|\"binary\",\"data\":...} both ways) or length (each message a 9-byte header, type and length, then its bytes, both ways); json and length keep messages exact"},
 		&cli.BoolFlag{Name: "pty", Category: catProgram, Usage: "give the program a terminal for stdout (stdin and stderr stay pipes), so that it line-buffers: python3, awk, grep and C programs send each line as they print it. Raw (no \\r added, no echo), 80x24, TERM=dumb. Linux only"},
 		&cli.IntFlag{Name: "closems", Category: catProgram, Value: int(procio.DefaultCloseGrace / time.Millisecond), Usage: "`MS` a program gets to exit by itself after its stdin closes, before SIGINT, SIGTERM, SIGKILL (0: signal at once)"},
 		&cli.StringFlag{Name: "passenv", Category: catProgram, Value: "PATH,LD_LIBRARY_PATH", Usage: "comma-separated `NAMES` of the parent's environment variables passed to the program"},
@@ -165,7 +166,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "sameorigin", Category: catPolicy, Usage: "allow only an Origin naming the request's scheme (http, or https with --ssl) and Host (host and port); others get 403. Host is the client's word: this does not stop DNS rebinding, --origin does"},
 		&cli.StringFlag{Name: "maxforks-mode", Category: catLimits, Value: "429", Usage: "what a connection over --maxforks gets: `MODE` 429 (HTTP 429 before the upgrade) or 1013 (the upgrade, then close code 1013 try again later, which browser scripts can see)"},
 		&cli.IntFlag{Name: "pingms", Category: catPolicy, Usage: "ping each client every `MS` milliseconds and drop one that answers no ping for twice as long, stopping its program (0: no pings)"},
-		&cli.BoolFlag{Name: "passstderr", Category: catProgram, Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...} (not with --binary)"},
+		&cli.BoolFlag{Name: "passstderr", Category: catProgram, Usage: "send stdout and stderr lines to the client as JSON, {\"stream\":\"stdout\",\"data\":\"...\"} and {\"stream\":\"stderr\",...}; with --framing=json or length each message also has \"type\", binary data in base64 (not with --binary)"},
 		&cli.StringSliceFlag{Name: "subprotocol", Category: catPolicy, Usage: "subprotocol `NAMES` the program speaks, in order of preference, comma-separated or repeated: the first the client offers is answered, a client offering only others gets 400 (default: answer the client's first offer); the program sees it in WEBSOCKET_PROTOCOL"},
 		&cli.StringFlag{Name: "compression", Category: catPolicy, Value: "on", Usage: "permessage-deflate `MODE`: on (context takeover, best ratio; an idle connection keeps about 41 KB), nocontext (each message compressed on its own; nothing kept when idle) or off"},
 		// One program for every client (server/broadcast.go).
@@ -222,7 +223,15 @@ func configFrom(c *cli.Context, stdout, stderr io.Writer) (server.Config, error)
 	if cfg.Compression, err = server.ParseCompression(c.String("compression")); err != nil {
 		return cfg, usagef("--compression %q: %v", c.String("compression"), err)
 	}
-	cfg.Binary = c.Bool("binary")
+	if cfg.Framing, err = server.ParseFraming(c.String("framing")); err != nil {
+		return cfg, usagef("--framing %q: %v", c.String("framing"), err)
+	}
+	if c.Bool("binary") {
+		if c.IsSet("framing") && cfg.Framing != server.FramingBinary {
+			return cfg, usagef("--binary is --framing=binary: it cannot be used with --framing=%v", cfg.Framing)
+		}
+		cfg.Framing = server.FramingBinary
+	}
 	cfg.Pty = c.Bool("pty")
 	cfg.DevConsole = c.Bool("devconsole")
 	cfg.MaxHeaderBytes = c.Int("maxheadersize")
@@ -455,7 +464,7 @@ var flagOf = map[string]string{
 	"CGIDir":          "--cgidir",
 	"DevConsole":      "--devconsole",
 	"PassStderr":      "--passstderr",
-	"Binary":          "--binary",
+	"Framing":         "--framing (or --binary)",
 	"Pty":             "--pty",
 	"Subprotocols":    "--subprotocol",
 	"MaxHeaderBytes":  "--maxheadersize",

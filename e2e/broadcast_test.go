@@ -304,7 +304,7 @@ func TestBroadcastUsageErrors(t *testing.T) {
 		{"--broadcast-ids needs --broadcast", []string{"--broadcast-ids", "cat"}},
 		{"--broadcastqueue needs --broadcast", []string{"--broadcastqueue=1000000", "cat"}},
 		{"--broadcastqueue: 1000 is less than 131072", []string{"--broadcast", "--broadcastqueue=1000", "cat"}},
-		{"--broadcast-ids with --binary: cannot be combined", []string{"--broadcast", "--binary", "--broadcast-events", "cat"}},
+		{"--broadcast-ids with --framing (or --binary): cannot be combined with binary framing", []string{"--broadcast", "--binary", "--broadcast-events", "cat"}},
 		{"--passstderr with --broadcast: cannot be combined", []string{"--broadcast", "--passstderr", "cat"}},
 	} {
 		t.Run(tc.want, func(t *testing.T) {

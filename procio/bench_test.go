@@ -2,6 +2,7 @@ package procio
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"strconv"
 	"testing"
@@ -36,7 +37,7 @@ func BenchmarkLineCodecWrite(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r.Reset(msg)
-				if err := codec.WriteMessage(io.Discard, r); err != nil {
+				if err := codec.WriteMessage(io.Discard, Message{Reader: r}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -54,5 +55,56 @@ func BenchmarkStartStop(b *testing.B) {
 		}
 		io.Copy(io.Discard, p.Stdout())
 		p.Stop()
+	}
+}
+
+// BenchmarkExactCodecRead parses 256 KiB of stdout holding messages of n
+// bytes in the json and length framings, text and binary.
+func BenchmarkExactCodecRead(b *testing.B) {
+	for _, cc := range exactCodecs {
+		for _, bin := range []bool{false, true} {
+			for _, n := range []int{16, 1024, 64 << 10} {
+				b.Run(fmt.Sprintf("%s/%s/%d", cc.name, map[bool]string{false: "text", true: "binary"}[bin], n), func(b *testing.B) {
+					var one bytes.Buffer
+					p := bytes.Repeat([]byte("x"), n)
+					if err := cc.new(0, 0).WriteMessage(&one, Message{Reader: bytes.NewReader(p), Binary: bin}); err != nil {
+						b.Fatal(err)
+					}
+					out := bytes.Repeat(one.Bytes(), max(1, (256<<10)/one.Len()))
+					codec, sink, r := cc.new(0, 0), &discardSink{}, bytes.NewReader(nil)
+					b.SetBytes(int64(len(out)))
+					b.ReportAllocs()
+					for b.Loop() {
+						r.Reset(out)
+						if err := codec.ReadMessages(ReaderOutput(r), sink); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkExactCodecWrite writes one message of n bytes to stdin per op
+// in the json and length framings, text and binary.
+func BenchmarkExactCodecWrite(b *testing.B) {
+	for _, cc := range exactCodecs {
+		for _, bin := range []bool{false, true} {
+			for _, n := range []int{16, 1024, 64 << 10} {
+				b.Run(fmt.Sprintf("%s/%s/%d", cc.name, map[bool]string{false: "text", true: "binary"}[bin], n), func(b *testing.B) {
+					p := bytes.Repeat([]byte("x"), n)
+					codec, r := cc.new(0, 0), bytes.NewReader(nil)
+					b.SetBytes(int64(n))
+					b.ReportAllocs()
+					for b.Loop() {
+						r.Reset(p)
+						if err := codec.WriteMessage(io.Discard, Message{Reader: r, Binary: bin, Size: int64(n), SizeKnown: true}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
 	}
 }

@@ -25,10 +25,11 @@ func NewBinaryCodec(bufSize int) Codec {
 	return &binaryCodec{in: bufpool.For(size + 1), out: idleBuf{pool: bufpool.For(size)}} // +1: see copyMessage
 }
 
-func (c *binaryCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
+func (c *binaryCodec) WriteMessage(stdin io.Writer, msg Message) error {
 	bp := c.in.Get()
 	defer c.in.Put(bp)
-	return copyMessage(stdin, msg, *bp, false)
+	_, err := copyMessage(stdin, msg.Reader, *bp, 0, false)
+	return err
 }
 
 func (c *binaryCodec) ReadMessages(stdout Output, out Sink) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // DefaultBufferSize is the codecs' buffer size when none is given: the stdout
@@ -46,16 +47,47 @@ type Sink interface {
 // Process.NotifyStdout start another when output comes.
 var ErrQuiet = errors.New("procio: stdout quiet")
 
+// Message is one incoming message as a codec reads it: its payload, its
+// type and, when it is known before the payload is read, its length.
+type Message struct {
+	io.Reader
+	// Binary is the message's type: binary, or text (valid UTF-8).
+	Binary bool
+	// Size is the payload's length in bytes if SizeKnown. A message that
+	// arrives as one uncompressed frame has it in its frame header; one in
+	// fragments, or compressed, shows it only at its end.
+	Size      int64
+	SizeKnown bool
+}
+
+// FramingError is what ReadMessages returns when the program's output
+// breaks the codec's framing (json, length): invalid JSON, a bad header,
+// invalid UTF-8 in a text message, a message over the limit, output that
+// ends inside a message. Nothing of the message it was found in has been
+// passed off as whole: its fragments went out without the last one.
+type FramingError struct {
+	Offset int64  // bytes of stdout before the one where the fault was found
+	Reason string // what is wrong, e.g. "invalid base64 in data"
+}
+
+func (e *FramingError) Error() string {
+	return fmt.Sprintf("bad output at byte %d of stdout: %s", e.Offset, e.Reason)
+}
+
 // Codec moves data between WebSocket messages and a program's pipes. A Codec
 // value serves one connection; its two methods run on two different
 // goroutines at once (each keeps its own buffer).
 type Codec interface {
-	// WriteMessage copies one incoming message from msg to stdin (line
-	// codec: followed by '\n').
-	WriteMessage(stdin io.Writer, msg io.Reader) error
+	// WriteMessage copies one incoming message from msg to stdin, framed
+	// as the codec frames it (line codec: followed by '\n'). An error
+	// after part of it went out leaves stdin inside that message: a
+	// framing that can tell (json, length) lets the program see it was
+	// cut, at EOF.
+	WriteMessage(stdin io.Writer, msg Message) error
 	// ReadMessages reads stdout until EOF, handing messages to out; it
 	// returns nil at EOF (after the final line). Errors from out are
-	// returned as they are. It returns ErrQuiet when stdout (a Process's,
+	// returned as they are; output that breaks the framing is a
+	// *FramingError. It returns ErrQuiet when stdout (a Process's,
 	// with Config.Quiet set) has been quiet that long with nothing held and
 	// no message unfinished; a later call carries on where it stopped.
 	ReadMessages(stdout Output, out Sink) error
@@ -74,14 +106,17 @@ func bufferSize(n int) int {
 	return n
 }
 
-// copyMessage copies msg to w through b, writing only when b is full or the
-// message ends, so that a message of up to len(b)-1 bytes takes one write.
-// With newline set, a '\n' follows the message, in its last write. The last
-// byte of b is kept for that '\n', or for a byte read ahead when the data
-// fills the rest: only that read tells whether the message ends there.
-func copyMessage(w io.Writer, msg io.Reader, b []byte, newline bool) error {
+// copyMessage copies msg to w through b after the pre bytes b[:pre] already
+// there (a header), writing only when b is full or the message ends, so
+// that a message of up to len(b)-pre-1 bytes takes one write with them. With
+// newline set, a '\n' follows the message, in its last write. The last byte
+// of b is kept for that '\n', or for a byte read ahead when the data fills
+// the rest: only that read tells whether the message ends there. It returns
+// the payload bytes copied.
+func copyMessage(w io.Writer, msg io.Reader, b []byte, pre int, newline bool) (int64, error) {
 	room := len(b) - 1
-	n := 0
+	n := pre
+	var total int64
 	for stalls := 0; ; {
 		limit := room
 		if n == room {
@@ -89,9 +124,10 @@ func copyMessage(w io.Writer, msg io.Reader, b []byte, newline bool) error {
 		}
 		m, err := msg.Read(b[n:limit])
 		n += m
+		total += int64(m)
 		if n > room { // the message goes on past a full buffer
 			if _, err := w.Write(b[:room]); err != nil {
-				return fmt.Errorf("write stdin: %w", err)
+				return total, fmt.Errorf("write stdin: %w", err)
 			}
 			b[0] = b[room]
 			n = 1
@@ -100,12 +136,12 @@ func copyMessage(w io.Writer, msg io.Reader, b []byte, newline bool) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read message: %w", err)
+			return total, fmt.Errorf("read message: %w", err)
 		}
 		if m > 0 {
 			stalls = 0
 		} else if stalls++; stalls == maxStalls {
-			return fmt.Errorf("read message: %w", io.ErrNoProgress)
+			return total, fmt.Errorf("read message: %w", io.ErrNoProgress)
 		}
 	}
 	if newline {
@@ -113,10 +149,37 @@ func copyMessage(w io.Writer, msg io.Reader, b []byte, newline bool) error {
 		n++
 	}
 	if n == 0 {
-		return nil
+		return total, nil
 	}
 	if _, err := w.Write(b[:n]); err != nil {
-		return fmt.Errorf("write stdin: %w", err)
+		return total, fmt.Errorf("write stdin: %w", err)
 	}
-	return nil
+	return total, nil
+}
+
+// readUntilFull reads msg into p until p is full or msg ends. It returns
+// io.EOF, with what it read, only if msg ended.
+func readUntilFull(msg io.Reader, p []byte) (int, error) {
+	n := 0
+	for stalls := 0; n < len(p); {
+		m, err := msg.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m > 0 {
+			stalls = 0
+		} else if stalls++; stalls == maxStalls {
+			return n, io.ErrNoProgress
+		}
+	}
+	return n, nil
+}
+
+// noLimit turns a message size limit of 0 or less into none.
+func noLimit(max int64) int64 {
+	if max <= 0 {
+		return math.MaxInt64
+	}
+	return max
 }

@@ -80,6 +80,19 @@
 // The binary codec (NewBinaryCodec) writes payloads raw to stdin and turns
 // each stdout read into one binary message.
 //
+// The json (NewJSONCodec) and length (NewLengthCodec) codecs carry exact
+// messages both ways, with their type (Message.Binary): each message is one
+// JSON object {"type":"text"|"binary","data":...} (binary data in base64),
+// or a 9-byte header (type, then a big-endian 64-bit length) and its
+// payload. Both stream what the program writes, a long message as fragments
+// of at most a read, checking a text message's UTF-8 as it goes; the json
+// codec streams into stdin too, and so does the length codec when the
+// message's size is known before it is read (Message.SizeKnown), holding it
+// whole otherwise. Output that breaks the framing is a *FramingError, and
+// the message it is found in never gets its last fragment: a fragment
+// already sent cannot be taken back, but the message stays unfinished.
+// After a FramingError the codec's ReadMessages is not called again.
+//
 // Codec buffers are fixed in size and nothing is queued: a Sink that stalls
 // stalls the stdout read, which stalls the program once the pipe is full.
 //
@@ -166,6 +179,7 @@
 // # Left out
 //
 // procio does not build the CGI environment, choose exit codes or close
-// frames, or limit message sizes; those belong to the server. It runs on
-// Unix only (process groups and signals).
+// frames, limit incoming message sizes, or give the program a terminal;
+// those belong to the server. (The exact codecs take the limit the server
+// sets on what the program may send.) It runs on Unix only (process groups and signals).
 package procio

@@ -54,6 +54,10 @@ func (readerOutput) readAhead([]byte) (int, bool, error) { return 0, false, nil 
 type idleBuf struct {
 	pool *bufpool.Pool
 	bp   *[]byte
+	// with, if set, is released along with this one: a buffer of the same
+	// reader that holds nothing between reads (the json codec's decoded
+	// payload), so that it too is held only while output flows.
+	with *idleBuf
 }
 
 // read reads r into the buffer, after its first held bytes. With nothing
@@ -81,11 +85,15 @@ func (ib *idleBuf) get() []byte {
 	return *ib.bp
 }
 
-// release gives the buffer back to its pool, if one is held.
+// release gives the buffer back to its pool, if one is held, and the one
+// it goes with.
 func (ib *idleBuf) release() {
 	if ib.bp != nil {
 		ib.pool.Put(ib.bp)
 		ib.bp = nil
+	}
+	if ib.with != nil {
+		ib.with.release()
 	}
 }
 

@@ -31,10 +31,11 @@ func NewLineCodec(bufSize int) Codec {
 	return &lineCodec{size: size, in: bufpool.For(size + 1), out: idleBuf{pool: bufpool.For(size)}} // +1: see copyMessage
 }
 
-func (c *lineCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
+func (c *lineCodec) WriteMessage(stdin io.Writer, msg Message) error {
 	bp := c.in.Get()
 	defer c.in.Put(bp)
-	return copyMessage(stdin, msg, *bp, true)
+	_, err := copyMessage(stdin, msg.Reader, *bp, 0, true)
+	return err
 }
 
 func (c *lineCodec) ReadMessages(stdout Output, out Sink) error {
@@ -174,6 +175,13 @@ func holdBack(p []byte) int {
 	if len(p) > 0 && p[len(p)-1] == '\r' {
 		return 1
 	}
+	return runeTail(p)
+}
+
+// runeTail returns the length of the start of a rune ending p whose
+// remaining bytes have not arrived, at most utf8.UTFMax-1; 0 when p ends
+// with a complete rune, or with bytes that are invalid whatever follows.
+func runeTail(p []byte) int {
 	for k := 1; k < utf8.UTFMax && k <= len(p); k++ {
 		tail := p[len(p)-k:]
 		if utf8.RuneStart(tail[0]) {

@@ -114,7 +114,7 @@ func TestLineCodecWrite(t *testing.T) {
 			t.Parallel()
 			w := &writeRecorder{}
 			msg := iotest.HalfReader(strings.NewReader(tc.msg))
-			if err := NewLineCodec(tc.bufSize).WriteMessage(w, msg); err != nil {
+			if err := NewLineCodec(tc.bufSize).WriteMessage(w, Message{Reader: msg}); err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(w.writes, tc.writes) {
@@ -158,13 +158,13 @@ func TestCodecErrors(t *testing.T) {
 			}
 		})
 		t.Run(c.name+"/message read error", func(t *testing.T) {
-			err := c.codec.WriteMessage(io.Discard, iotest.ErrReader(boom))
+			err := c.codec.WriteMessage(io.Discard, Message{Reader: iotest.ErrReader(boom)})
 			if !errors.Is(err, boom) {
 				t.Errorf("WriteMessage: %v, want %v", err, boom)
 			}
 		})
 		t.Run(c.name+"/stdin write error", func(t *testing.T) {
-			err := c.codec.WriteMessage(errWriter{boom}, strings.NewReader("x"))
+			err := c.codec.WriteMessage(errWriter{boom}, Message{Reader: strings.NewReader("x")})
 			if !errors.Is(err, boom) {
 				t.Errorf("WriteMessage: %v, want %v", err, boom)
 			}
@@ -192,7 +192,7 @@ func TestBinaryCodec(t *testing.T) {
 		all[i] = byte(i)
 	}
 	var stdin bytes.Buffer
-	if err := NewBinaryCodec(0).WriteMessage(&stdin, bytes.NewReader(all)); err != nil {
+	if err := NewBinaryCodec(0).WriteMessage(&stdin, Message{Reader: bytes.NewReader(all)}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(stdin.Bytes(), all) {
@@ -222,14 +222,24 @@ func TestCodecAllocs(t *testing.T) {
 	lines := bytes.Repeat([]byte("a short line of output\n"), 100)
 	invalid := bytes.Repeat([]byte("bad \xff\xe2\x82 line\r\n"), 100)
 	msg := []byte("an incoming message")
+	var jsonOut, lengthOut []byte
+	for range 50 {
+		jsonOut = append(jsonOut, jsonText(`a short line of output\n\u00e9`)+jsonBin("YmluYXJ5IGRhdGE=")...)
+		lengthOut = append(lengthOut, lengthFrame(LengthText, "a short line of output\n")+lengthFrame(LengthBinary, "\x00\xff binary")...)
+	}
 	tests := []struct {
-		name  string
-		codec Codec
-		read  []byte
+		name   string
+		codec  Codec
+		read   []byte
+		binary bool // the written message's type
 	}{
-		{"line", NewLineCodec(64), lines},
-		{"line invalid UTF-8", NewLineCodec(64), invalid},
-		{"binary", NewBinaryCodec(64), lines},
+		{"line", NewLineCodec(64), lines, false},
+		{"line invalid UTF-8", NewLineCodec(64), invalid, false},
+		{"binary", NewBinaryCodec(64), lines, true},
+		{"json", NewJSONCodec(64, 0), jsonOut, false},
+		{"json binary", NewJSONCodec(64, 0), jsonOut, true},
+		{"length", NewLengthCodec(64, 0), lengthOut, false},
+		{"length binary", NewLengthCodec(64, 0), lengthOut, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,11 +253,11 @@ func TestCodecAllocs(t *testing.T) {
 			}
 			read() // makes the buffers
 			if n := testing.AllocsPerRun(50, read); n > limit {
-				t.Errorf("ReadMessages: %v allocations per 100 lines", n)
+				t.Errorf("ReadMessages: %v allocations per 100 lines or messages", n)
 			}
 			write := func() {
 				r.Reset(msg)
-				if err := tc.codec.WriteMessage(io.Discard, r); err != nil {
+				if err := tc.codec.WriteMessage(io.Discard, Message{Reader: r, Binary: tc.binary}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -552,13 +562,19 @@ func TestCodecBufferSizeExtremes(t *testing.T) {
 			}{
 				"line":   {NewLineCodec(tc.bufSize), "hello\n", []string{"a", "b"}},
 				"binary": {NewBinaryCodec(tc.bufSize), "hello", []string{"a\nb\n"}},
+				"json":   {NewJSONCodec(tc.bufSize, 0), jsonText("hello"), []string{"a", "b"}},
+				"length": {NewLengthCodec(tc.bufSize, 0), lengthFrame(LengthText, "hello"), []string{"a", "b"}},
 			} {
+				out := map[string]string{"json": jsonText("a") + jsonText("b"), "length": lengthFrame(LengthText, "a") + lengthFrame(LengthText, "b")}[name]
+				if out == "" {
+					out = "a\nb\n"
+				}
 				var stdin bytes.Buffer
-				if err := cc.c.WriteMessage(&stdin, strings.NewReader("hello")); err != nil || stdin.String() != cc.stdin {
+				if err := cc.c.WriteMessage(&stdin, Message{Reader: strings.NewReader("hello")}); err != nil || stdin.String() != cc.stdin {
 					t.Fatalf("%s: stdin %q, %v; want %q", name, stdin.String(), err, cc.stdin)
 				}
 				sink := &recordSink{}
-				if err := cc.c.ReadMessages(ReaderOutput(strings.NewReader("a\nb\n")), sink); err != nil || !slices.Equal(sink.msgs, cc.msgs) {
+				if err := cc.c.ReadMessages(ReaderOutput(strings.NewReader(out)), sink); err != nil || !slices.Equal(sink.msgs, cc.msgs) {
 					t.Fatalf("%s: messages %q, %v; want %q", name, sink.msgs, err, cc.msgs)
 				}
 			}

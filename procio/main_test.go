@@ -304,6 +304,7 @@ func within[T any](t *testing.T, d time.Duration, c <-chan T, what string) T {
 type recordSink struct {
 	events []string
 	msgs   []string // whole messages, fragments joined
+	bins   []bool   // whether each of msgs is binary
 	cur    []byte
 }
 
@@ -322,6 +323,7 @@ func (s *recordSink) WriteFragment(binary bool, p []byte, fin bool) error {
 	s.cur = append(s.cur, p...)
 	if fin {
 		s.msgs = append(s.msgs, string(s.cur))
+		s.bins = append(s.bins, binary)
 		s.cur = s.cur[:0]
 	}
 	return nil

@@ -25,7 +25,7 @@ func TestLineEcho(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- codec.ReadMessages(p.Stdout(), sink) }()
 	for _, msg := range []string{"hello", "", "wörld ✓"} {
-		if err := codec.WriteMessage(p.Stdin(), strings.NewReader(msg)); err != nil {
+		if err := codec.WriteMessage(p.Stdin(), Message{Reader: strings.NewReader(msg)}); err != nil {
 			t.Fatalf("WriteMessage(%q): %v", msg, err)
 		}
 	}
@@ -313,7 +313,7 @@ func TestBinaryRoundTrip(t *testing.T) {
 	sink := &recordSink{}
 	done := make(chan error, 1)
 	go func() { done <- codec.ReadMessages(p.Stdout(), sink) }()
-	if err := codec.WriteMessage(p.Stdin(), bytes.NewReader(all)); err != nil {
+	if err := codec.WriteMessage(p.Stdin(), Message{Reader: bytes.NewReader(all)}); err != nil {
 		t.Fatal(err)
 	}
 	p.Stdin().Close()
@@ -399,7 +399,7 @@ func TestNoLeaks(t *testing.T) {
 		switch mode {
 		case "echo": // the client goes away first
 			codec := NewLineCodec(0)
-			if err := codec.WriteMessage(p.Stdin(), strings.NewReader("hi")); err != nil {
+			if err := codec.WriteMessage(p.Stdin(), Message{Reader: strings.NewReader("hi")}); err != nil {
 				t.Fatal(err)
 			}
 			p.Stop()

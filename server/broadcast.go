@@ -519,7 +519,7 @@ func (m *member) connect(nc net.Conn, ka *keepalive) {
 // deliver stages the message whole, then queues it on the shared stdin,
 // waiting while the queue is full. A message that does not fit the queue
 // (with its id prefixes) fails the connection with 1009.
-func (m *member) deliver(msg io.Reader) error {
+func (m *member) deliver(msg procio.Message) error {
 	if m.refused {
 		return errProgramGone
 	}

@@ -129,12 +129,12 @@ func recvClose(tb testing.TB, c *wsproto.Conn, skip bool) *wsproto.CloseError {
 func TestBroadcastReachesEveryClient(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []struct {
-		name   string
-		binary bool
-		op     wsproto.Opcode
-	}{{"lines", false, wsproto.OpText}, {"binary", true, wsproto.OpBinary}} {
+		name    string
+		framing Framing
+		op      wsproto.Opcode
+	}{{"lines", FramingLines, wsproto.OpText}, {"binary", FramingBinary, wsproto.OpBinary}} {
 		t.Run(mode.name, func(t *testing.T) {
-			addr, _ := broadcastServer(t, Config{Binary: mode.binary}, "cat")
+			addr, _ := broadcastServer(t, Config{Framing: mode.framing}, "cat")
 			cs := clients(t, addr, "/", 5, nil)
 			for i, from := range cs {
 				msg := fmt.Sprintf("hello from %d", i)

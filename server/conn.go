@@ -51,6 +51,9 @@ type conn struct {
 	sent   atomic.Pointer[closeFrame]
 	failed atomic.Bool
 	live   atomic.Pointer[wsproto.Conn]
+	// failing: the client broke the protocol, and failClient, not the
+	// program's end, sends the close frame.
+	failing atomic.Bool
 }
 
 // serve starts the program and completes the handshake, then hands the
@@ -103,7 +106,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		}
 		c.prog, pid = m, m.h.pid
 	} else {
-		c.tag = newTagger(s.cfg.PassStderr)
+		c.tag = newTagger(s.cfg.PassStderr, s.cfg.Framing.exact())
 		proc, err := s.startProcess(procio.Config{
 			Path:       ep.path,
 			Args:       ep.args,
@@ -140,6 +143,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		CloseTimeout:    s.cfg.CloseTimeout,
 		WriteBufferSize: writeBufferSize,
 		OnPong:          c.ka.onPong(),
+		DeferClose:      true, // failClient
 		Deflate:         s.cfg.Compression.deflateParams(res),
 	})
 	c.out = &sink{ws: c.ws, m: &s.metrics}
@@ -209,6 +213,9 @@ func (c *conn) relay() (code uint16, reason string) {
 		// frame is written or has failed.
 		<-awayDone
 	}
+	if ce := (*wsproto.CloseError)(nil); errors.As(readErr, &ce) && !ce.Remote && !c.failed.Load() {
+		c.failClient(ce, ended)
+	}
 
 	// A program blocked on a full stdout pipe sees its stdin close and
 	// can exit by itself once the write it waits behind fails.
@@ -259,10 +266,29 @@ func (c *conn) sendClose(cf closeFrame) bool {
 	return true
 }
 
+// failClient ends the connection of a client that broke the protocol,
+// whose close frame wsproto left to the relay (Config.DeferClose): the
+// program's answers to the client's earlier messages go first, so its
+// stdin closes and its output drains, and then the close frame says what
+// was broken. Nothing more is read from the client. A client that does
+// not read its socket gets the close timeout for all of it.
+func (c *conn) failClient(ce *wsproto.CloseError, ended <-chan struct{}) {
+	c.failing.Store(true) // programEnded leaves the close frame to us
+	abort := time.AfterFunc(c.s.cfg.CloseTimeout, c.ws.AbortWrites)
+	defer abort.Stop()
+	c.prog.stop()
+	<-ended
+	c.sendClose(closeFrame{code: ce.Code, reason: ce.Reason})
+}
+
 // programEnded is the program's end, from the goroutine that ran its
 // output: the close frame that says how, unless the client can no longer
-// be written to (or has sent its own close, which wsproto answered).
+// be written to (or has sent its own close, which wsproto answered), or
+// broke the protocol (failClient says so).
 func (c *conn) programEnded(cf closeFrame) {
+	if c.failing.Load() {
+		return
+	}
 	if c.out.err != nil || !c.sendClose(cf) {
 		// The client will not get our close: give its own the close timeout.
 		c.ws.NetConn().SetReadDeadline(time.Now().Add(c.s.cfg.CloseTimeout))
@@ -305,12 +331,13 @@ func (c *conn) readPump() (err error) {
 	}()
 	defer c.flush() // the messages read with the client's close
 	for {
-		_, msg, err := c.ws.NextReader()
+		op, r, err := c.ws.NextReader()
 		if err != nil {
 			return err
 		}
-		c.in.r = msg
-		err = c.prog.deliver(&c.in)
+		c.in.r = r
+		size, known := c.ws.MessageSize()
+		err = c.prog.deliver(procio.Message{Reader: &c.in, Binary: op == wsproto.OpBinary, Size: size, SizeKnown: known})
 		if err == nil {
 			c.in.t.msgs++
 		}

@@ -21,15 +21,16 @@ import (
 // write pump).
 type panicCodec struct{ procio.Codec }
 
-func (c panicCodec) WriteMessage(stdin io.Writer, msg io.Reader) error {
-	p, err := io.ReadAll(msg)
+func (c panicCodec) WriteMessage(stdin io.Writer, msg procio.Message) error {
+	p, err := io.ReadAll(msg.Reader)
 	if err != nil {
 		return err
 	}
 	if string(p) == "panic in" {
 		panic("injected fault in the read pump")
 	}
-	return c.Codec.WriteMessage(stdin, bytes.NewReader(p))
+	msg.Reader = bytes.NewReader(p)
+	return c.Codec.WriteMessage(stdin, msg)
 }
 
 func (c panicCodec) ReadMessages(stdout procio.Output, out procio.Sink) error {

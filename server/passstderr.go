@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"sync"
 	"unicode/utf8"
 
@@ -19,6 +20,14 @@ import (
 // U+FFFD. A stdout line longer than the codec's buffer is still streamed,
 // as one fragmented message holding one JSON object.
 //
+// With a framing that keeps messages exact (json, length), each of the
+// program's messages is tagged whole, with its type, binary data in
+// base64 (streamed too), and stderr lines are text:
+//
+//	{"stream":"stdout","type":"text","data":"a message"}
+//	{"stream":"stdout","type":"binary","data":"AAEC"}
+//	{"stream":"stderr","type":"text","data":"an error"}
+//
 // Writes to the socket are serialised here: the stdout side (the write
 // pump, through the procio.Sink that attach returns) and the stderr side
 // (procio's stderr goroutine, through stderr) take mu for each message, and
@@ -27,27 +36,35 @@ import (
 // back-pressure: a stalled socket stalls the program's stderr writes too.
 // A nil *tagger (--passstderr off) does nothing.
 type tagger struct {
-	mu   sync.Mutex
-	cond sync.Cond // signalled when out is set, a message ends, or gone
-	out  *sink     // nil until attach
-	open bool      // a stdout message is being streamed in fragments
-	gone bool      // detached: stderr lines are only logged
-	buf  []byte    // the JSON being written (either stream's), reused
+	mu    sync.Mutex
+	cond  sync.Cond    // signalled when out is set, a message ends, or gone
+	typed bool         // the framing keeps messages exact: tag them with their type
+	out   *sink        // nil until attach
+	open  bool         // a stdout message is being streamed in fragments
+	bin   bool         // and it is binary
+	b64   base64Stream // its data so far, if binary
+	gone  bool         // detached: stderr lines are only logged
+	buf   []byte       // the JSON being written (either stream's), reused
 }
 
-func newTagger(on bool) *tagger {
+// newTagger returns the tagger of one connection, or nil if on is false.
+// typed: the framing keeps messages exact.
+func newTagger(on, typed bool) *tagger {
 	if !on {
 		return nil
 	}
-	t := &tagger{}
+	t := &tagger{typed: typed}
 	t.cond.L = &t.mu
 	return t
 }
 
 const (
-	stdoutPrefix = `{"stream":"stdout","data":"`
-	stderrPrefix = `{"stream":"stderr","data":"`
-	jsonSuffix   = `"}`
+	stdoutPrefix       = `{"stream":"stdout","data":"`
+	stderrPrefix       = `{"stream":"stderr","data":"`
+	stdoutTextPrefix   = `{"stream":"stdout","type":"text","data":"`
+	stdoutBinaryPrefix = `{"stream":"stdout","type":"binary","data":"`
+	stderrTextPrefix   = `{"stream":"stderr","type":"text","data":"`
+	jsonSuffix         = `"}`
 )
 
 // attach starts sending to out and returns the sink the stdout codec
@@ -62,11 +79,18 @@ func (t *tagger) attach(out *sink) procio.Sink {
 
 // endStdout is called once the stdout codec has returned. A stdout line
 // it left open (its read failed mid-line) is ended, so that the message
-// stays valid JSON and stderr lines waiting for it go out.
+// stays valid JSON and stderr lines waiting for it go out. A message of an
+// exact framing left open is not: ending it would pass part of it off as
+// whole. It stays unfinished, and stderr lines are only logged from then
+// on, since none can go out inside it.
 func (t *tagger) endStdout() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.open {
+	switch {
+	case t.open && t.typed:
+		t.gone = true
+		t.cond.Broadcast()
+	case t.open:
 		t.out.WriteFragment(false, []byte(jsonSuffix), true)
 		t.open = false
 		t.cond.Broadcast()
@@ -98,7 +122,11 @@ func (t *tagger) stderr(line []byte) {
 	if t.gone {
 		return
 	}
-	t.buf = appendJSONString(append(t.buf[:0], stderrPrefix...), line)
+	prefix := stderrPrefix
+	if t.typed {
+		prefix = stderrTextPrefix
+	}
+	t.buf = appendJSONString(append(t.buf[:0], prefix...), line)
 	t.buf = append(t.buf, jsonSuffix...)
 	t.out.WriteFragment(false, t.buf, true)
 	t.out.Flush()
@@ -107,15 +135,27 @@ func (t *tagger) stderr(line []byte) {
 // taggedStdout is the stdout codec's sink under --passstderr.
 type taggedStdout tagger
 
-func (s *taggedStdout) WriteFragment(_ bool, p []byte, fin bool) error {
+func (s *taggedStdout) WriteFragment(binary bool, p []byte, fin bool) error {
 	t := (*tagger)(s)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = t.buf[:0]
 	if !t.open {
-		t.buf = append(t.buf, stdoutPrefix...)
+		t.bin = binary && t.typed
+		switch {
+		case !t.typed:
+			t.buf = append(t.buf, stdoutPrefix...)
+		case t.bin:
+			t.buf = append(t.buf, stdoutBinaryPrefix...)
+		default:
+			t.buf = append(t.buf, stdoutTextPrefix...)
+		}
 	}
-	t.buf = appendJSONString(t.buf, p)
+	if t.bin {
+		t.buf = t.b64.append(t.buf, p, fin)
+	} else {
+		t.buf = appendJSONString(t.buf, p)
+	}
 	if fin {
 		t.buf = append(t.buf, jsonSuffix...)
 	}
@@ -181,4 +221,35 @@ func appendJSONString(b, p []byte) []byte {
 		i += size
 	}
 	return append(b, p[start:]...)
+}
+
+// base64Stream encodes a message's fragments as one base64 text (RFC 4648
+// §4), holding the bytes of an incomplete group of 3 between them.
+type base64Stream struct {
+	b [3]byte
+	n int
+}
+
+// append appends the base64 of p to dst; with fin, the message ends and
+// its last group is padded.
+func (e *base64Stream) append(dst, p []byte, fin bool) []byte {
+	if e.n > 0 {
+		k := copy(e.b[e.n:], p)
+		e.n += k
+		p = p[k:]
+		if e.n == len(e.b) {
+			dst = base64.StdEncoding.AppendEncode(dst, e.b[:])
+			e.n = 0
+		}
+	}
+	if len(p) > 0 {
+		whole := len(p) / 3 * 3
+		dst = base64.StdEncoding.AppendEncode(dst, p[:whole])
+		e.n = copy(e.b[:], p[whole:])
+	}
+	if fin && e.n > 0 {
+		dst = base64.StdEncoding.AppendEncode(dst, e.b[:e.n])
+		e.n = 0
+	}
+	return dst
 }

@@ -37,7 +37,7 @@ func TestTaggerEndsOpenStdout(t *testing.T) {
 		}
 	}()
 
-	tg := newTagger(true)
+	tg := newTagger(true, false)
 	stdout := tg.attach(&sink{ws: wsproto.NewConn(a, nil, wsproto.Config{}), m: new(metrics)})
 	if err := stdout.WriteFragment(false, []byte("half a line"), false); err != nil {
 		t.Fatal(err)
@@ -82,5 +82,74 @@ func TestAppendJSONString(t *testing.T) {
 		if err := json.Unmarshal([]byte(`"`+tc.want+`"`), &back); err != nil {
 			t.Errorf("%q: %s is not a JSON string: %v", tc.in, tc.want, err)
 		}
+	}
+}
+
+// TestTaggerTyped: in an exact framing each message is tagged with its
+// type, binary data in base64 however it is cut into fragments, stderr
+// lines as text; and a message left open when the codec returns is never
+// finished (that would pass part of it off as whole): stderr lines are
+// then only logged.
+func TestTaggerTyped(t *testing.T) {
+	t.Parallel()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	b.SetDeadline(time.Now().Add(10 * time.Second))
+	client := wsproto.NewConn(b, nil, wsproto.Config{Role: wsproto.Client})
+	want := []string{
+		`{"stream":"stdout","type":"binary","data":"AAECAwQFBgc="}`,
+		`{"stream":"stdout","type":"text","data":"a\nb"}`,
+		`{"stream":"stdout","type":"binary","data":""}`,
+		`{"stream":"stderr","type":"text","data":"an error"}`,
+	}
+	got := make(chan string, len(want))
+	go func() {
+		for range want {
+			_, p, err := client.ReadMessage(nil)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(p)
+		}
+	}()
+
+	tg := newTagger(true, true)
+	stdout := tg.attach(&sink{ws: wsproto.NewConn(a, nil, wsproto.Config{}), m: new(metrics)})
+	for _, f := range []struct {
+		bin bool
+		p   string
+		fin bool
+	}{
+		{true, "\x00", false}, {true, "\x01\x02\x03\x04", false}, {true, "", false}, {true, "\x05\x06\x07", true},
+		{false, "a\n", false}, {false, "b", true},
+		{true, "", true},
+	} {
+		if err := stdout.WriteFragment(f.bin, []byte(f.p), f.fin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout.Flush()
+	tg.stderr([]byte("an error"))
+	for _, w := range want {
+		if m, ok := <-got; !ok || m != w {
+			t.Fatalf("client read %q (%v), want %s", m, ok, w)
+		}
+	}
+
+	// Left open: not finished, and a stderr line does not wait for it.
+	stdout.WriteFragment(true, []byte("part"), false)
+	tg.endStdout()
+	done := make(chan struct{})
+	go func() { tg.stderr([]byte("after")); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		tg.detach()
+		t.Fatal("a stderr line waits for a message that will never end")
+	}
+	if tg.open != true || !tg.gone {
+		t.Fatalf("open %v, gone %v; want the message left open and stderr only logged", tg.open, tg.gone)
 	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -35,7 +34,7 @@ type program interface {
 	// the rest, so that the client's close still arrives. A *closeFrame
 	// error also fails the connection with that frame: the message is one
 	// the program cannot take.
-	deliver(msg io.Reader) error
+	deliver(msg procio.Message) error
 	// flush sends on the messages delivered since the last flush, which
 	// a program may hold to pass on together. The read pump calls it
 	// before it waits on the socket: nothing more is at hand then.
@@ -130,7 +129,7 @@ func (pr *process) connect(nc net.Conn, ka *keepalive) {
 	pr.in.stdin = &stdinBatch{w: &stdinWriter{p: pr.p, nc: nc, ka: ka}}
 }
 
-func (pr *process) deliver(msg io.Reader) error {
+func (pr *process) deliver(msg procio.Message) error {
 	if pr.in.stdin.err != nil {
 		return pr.in.stdin.err // stdin is gone; NextReader discards the unread message
 	}
@@ -194,8 +193,12 @@ func (o *processOut) run() {
 			}
 			continue // no watch to be had: wait here
 		}
-		// Only a read of stdout can fail here: the sinks keep their write
-		// error to themselves and return nil.
+		// Only stdout can fail here, by a read or by breaking its framing:
+		// the sinks keep their write error to themselves and return nil.
+		if fe := (*procio.FramingError)(nil); errors.As(err, &fe) {
+			o.badOutput(fe)
+			return
+		}
 		if err != nil {
 			o.log.Debug("stdout", "err", err)
 		}
@@ -220,6 +223,17 @@ func (o *processOut) run() {
 		o.tag.detach()
 	}
 	o.ended(closeFor(o.p.Wait()))
+}
+
+// badOutput ends the program's output to the client when it broke its
+// framing: the message it was in never gets its last fragment, the close
+// frame says what was wrong, and the relay stops the program. Its stderr
+// lines from now on are only logged: a --passstderr message cannot start
+// inside the unfinished one.
+func (o *processOut) badOutput(fe *procio.FramingError) {
+	o.log.Warn("bad output", "offset", fe.Offset, "reason", fe.Reason)
+	o.tag.detach()
+	o.ended(badOutput(fe))
 }
 
 // closeFor maps how a program ended to a close frame: exit status 0 is a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wsexec/wsexec/wsproto"
@@ -59,17 +60,25 @@ func TestRelayZeroAllocs(t *testing.T) {
 		t.Skip("the race detector allocates on its own (and sync.Pool drops items at random under it)")
 	}
 	for _, tc := range []struct {
-		name  string
-		size  int
-		batch int
+		name    string
+		framing Framing
+		size    int
+		batch   int
 	}{
-		{"one at a time", 64, 1},
-		{"batches of 64", 64, 64},
-		{"4 KiB one at a time", 4 << 10, 1},
-		{"40 KiB fragmented", 40 << 10, 1},
+		{"one at a time", FramingLines, 64, 1},
+		{"batches of 64", FramingLines, 64, 64},
+		{"4 KiB one at a time", FramingLines, 4 << 10, 1},
+		{"40 KiB fragmented", FramingLines, 40 << 10, 1},
+		{"json one at a time", FramingJSON, 64, 1},
+		{"json batches of 64", FramingJSON, 64, 64},
+		{"json 40 KiB", FramingJSON, 40 << 10, 1},
+		{"length one at a time", FramingLength, 64, 1},
+		{"length batches of 64", FramingLength, 64, 64},
+		{"length 40 KiB", FramingLength, 40 << 10, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := relayClient(t, "cat")
+			c := dialTest(t, strings.TrimPrefix(newFramedTestServer(t, tc.framing, "cat").URL, "http://"))
+			t.Cleanup(func() { c.Close() })
 			msg := bytes.Repeat([]byte("x"), tc.size)
 			buf := make([]byte, 0, tc.size)
 			echo(t, c, msg, buf, 512, tc.batch) // warm up: buffers, pools, goroutine stacks

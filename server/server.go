@@ -85,8 +85,9 @@ type Config struct {
 	// returns.
 	Sockets []Socket
 
-	// Binary selects the binary codec instead of the line codec.
-	Binary bool
+	// Framing is how messages cross the program's pipes; the zero value
+	// is line mode. See Framing.
+	Framing Framing
 	// Pty gives each program a pseudo-terminal for stdout instead of a
 	// pipe (procio.Config.Pty), so that it line-buffers its output; it
 	// then also gets TERM=dumb, COLUMNS and LINES (see baseEnv.withPty).
@@ -140,8 +141,9 @@ type Config struct {
 	// PingInterval: ping the client this often and drop a connection that
 	// answers no ping for twice as long (0: no pings).
 	PingInterval time.Duration
-	// PassStderr sends stdout and stderr lines as tagged JSON (line mode
-	// only; not with Broadcast).
+	// PassStderr sends the program's stderr lines to the client too, every
+	// message then a JSON object tagged with its stream (passstderr.go);
+	// not with FramingBinary, nor with Broadcast.
 	PassStderr bool
 
 	// Broadcast (broadcast.go) runs one program per endpoint (the
@@ -244,7 +246,7 @@ var devConsole []byte
 // so that a caller that built the Config from settings of its own (main,
 // from flags) can name them in its own words.
 type ConfigError struct {
-	Fields []string // Config field names, e.g. "PassStderr", "Binary"
+	Fields []string // Config field names, e.g. "PassStderr", "Framing"
 	Reason string
 	Needs  string // or: the field the Fields need, which is not set
 }
@@ -306,8 +308,11 @@ func New(cfg Config) (*Server, error) {
 	case cfg.MaxHeaderBytes < MinMaxHeaderBytes:
 		return nil, &ConfigError{Fields: []string{"MaxHeaderBytes"}, Reason: fmt.Sprintf("%d is less than %d", cfg.MaxHeaderBytes, MinMaxHeaderBytes)}
 	}
-	if cfg.PassStderr && cfg.Binary {
-		return nil, &ConfigError{Fields: []string{"PassStderr", "Binary"}, Reason: "cannot be combined: stdout and stderr lines go to the client as JSON text"}
+	if int(cfg.Framing) >= len(framingNames) {
+		return nil, &ConfigError{Fields: []string{"Framing"}, Reason: fmt.Sprintf("unknown framing %v", cfg.Framing)}
+	}
+	if cfg.PassStderr && cfg.Framing == FramingBinary {
+		return nil, &ConfigError{Fields: []string{"PassStderr", "Framing"}, Reason: "cannot be combined with binary framing: stdout and stderr go to the client as JSON text"}
 	}
 	if err := checkBroadcast(&cfg); err != nil {
 		return nil, err
@@ -369,10 +374,7 @@ func New(cfg Config) (*Server, error) {
 		idBase:   uint64(time.Now().UnixNano()),
 	}
 	s.metrics.init()
-	s.codec = func() procio.Codec { return procio.NewLineCodec(0) }
-	if cfg.Binary {
-		s.codec = func() procio.Codec { return procio.NewBinaryCodec(0) }
-	}
+	s.codec = cfg.Framing.codec(cfg.MaxMessageSize)
 	s.quit, s.quitAll = context.WithCancel(context.Background())
 	if cfg.Broadcast {
 		s.hubs = make(map[string]*hub)
@@ -612,8 +614,10 @@ func checkBroadcast(cfg *Config) error {
 	switch {
 	case cfg.PassStderr:
 		return &ConfigError{Fields: []string{"PassStderr", "Broadcast"}, Reason: "cannot be combined: it tags the lines of one client's own program"}
-	case cfg.Binary && (cfg.BroadcastIDs || cfg.BroadcastEvents):
-		return &ConfigError{Fields: []string{"BroadcastIDs", "Binary"}, Reason: "cannot be combined: ids and events are lines"}
+	case cfg.Framing == FramingJSON || cfg.Framing == FramingLength:
+		return &ConfigError{Fields: []string{"Broadcast", "Framing"}, Reason: "cannot be combined with the json or length framing: a shared program's input and output are lines or raw bytes"}
+	case cfg.Framing == FramingBinary && (cfg.BroadcastIDs || cfg.BroadcastEvents):
+		return &ConfigError{Fields: []string{"BroadcastIDs", "Framing"}, Reason: "cannot be combined with binary framing: ids and events are lines"}
 	case cfg.BroadcastQueue == 0:
 		cfg.BroadcastQueue = DefaultBroadcastQueue
 	case cfg.BroadcastQueue < MinBroadcastQueue:

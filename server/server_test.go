@@ -84,6 +84,12 @@ func waitFor(tb testing.TB, d time.Duration, cond func() error) {
 // newTestServer serves argv in process on loopback.
 func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 	tb.Helper()
+	return newFramedTestServer(tb, FramingLines, argv...)
+}
+
+// newFramedTestServer is newTestServer in framing f.
+func newFramedTestServer(tb testing.TB, f Framing, argv ...string) *httptest.Server {
+	tb.Helper()
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		tb.Skipf("%s not found: %v", argv[0], err)
@@ -94,6 +100,7 @@ func newTestServer(tb testing.TB, argv ...string) *httptest.Server {
 		Addresses:  []string{"127.0.0.1:0"},
 		CloseGrace: 100 * time.Millisecond,
 		KillGrace:  100 * time.Millisecond,
+		Framing:    f,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -233,7 +240,7 @@ func TestNewChecksOnce(t *testing.T) {
 		change func(*Config)
 		fields []string
 	}{
-		{"passstderr with binary", func(c *Config) { c.PassStderr, c.Binary = true, true }, []string{"PassStderr", "Binary"}},
+		{"passstderr with binary", func(c *Config) { c.PassStderr, c.Framing = true, FramingBinary }, []string{"PassStderr", "Framing"}},
 		{"subprotocol", func(c *Config) { c.Subprotocols = []string{"a b"} }, []string{"Subprotocols"}},
 		{"header bytes", func(c *Config) { c.MaxHeaderBytes = 100 }, []string{"MaxHeaderBytes"}},
 		{"dir with command", func(c *Config) { c.Dir = t.TempDir() }, []string{"Dir", "Command"}},
@@ -250,5 +257,28 @@ func TestNewChecksOnce(t *testing.T) {
 				t.Fatalf("New: %v, want a ConfigError on %v", err, tc.fields)
 			}
 		})
+	}
+}
+
+func TestParseFraming(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want Framing
+		ok   bool
+	}{
+		{"lines", FramingLines, true}, {"binary", FramingBinary, true}, {"json", FramingJSON, true},
+		{"length", FramingLength, true}, {"JSON", FramingJSON, true}, {"", 0, false}, {"line", 0, false},
+	} {
+		got, err := ParseFraming(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseFraming(%q) = %v, %v; want %v, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if tc.ok && !strings.EqualFold(got.String(), tc.in) {
+			t.Errorf("%v.String() = %q, want %q", got, got.String(), tc.in)
+		}
+	}
+	if _, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"}, Framing: 9}); err == nil {
+		t.Error("New accepted framing 9")
 	}
 }

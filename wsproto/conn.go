@@ -60,6 +60,14 @@ type Config struct {
 	// reads, solicited or not: a keepalive uses it to see that the peer
 	// is alive. It must not block.
 	OnPong func()
+	// DeferClose leaves the close frame of a protocol violation by the
+	// peer to the owner: the reader returns the *CloseError (Remote false)
+	// without sending it, data writes go on, and the owner sends it with
+	// WriteClose once it has written what was due before it. A server
+	// relaying a program's output uses it so that the answers to the
+	// peer's earlier messages are not cut off by the close; it must bound
+	// that wait. The peer's own close is answered at once either way.
+	DeferClose bool
 	// Deflate, if not nil, holds the negotiated permessage-deflate
 	// parameters (RFC 7692; see NegotiateDeflate and DeflateAnswer): the
 	// Conn then inflates messages that arrive compressed and compresses
@@ -92,8 +100,9 @@ type Conn struct {
 	closeTimeout time.Duration
 
 	// Read side, owned by the reading goroutine.
-	r      readState
-	onPong func() // Config.OnPong
+	r          readState
+	onPong     func() // Config.OnPong
+	deferClose bool   // Config.DeferClose
 
 	// Write side. A sync.Mutex rather than a single writer goroutine fed
 	// by a channel: the data writer already owns the socket between its
@@ -138,6 +147,7 @@ func NewConn(nc net.Conn, br *bufio.Reader, cfg Config) *Conn {
 		closeTimeout: cfg.CloseTimeout,
 		wb:           writeBuf{pool: bufpool.For(wsize)},
 		onPong:       cfg.OnPong,
+		deferClose:   cfg.DeferClose,
 	}
 	if c.maxMessage <= 0 {
 		c.maxMessage = DefaultMaxMessageSize

@@ -53,8 +53,9 @@ type messageReader struct{ c *Conn }
 // a ping is answered with a pong carrying the same payload, a pong goes to
 // Config.OnPong (if set), and a close frame is answered once (RFC 6455 §5.5.1, echoing its
 // code, unless this side already sent one) and returned as
-// *CloseError{Remote: true}. A protocol violation sends a close frame and
-// returns *CloseError{Remote: false} with code 1002, 1007 or 1009. Once an
+// *CloseError{Remote: true}. A protocol violation sends a close frame
+// (unless Config.DeferClose) and returns *CloseError{Remote: false} with
+// code 1002, 1007 or 1009. Once an
 // error is returned, every later call returns the same error.
 //
 // Only one goroutine may read at a time.
@@ -72,6 +73,20 @@ func (c *Conn) NextReader() (Opcode, io.Reader, error) {
 		return 0, nil, err
 	}
 	return r.op, &r.mr, nil
+}
+
+// MessageSize returns the payload length of the message NextReader last
+// returned, when it is known before the payload is read: the message is
+// one frame (FIN set on its first) and not compressed, so its header
+// gave the length. ok is false for a message in fragments, whose length
+// shows only at its last, and for a compressed one, whose inflated length
+// shows only at its end. Call it before reading the message.
+func (c *Conn) MessageSize() (n int64, ok bool) {
+	r := &c.r
+	if !r.fin || r.compressed {
+		return 0, false
+	}
+	return r.size, true
 }
 
 // ReadMessage reads the next data message whole and appends its payload to
@@ -318,13 +333,17 @@ func (c *Conn) peerClose(p []byte) error {
 
 // fail fails the connection (§7.1.7) for a violation found here: it sends
 // a close frame with code and reason (at most once, and best effort since
-// the connection is being given up anyway) and makes the error sticky.
+// the connection is being given up anyway), unless Config.DeferClose
+// leaves that to the owner, and makes the error sticky. Nothing more is
+// read either way.
 func (c *Conn) fail(code uint16, reason string) error {
 	if c.r.err != nil {
 		return c.r.err // failed already: the first violation is the one sent
 	}
 	ce := &CloseError{Code: code, Reason: reason}
 	c.r.err = ce
-	_ = c.WriteCloseNow(code, reason)
+	if !c.deferClose {
+		_ = c.WriteCloseNow(code, reason)
+	}
 	return ce
 }

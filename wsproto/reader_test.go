@@ -428,3 +428,76 @@ func TestReadMessageReusesBuffer(t *testing.T) {
 		t.Fatalf("buf holds %q", buf[:3])
 	}
 }
+
+// TestMessageSize: a message's length is known before it is read when it
+// is one uncompressed frame, and only then.
+func TestMessageSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		input []byte
+		cfg   Config
+		size  int64
+		known bool
+	}{
+		{"one frame", cframe(true, OpText, "hello"), Config{}, 5, true},
+		{"empty", cframe(true, OpBinary, ""), Config{}, 0, true},
+		{"fragments", join(cframe(false, OpText, "he"), cframe(true, OpContinuation, "llo")), Config{}, 0, false},
+		{"compressed", rawFrame(Header{Fin: true, Rsv: rsv1, Op: OpText, Masked: true, Length: int64(len(deflateBytes(t, []byte("hello"))))},
+			deflateBytes(t, []byte("hello"))), Config{Deflate: &DeflateParams{}}, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := newTestConn(Server, tc.input, tc.cfg)
+			if _, _, err := c.NextReader(); err != nil {
+				t.Fatal(err)
+			}
+			if size, known := c.MessageSize(); size != tc.size || known != tc.known {
+				t.Fatalf("MessageSize() = %d, %v; want %d, %v", size, known, tc.size, tc.known)
+			}
+		})
+	}
+}
+
+// TestDeferClose: with Config.DeferClose a violation is returned without
+// a close frame; data writes go on, and the close frame the owner sends
+// comes after them. The peer's own close is still answered at once.
+func TestDeferClose(t *testing.T) {
+	t.Parallel()
+	bad := rawFrame(Header{Fin: true, Rsv: 2, Op: OpText, Masked: true, Length: 1}, []byte("x"))
+	c, fc := newTestConn(Server, join(cframe(true, OpText, "hi"), bad), Config{DeferClose: true})
+	if _, p, err := c.ReadMessage(nil); err != nil || string(p) != "hi" {
+		t.Fatalf("first message %q, %v", p, err)
+	}
+	_, _, err := c.ReadMessage(nil)
+	var ce *CloseError
+	if !errors.As(err, &ce) || ce.Remote || ce.Code != CloseProtocolError {
+		t.Fatalf("read %v, want a local 1002", err)
+	}
+	if w, _ := fc.written(); len(w) != 0 {
+		t.Fatalf("%d bytes written at the violation, want none", len(w))
+	}
+	if err := c.WriteMessage(OpText, []byte("hi")); err != nil {
+		t.Fatalf("data write after the violation: %v", err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteClose(ce.Code, ce.Reason); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := fc.written()
+	frames := parseFrames(t, w)
+	if len(frames) != 2 || frames[0].h.Op != OpText || string(frames[0].p) != "hi" || closeFrameCode(t, frames[1]) != CloseProtocolError {
+		t.Fatalf("wrote %d frames, want the echo then close 1002", len(frames))
+	}
+
+	c, fc = newTestConn(Server, cframe(true, OpClose, closeBody(CloseNormal, "")), Config{DeferClose: true})
+	if _, _, err := c.ReadMessage(nil); !errors.As(err, &ce) || !ce.Remote {
+		t.Fatalf("read %v, want the peer's close", err)
+	}
+	if w, _ := fc.written(); len(w) == 0 || closeFrameCode(t, parseFrames(t, w)[0]) != CloseNormal {
+		t.Fatal("the peer's close is not answered")
+	}
+}

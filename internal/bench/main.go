@@ -28,7 +28,7 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, mib, memory, size, conc, gates, fanout)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, size, conc, gates, fanout)")
 )
 
 // row is one line of the table. value and base hold one figure per repeat;
@@ -66,22 +66,37 @@ func main() {
 	start := time.Now()
 
 	h := &harness{bin: bin, cat: catPath, seq: seqPath, repeat: max(*repeatFlag, 1)}
-	scenarios := []struct {
+	type scenario struct {
 		name  string
 		run   func() []row
 		extra time.Duration // more time than the others get
-	}{
+	}
+	scenarios := []scenario{
 		{"cycle", h.cycle, 0},
 		{"rtt", h.roundTrip, 0},
 		{"stream", h.stream, 0},
-		{"pipeline", h.pipeline, 0},
-		{"mib", h.bigLine, 0},
+	}
+	// The pipelined echo and the 1 MiB round trip in each framing, line
+	// mode first: pipeline, pipeline-json, pipeline-length, mib...
+	for _, run := range []struct {
+		name string
+		f    func(string) []row
+	}{{"pipeline", h.pipeline}, {"mib", h.bigLine}} {
+		for _, framing := range framings {
+			name := run.name
+			if framing != "lines" {
+				name += "-" + framing
+			}
+			scenarios = append(scenarios, scenario{name, func() []row { return run.f(framing) }, 0})
+		}
+	}
+	scenarios = append(scenarios, []scenario{
 		{"memory", h.memory, 0},
 		{"size", h.sizes, 0},
 		{"conc", h.concurrency, 0},
 		{"gates", h.gates, 0},
 		{"fanout", h.fanout, fanDropWait + 2*time.Minute},
-	}
+	}...)
 	var rows []row
 	for _, s := range scenarios {
 		if *onlyFlag != "" && !strings.Contains(s.name, *onlyFlag) {

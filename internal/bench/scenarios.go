@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -324,9 +325,13 @@ func (p *proc) close() {
 // pipeRoundTrip returns a function doing one round trip of size bytes and a
 // newline through a cat started for the purpose (reaped by runAtExit).
 func (h *harness) pipeRoundTrip(size int) func() {
+	return h.pipeRoundTripOf(append(message(size), '\n'))
+}
+
+// pipeRoundTripOf is pipeRoundTrip with the bytes given.
+func (h *harness) pipeRoundTripOf(line []byte) func() {
 	p := h.spawn(h.cat)
 	atExit(p.close)
-	line := append(message(size), '\n')
 	buf := make([]byte, len(line))
 	return func() { p.roundTrip(line, buf) }
 }
@@ -509,16 +514,53 @@ func countLines(r io.Reader) (int, int) {
 	}
 }
 
+// ---- framings -----------------------------------------------------------
+
+// The framings the pipelined echo and the 1 MiB round trip run in: line
+// mode, and the two exact ones (--framing). Each row's baseline moves the
+// same bytes through cat over pipes, framed the same way.
+var framings = []string{"lines", "json", "length"}
+
+// framed returns p as the framing puts one text message on the pipes. p
+// holds nothing a JSON string must escape (message's digits and 'x's).
+func framed(framing string, p []byte) []byte {
+	switch framing {
+	case "json":
+		return fmt.Appendf(nil, `{"type":"text","data":"%s"}`+"\n", p)
+	case "length":
+		h := []byte{1, 0, 0, 0, 0, 0, 0, 0, 0}
+		binary.BigEndian.PutUint64(h[1:], uint64(len(p)))
+		return append(h, p...)
+	}
+	return append(slices.Clone(p), '\n')
+}
+
+// startFramed starts a server running cat in framing.
+func (h *harness) startFramed(framing string) *server {
+	return h.startServer("--framing="+framing, h.cat)
+}
+
+// framingNote names a framing in a row's metric, line mode by none.
+func framingNote(framing string) string {
+	if framing == "lines" {
+		return ""
+	}
+	return ", --framing=" + framing
+}
+
 // ---- 4. pipelined echo -------------------------------------------------
 
-// pipeline sends 200,000 64-byte messages through cat while reading the
-// echoes, checking order and count, against the same lines through cat
-// over pipes.
-func (h *harness) pipeline() []row {
+// pipeline sends 200,000 64-byte messages through cat in framing while
+// reading the echoes, checking order and count, against the same messages
+// framed the same way through cat over pipes.
+func (h *harness) pipeline(framing string) []row {
 	const n, size = 200000, 64
-	s := h.startServer(h.cat)
+	s := h.startFramed(framing)
 	defer s.stop()
-	r := row{metric: "4. pipelined echo, 200k × 64 B", unit: "msg/s", higher: true, target: 0.10}
+	r := row{metric: "4. pipelined echo, 200k × 64 B" + framingNote(framing), unit: "msg/s", higher: true}
+	if framing == "lines" {
+		r.target = 0.10
+	}
 	for range h.repeat {
 		c := s.dial()
 		c.NetConn().SetDeadline(time.Now().Add(2 * time.Minute)) // for all 200,000
@@ -559,21 +601,24 @@ func (h *harness) pipeline() []row {
 
 		p := h.spawn(h.cat)
 		start = time.Now()
+		// Every framed message has the same length, and its stamp the same
+		// place: where the payload begins.
+		rec := framed(framing, message(size))
+		at := bytes.Index(rec, message(size))
 		go func() {
 			bw := bufio.NewWriterSize(p.stdin, 64<<10)
-			line := append(message(size), '\n')
 			for i := range n {
-				stamp(line, i)
-				bw.Write(line)
+				stamp(rec[at:], i)
+				bw.Write(rec)
 			}
 			bw.Flush()
 			p.stdin.Close()
 		}()
 		br := bufio.NewReaderSize(p.stdout, 64<<10)
+		got := make([]byte, len(rec))
 		for i := range n {
-			l, err := br.ReadSlice('\n')
-			if err != nil || len(l) != size+1 || stamped(l) != i {
-				fatalf("pipeline baseline: line %d: %q %v", i, l, err)
+			if _, err := io.ReadFull(br, got); err != nil || stamped(got[at:]) != i {
+				fatalf("pipeline baseline: message %d: %q %v", i, got, err)
 			}
 		}
 		r.base = append(r.base, n/time.Since(start).Seconds())
@@ -584,18 +629,21 @@ func (h *harness) pipeline() []row {
 
 // ---- 5. a 1 MiB line ----------------------------------------------------
 
-// bigLine measures a 1 MiB line through cat and back, against the same over
-// pipes.
-func (h *harness) bigLine() []row {
+// bigLine measures a 1 MiB message through cat and back in framing (in
+// line mode, a 1 MiB line), against the same framed message over pipes.
+func (h *harness) bigLine(framing string) []row {
 	const size, trips = 1 << 20, 32
-	s := h.startServer(h.cat)
+	s := h.startFramed(framing)
 	defer s.stop()
 	r := row{metric: "5. 1 MiB line round trip", unit: "MB/s", higher: true, target: 0.40}
+	if framing != "lines" {
+		r = row{metric: "5. 1 MiB message round trip" + framingNote(framing), unit: "MB/s", higher: true}
+	}
 	c := s.dial()
 	defer c.Close()
 	msg := message(size)
 	buf := make([]byte, 0, size)
-	pipe := h.pipeRoundTrip(size)
+	pipe := h.pipeRoundTripOf(framed(framing, msg))
 	for range h.repeat {
 		ws := h.latencies(trips, func() { rt(c, msg, buf) })
 		base := h.latencies(trips, pipe)
