@@ -183,3 +183,28 @@ func noLimit(max int64) int64 {
 	}
 	return max
 }
+
+// afterTake is the exact codecs' step after a read of stdout was taken
+// apart into messages: on a framing fault (ferr) or a read error, what
+// went out whole before it is flushed, so it still reaches the client, and
+// the error is returned (done); otherwise reads that bring nothing are
+// counted, up to maxStalls.
+func afterTake(out Sink, pending bool, n int, ferr, err error, stalls *int) (done bool, _ error) {
+	if ferr != nil || err != nil {
+		if pending {
+			if err := out.Flush(); err != nil {
+				return true, err
+			}
+		}
+		if ferr != nil {
+			return true, ferr
+		}
+		return true, fmt.Errorf("read stdout: %w", err)
+	}
+	if n > 0 {
+		*stalls = 0
+	} else if *stalls++; *stalls == maxStalls {
+		return true, fmt.Errorf("read stdout: %w", io.ErrNoProgress)
+	}
+	return false, nil
+}

@@ -313,23 +313,8 @@ func (c *jsonCodec) ReadMessages(stdout Output, out Sink) error {
 			}
 			ferr = &FramingError{Offset: r.offset, Reason: "stdout ended inside a message"}
 		}
-		if ferr != nil || err != nil {
-			// What went out whole before the fault still reaches the
-			// client.
-			if pending {
-				if err := out.Flush(); err != nil {
-					return err
-				}
-			}
-			if ferr != nil {
-				return ferr
-			}
-			return fmt.Errorf("read stdout: %w", err)
-		}
-		if n > 0 {
-			stalls = 0
-		} else if stalls++; stalls == maxStalls {
-			return fmt.Errorf("read stdout: %w", io.ErrNoProgress)
+		if done, err := afterTake(out, pending, n, ferr, err, &stalls); done {
+			return err
 		}
 		if pending {
 			// More output already waiting joins this flush.
