@@ -120,17 +120,7 @@ var pythonWS = sync.OnceValues(func() (string, error) {
 
 // chromiumPath finds the browser: $WSEXEC_CHROMIUM, else /usr/bin/chromium,
 // else chromium on PATH.
-var chromiumPath = sync.OnceValues(func() (string, error) {
-	for _, p := range []string{os.Getenv("WSEXEC_CHROMIUM"), "/usr/bin/chromium"} {
-		if p == "" {
-			continue
-		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return exec.LookPath("chromium")
-})
+var chromiumPath = sync.OnceValues(func() (string, error) { return peerBinary("WSEXEC_CHROMIUM", "/usr/bin/chromium", "chromium") })
 
 // clientResult is what a driver reports; each scenario fills some fields.
 type clientResult struct {

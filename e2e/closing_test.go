@@ -38,17 +38,7 @@ func TestClientStopsReading(t *testing.T) {
 			}
 			// Wait until the flood has filled the socket and the program has
 			// been blocked writing for a while.
-			var since time.Time
-			waitFor(t, 20*time.Second, "the program to block", func() bool {
-				if procState(pid) != 'S' {
-					since = time.Time{}
-					return false
-				}
-				if since.IsZero() {
-					since = time.Now()
-				}
-				return time.Since(since) >= 300*time.Millisecond
-			})
+			waitBlocked(t, pid)
 			if err := c.WriteClose(wsproto.CloseNormal, ""); err != nil {
 				t.Fatal(err)
 			}

@@ -638,17 +638,7 @@ func TestHalfCloseWhileWriteBlocked(t *testing.T) {
 	}()
 	// Wait until the flood has filled the socket and the program has been
 	// blocked writing for several ping intervals, then half-close.
-	var since time.Time
-	waitFor(t, 20*time.Second, "the program to block", func() bool {
-		if procState(pid) != 'S' {
-			since = time.Time{}
-			return false
-		}
-		if since.IsZero() {
-			since = time.Now()
-		}
-		return time.Since(since) >= 300*time.Millisecond
-	})
+	waitBlocked(t, pid)
 	close(stopPongs)
 	if err := <-pongsDone; err != nil {
 		t.Fatalf("pong: %v\n%s", err, s.logText())

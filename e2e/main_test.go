@@ -854,3 +854,34 @@ func checkListing(t *testing.T, addr, target, shown string, hidden ...string) {
 		}
 	}
 }
+
+// waitBlocked waits until the program pid has been asleep (blocked in a
+// write to a full pipe, in these tests) for a while without a break.
+func waitBlocked(t *testing.T, pid int) {
+	t.Helper()
+	var since time.Time
+	waitFor(t, 20*time.Second, "the program to block", func() bool {
+		if procState(pid) != 'S' {
+			since = time.Time{}
+			return false
+		}
+		if since.IsZero() {
+			since = time.Now()
+		}
+		return time.Since(since) >= 300*time.Millisecond
+	})
+}
+
+// peerBinary finds a peer's executable: $env, else Debian's path, else
+// name on PATH.
+func peerBinary(env, debianPath, name string) (string, error) {
+	for _, p := range []string{os.Getenv(env), debianPath} {
+		if p == "" {
+			continue
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return exec.LookPath(name)
+}

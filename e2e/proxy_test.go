@@ -94,17 +94,7 @@ func TestTrustedProxies(t *testing.T) {
 
 // nginxPath finds nginx: $WSEXEC_NGINX, else /usr/sbin/nginx (Debian's),
 // else nginx on PATH.
-var nginxPath = sync.OnceValues(func() (string, error) {
-	for _, p := range []string{os.Getenv("WSEXEC_NGINX"), "/usr/sbin/nginx"} {
-		if p == "" {
-			continue
-		}
-		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return exec.LookPath("nginx")
-})
+var nginxPath = sync.OnceValues(func() (string, error) { return peerBinary("WSEXEC_NGINX", "/usr/sbin/nginx", "nginx") })
 
 // startNginx runs nginx in the foreground with the http block's body
 // given, its pid file, logs and temporary files under a directory of the
