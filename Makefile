@@ -11,6 +11,16 @@ PORT    ?= 8080
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+# Build tags that cut what wsexec never uses (docs/benchmarks.md, "Where
+# the bytes go"): urfave/cli's Markdown and man generators (wsexec writes
+# its own man page, manpage.go) and net/http's bundled HTTP/2, which the
+# server never offers (TLS advertises http/1.1 only). Exported through
+# GOFLAGS so that go test, and the binary e2e/ builds, match make build.
+TAGS    := urfave_cli_no_docs nethttpomithttp2
+empty   :=
+space   := $(empty) $(empty)
+comma   := ,
+export GOFLAGS := -tags=$(subst $(space),$(comma),$(TAGS))
 # Each fuzz target runs this long in `make test`; `make fuzz` runs longer.
 FUZZTIME ?= 5s
 
@@ -23,7 +33,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 .PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 # The man page, written by wsexec's own CLI definition (mangen.go), so it
 # says what --help says. TestManPage checks it lists every flag and that
