@@ -1,7 +1,6 @@
 package server
 
 import (
-	"text/template"
 	"net/http"
 	"net/url"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"text/template"
 )
 
 // With --dir and --devconsole, a plain GET for a directory (/ included)
