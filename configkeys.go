@@ -40,18 +40,20 @@ const (
 	isEmpty  = "empty"
 )
 
-// yamlValues lists the top-level keys of a YAML file, in the file's order.
-func yamlValues(data []byte) ([]fileValue, error) {
+// yamlValues lists the top-level keys of a YAML file, in the file's
+// order, and decodes it into the map altsrc looks flags up in.
+func yamlValues(data []byte) ([]fileValue, map[any]any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	m := map[any]any{}
 	if len(doc.Content) == 0 { // empty, or only comments
-		return nil, nil
+		return nil, m, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("the file is %s, not keys with values", yamlKind(root))
+		return nil, nil, fmt.Errorf("the file is %s, not keys with values", yamlKind(root))
 	}
 	var vals []fileValue
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -64,7 +66,10 @@ func yamlValues(data []byte) ([]fileValue, error) {
 		}
 		vals = append(vals, fv)
 	}
-	return vals, nil
+	if err := doc.Decode(&m); err != nil {
+		return nil, nil, err
+	}
+	return vals, m, nil
 }
 
 // unalias returns the node an alias (*name) stands for. An anchor is
@@ -101,12 +106,15 @@ func yamlKind(n *yaml.Node) string {
 	return "a value tagged " + n.Tag
 }
 
-// tomlValues lists the top-level keys of a TOML file, in the file's order.
-func tomlValues(data []byte) ([]fileValue, error) {
+// tomlValues lists the top-level keys of a TOML file, in the file's
+// order, and decodes it into the map altsrc looks flags up in, whole
+// numbers as int (the toml package's int64 is not a number to altsrc's
+// IntFlag).
+func tomlValues(data []byte) ([]fileValue, map[any]any, error) {
 	var m map[string]any
 	md, err := toml.Decode(string(data), &m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var vals []fileValue
 	seen := map[string]bool{}
@@ -128,7 +136,14 @@ func tomlValues(data []byte) ([]fileValue, error) {
 		}
 		vals = append(vals, fv)
 	}
-	return vals, nil
+	values := make(map[any]any, len(m))
+	for k, v := range m {
+		if n, ok := v.(int64); ok {
+			v = int(n)
+		}
+		values[k] = v
+	}
+	return vals, values, nil
 }
 
 // tomlKind names the kind of a value as the toml package decodes it.
