@@ -30,7 +30,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
-.PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
+.PHONY: build man install run test e2e check fuzz-brief fuzz bench footprint soak clean
 
 build:
 	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -90,6 +90,12 @@ fuzz:
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./handshake ./procio ./server
 	$(GO) run ./internal/bench -bin $(BIN) $(BENCHFLAGS)
+
+# Where the bytes go: wsexec built each way (cgo, tags) beside probe
+# programs that link part of what it links, sizes and idle RSS
+# (internal/footprint; docs/benchmarks.md, "Where the bytes go").
+footprint:
+	$(GO) run ./internal/footprint
 
 # Mixed traffic against one server for SOAKTIME, printing its fds,
 # children and memory every 10 s; not part of `make test`.
