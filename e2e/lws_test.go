@@ -238,6 +238,27 @@ func TestLibwebsocketsClient(t *testing.T) {
 		})
 	}
 
+	// The same over TLS, the client checking the server's certificate
+	// against the test CA (-A).
+	t.Run("--once over wss://, server closes", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		s, ca, _ := tlsServer(t, []string{"--compression=off"}, lwsProgram(dir, "exec cat", `head -n 500 | tee "$0"`)...)
+		c := startLWS(t, bin, "--once", "-A", ca.file, "wss://"+s.addr+"/")
+		c.wait(t, 30*time.Second)
+		if d := lwsDisconnect(t, s, "lws-mirror-protocol"); !strings.Contains(d, `code=1000 reason="" exit="exit status 0"`) {
+			t.Errorf("server logged %q, want close 1000 after exit status 0", d)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "mirror"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(got), "\n"); n != 500 {
+			t.Fatalf("the program got %d lines, want 500", n)
+		}
+		waitFor(t, 5*time.Second, "the programs to be stopped", func() bool { return len(children(t, s.pid())) == 0 })
+	})
+
 	// --nomirror: both connections stay open without sending; the server
 	// pings every 200 ms, which the client must answer within 400 ms, and
 	// sends the dumb-increment connection 1..100. SIGINT then makes the
