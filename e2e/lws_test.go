@@ -138,21 +138,36 @@ func TestLibwebsocketsClient(t *testing.T) {
 	bin, err := lwsClientPath()
 	requireClient(t, "libwebsockets-test-client (Debian's libwebsockets-test-server)", err)
 
+	// A mode is how wsexec runs: line or binary mode, permessage-deflate
+	// answered or declined.
 	type mode struct {
-		name  string
-		flags []string
+		binary, deflate bool
 	}
-	var modes []mode
-	for _, framing := range []string{"lines", "binary"} {
-		for _, compression := range []string{"on", "off"} {
-			modes = append(modes, mode{framing + ", compression " + compression, []string{"--framing=" + framing, "--compression=" + compression}})
+	modes := []mode{{false, true}, {false, false}, {true, true}, {true, false}}
+	name := func(m mode) string {
+		framing, compression := "lines", "off"
+		if m.binary {
+			framing = "binary"
 		}
+		if m.deflate {
+			compression = "on"
+		}
+		return framing + ", compression " + compression
 	}
-	deflated := func(m mode) bool { return strings.Contains(m.name, "compression on") }
+	flags := func(m mode, more ...string) []string {
+		f := []string{"--compression=off"}
+		if m.deflate {
+			f[0] = "--compression=on"
+		}
+		if m.binary {
+			f = append(f, "--binary")
+		}
+		return append(f, more...)
+	}
 	checkDeflate := func(t *testing.T, m mode, c *lwsProc) {
 		t.Helper()
-		if got := strings.Contains(c.out.String(), "instantiating client ext permessage-deflate"); got != deflated(m) {
-			t.Errorf("permessage-deflate taken up by the client: %v, want %v", got, deflated(m))
+		if got := strings.Contains(c.out.String(), "instantiating client ext permessage-deflate"); got != m.deflate {
+			t.Errorf("permessage-deflate taken up by the client: %v, want %v", got, m.deflate)
 		}
 	}
 
@@ -161,9 +176,9 @@ func TestLibwebsocketsClient(t *testing.T) {
 	// fails the connection at the first one (RFC 6455 §8.1), in binary
 	// mode too (the frames are text), inflated first when compressed.
 	for _, m := range modes {
-		t.Run("--echo, "+m.name, func(t *testing.T) {
+		t.Run("--echo, "+name(m), func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, append(m.flags, "cat")...)
+			s := startServer(t, flags(m, "cat")...)
 			c := startLWS(t, bin, "--echo", "ws://"+s.addr+"/")
 			c.wait(t, 30*time.Second)
 			if out := c.out.String(); !strings.Contains(out, "mirror: LWS_CALLBACK_CLOSED") || !strings.Contains(out, "rxb 0, rx_count 0") {
@@ -184,20 +199,20 @@ func TestLibwebsocketsClient(t *testing.T) {
 	// compresses: lws 4.1's client stops reading at an uncompressed
 	// message on a compressed connection (docs/conformance.md).
 	for _, m := range modes {
-		if m.name == "binary, compression on" {
+		if m.binary && m.deflate {
 			continue // binary messages are stdout reads, of any size
 		}
-		t.Run("--once, server closes, "+m.name, func(t *testing.T) {
+		t.Run("--once, server closes, "+name(m), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			mirror := `head -n 500 | tee "$0"`
-			if strings.HasPrefix(m.name, "binary") {
+			if m.binary {
 				mirror = `head -c 8000 | tee "$0"`
 			}
-			if deflated(m) {
+			if m.deflate {
 				mirror += ` | sed -u 's/^/echo padded to be compressed: /'`
 			}
-			s := startServer(t, append(m.flags, lwsProgram(dir, "exec cat", mirror)...)...)
+			s := startServer(t, flags(m, lwsProgram(dir, "exec cat", mirror)...)...)
 			c := startLWS(t, bin, "--once", "ws://"+s.addr+"/")
 			c.wait(t, 30*time.Second)
 			if !strings.Contains(c.out.String(), "mirror: LWS_CALLBACK_CLOSED") {
@@ -212,7 +227,7 @@ func TestLibwebsocketsClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasPrefix(m.name, "binary") {
+			if m.binary {
 				// Raw bytes, no newline added: whole messages, then
 				// the start of one where head stopped.
 				msgs := strings.SplitAfter(string(got), ";")
@@ -266,12 +281,12 @@ func TestLibwebsocketsClient(t *testing.T) {
 	pongRE := regexp.MustCompile(`issuing pong 0 on wsi (0x[0-9a-f]+)`)
 	rxRE := regexp.MustCompile(`I: rx \d+ '([^']*)'`)
 	for _, m := range modes {
-		if strings.HasPrefix(m.name, "binary") {
+		if m.binary {
 			continue // the client prints what it receives as lines
 		}
-		t.Run("--nomirror, pings, client vanishes, "+m.name, func(t *testing.T) {
+		t.Run("--nomirror, pings, client vanishes, "+name(m), func(t *testing.T) {
 			t.Parallel()
-			s := startServer(t, append(append(m.flags, "--pingms=200"), lwsProgram(t.TempDir(), "seq 1 100; exec cat", "exec cat")...)...)
+			s := startServer(t, flags(m, append([]string{"--pingms=200"}, lwsProgram(t.TempDir(), "seq 1 100; exec cat", "exec cat")...)...)...)
 			c := startLWS(t, bin, "--once", "--nomirror", "-d", "15", "ws://"+s.addr+"/")
 			var rx []string
 			waitFor(t, 30*time.Second, "100 messages and six pongs on each connection", func() bool {
