@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -132,6 +133,28 @@ func mqttConnect(id string) []byte {
 	return append([]byte{0x10, byte(len(vh))}, vh...)
 }
 
+// mqttNode finds node with mqtt.js (npm mqtt) beside ws, as nodeWS finds
+// ws, and returns the environment to run node with.
+var mqttNode = sync.OnceValues(func() ([]string, error) {
+	env, err := nodeWS()
+	if err != nil {
+		return nil, err
+	}
+	return env, probe(env, "node", "-e", "require('mqtt')")
+})
+
+// copyFile copies src to dst.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMQTTOverWebSocket(t *testing.T) {
 	t.Parallel()
 	broker := peerPath(t, "mosquitto")
@@ -171,10 +194,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 	for _, b := range bridges {
 		t.Run("mqtt.js through "+b.name, func(t *testing.T) {
 			t.Parallel()
-			env, err := nodeWS()
-			if err == nil {
-				err = probe(env, "node", "-e", "require('mqtt')")
-			}
+			env, err := mqttNode()
 			requireClient(t, "node with the mqtt package (mqtt.js)", err)
 			s := startServer(t, append([]string{"--binary", "--subprotocol=mqtt"}, b.command(t)...)...)
 			prefix := "wsexec/" + b.name
@@ -284,6 +304,51 @@ func TestMQTTOverWebSocket(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("the dashboard page in Chromium", func(t *testing.T) {
+		// examples/bridge/mqtt/index.html, served by wsexec beside
+		// mqtt.js's browser build, as docs/mqtt.md sets it up.
+		t.Parallel()
+		env, err := mqttNode()
+		requireClient(t, "node with the mqtt package (mqtt.js)", err)
+		b := useChromium(t)
+		resolve := exec.Command("node", "-p", "require.resolve('mqtt/package.json')")
+		resolve.Env = env
+		pkg, err := resolve.Output()
+		if err != nil {
+			t.Fatalf("where mqtt.js is: %v", err)
+		}
+		www := t.TempDir()
+		copyFile(t, "../examples/bridge/mqtt/index.html", filepath.Join(www, "index.html"))
+		copyFile(t, filepath.Join(filepath.Dir(strings.TrimSpace(string(pkg))), "dist", "mqtt.min.js"), filepath.Join(www, "mqtt.min.js"))
+		s := startServer(t, "--binary", "--subprotocol=mqtt", "--staticdir="+www, bridge, brokerAddr)
+
+		publish(t, "-t", "sensors/temperature", "-q", "1", "-r", "-m", "21.5 °C")
+		publish(t, "-t", "dashboard/ready", "-q", "1", "-r", "-m", "ready")
+		up := startLines(t, nil, slices.Concat([]string{sub}, mq, []string{"-t", "dashboard/#", "-q", "1", "-F", "MSG %t %q %r %x"})...)
+		up.next(t, "MSG dashboard/ready ")
+
+		page := openPage(t, b, "http://"+s.addr+"/", `document.getElementById("status").textContent === "connected"`)
+		shows := func(line string) {
+			t.Helper()
+			err := page.evaluate(jsWait+fmt.Sprintf(`await waitUntil(() => Array.from(document.querySelectorAll("#log li"), (li) => li.textContent).includes(%q), 15000);`, line), nil)
+			if err != nil {
+				t.Fatalf("the page does not show %q: %v", line, err)
+			}
+		}
+		shows("sensors/temperature (retained): 21.5 °C")
+		publish(t, "-t", "sensors/door", "-q", "0", "-m", "open")
+		shows("sensors/door: open")
+
+		if err := page.evaluate(`document.getElementById("payload").value = "hello from Chromium ✓";
+document.querySelector("#publish button").click();`, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := up.next(t, "MSG dashboard/"), "MSG dashboard/hello 1 0 "+hex.EncodeToString([]byte("hello from Chromium ✓")); got != want {
+			t.Fatalf("mosquitto_sub printed %q, want %q", got, want)
+		}
+		screenshot(t, page, "mqtt-dashboard")
+	})
 
 	t.Run("a CONNECT split across messages", func(t *testing.T) {
 		t.Parallel()
