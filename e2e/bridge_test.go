@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -156,8 +157,8 @@ func TestTCPBridge(t *testing.T) {
 	t.Parallel()
 	bridge := goBuild(t, "./examples/bridge/tcpbridge")
 	echoAddr := tcpService(t, echoService)
-	serve := func(t *testing.T, service string) *instance {
-		return startServer(t, "--binary", "--subprotocol=binary", bridge, service)
+	serve := func(t *testing.T, service string, flags ...string) *instance {
+		return startServer(t, slices.Concat(flags, []string{"--binary", "--subprotocol=binary", bridge, service})...)
 	}
 
 	t.Run("random bytes of every size", func(t *testing.T) {
@@ -209,7 +210,7 @@ func TestTCPBridge(t *testing.T) {
 		s := serve(t, tcpService(t, func(c *net.TCPConn) {
 			_, err := io.Copy(c, c)
 			ended <- err
-		}))
+		}), "--closems=10000") // time enough for both ends to close, on a busy machine
 		c := dial(t, s.addr, "/", bridgeOffer)
 		write(t, c, wsproto.OpBinary, []byte("last words"))
 		if got := readBytes(t, c, 10); string(got) != "last words" {
