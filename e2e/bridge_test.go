@@ -97,9 +97,14 @@ func echoService(c *net.TCPConn) { io.Copy(c, c) }
 // hangupService says "bye\n" and closes: the service ends the connection.
 func hangupService(c *net.TCPConn) { c.Write([]byte("bye\n")) }
 
-// resetService drops the connection with a reset (RST): the connection
-// to the service breaks.
-func resetService(c *net.TCPConn) { c.SetLinger(0) }
+// resetService reads a byte, then drops the connection with a reset
+// (RST): the connection to the service breaks. Reading first makes sure
+// the bridge's connect has completed; a reset before it would be a
+// failed connect.
+func resetService(c *net.TCPConn) {
+	c.Read(make([]byte, 1))
+	c.SetLinger(0)
+}
 
 // readBytes reads binary messages until n bytes have come and returns
 // them; the messages must add up to n exactly, none of them empty.
@@ -239,19 +244,23 @@ func TestTCPBridge(t *testing.T) {
 	ends := []struct {
 		name    string
 		service string
+		send    string // what the client sends first, if anything
 		said    string // what the client gets before the close
 		code    uint16
 		reason  string
 	}{
-		{"the service closes", tcpService(t, hangupService), "bye\n", wsproto.CloseNormal, ""},
-		{"the service resets", tcpService(t, resetService), "", wsproto.CloseInternalError, "exit status 3"},
-		{"no service listens", "127.0.0.1:" + strconv.Itoa(freePort(t)), "", wsproto.CloseInternalError, "exit status 1"},
+		{"the service closes", tcpService(t, hangupService), "", "bye\n", wsproto.CloseNormal, ""},
+		{"the service resets", tcpService(t, resetService), "x", "", wsproto.CloseInternalError, "exit status 3"},
+		{"no service listens", "127.0.0.1:" + strconv.Itoa(freePort(t)), "", "", wsproto.CloseInternalError, "exit status 1"},
 	}
 	for _, tc := range ends {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := serve(t, tc.service)
 			c := dial(t, s.addr, "/", bridgeOffer)
+			if tc.send != "" {
+				write(t, c, wsproto.OpBinary, []byte(tc.send))
+			}
 			got, ce := readStream(t, c)
 			if string(got) != tc.said || ce.Code != tc.code || ce.Reason != tc.reason {
 				t.Fatalf("got %q, close %d %q; want %q, close %d %q", got, ce.Code, ce.Reason, tc.said, tc.code, tc.reason)
