@@ -155,6 +155,9 @@ func copyFile(t *testing.T, src, dst string) {
 	}
 }
 
+// TestMQTTOverWebSocket runs one mosquitto for its subtests: mqtt.js in
+// Node through tcpbridge and through socat, the dashboard page in
+// Chromium, and a raw client whose packets straddle messages.
 func TestMQTTOverWebSocket(t *testing.T) {
 	t.Parallel()
 	broker := peerPath(t, "mosquitto")
@@ -179,7 +182,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if out, err := exec.CommandContext(ctx, pub, append(mq, args...)...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, pub, slices.Concat(mq, args)...).CombinedOutput(); err != nil {
 			t.Fatalf("mosquitto_pub %q: %v\n%s", args, err, out)
 		}
 	}
@@ -294,7 +297,7 @@ func TestMQTTOverWebSocket(t *testing.T) {
 			// A subscriber that comes later gets the retained one.
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			late, err := exec.CommandContext(ctx, sub, append(mq, "-t", prefix+"/up/retained", "-q", "1", "-C", "1", "-W", "10", "-F", "%r %q %p")...).Output()
+			late, err := exec.CommandContext(ctx, sub, slices.Concat(mq, []string{"-t", prefix + "/up/retained", "-q", "1", "-C", "1", "-W", "10", "-F", "%r %q %p"})...).Output()
 			if err != nil || string(late) != "1 1 retained by mqtt.js\n" {
 				t.Errorf("a late subscriber got %q (%v), want the retained message, flagged", late, err)
 			}
