@@ -289,19 +289,24 @@ func TestFramingFlags(t *testing.T) {
 	}
 }
 
+// goBuild builds the Go program pkg (a path from the module's root, such
+// as ./examples/go/jsoninspect) in a temporary directory of t and returns
+// the binary's path.
+func goBuild(t *testing.T, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", out, pkg)
+	build.Dir = ".." // the module's root
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
 // TestFramingExamples drives each framing example through wsexec: every
 // message is answered with its type and size, then echoed exactly.
 func TestFramingExamples(t *testing.T) {
 	t.Parallel()
-	goBuild := func(t *testing.T, pkg string) string {
-		out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-		build := exec.Command("go", "build", "-o", out, pkg)
-		build.Dir = ".." // the module's root
-		if b, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-		}
-		return out
-	}
 	tests := []struct {
 		name    string
 		framing string

@@ -12,12 +12,15 @@
 
 async function wsexecClient(url, scenario) {
   const text = "h\u00e9llo w\u00f6rld \u2713 \u2014 \u65e5\u672c\u8a9e \u{1F600}";
+  // The message sizes of the bridge scenario (node_client.js has the same).
+  const bridgeSizes = [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20, 0, 7];
 
   // open connects and resolves once the socket is open; messages and the
   // close are queued so that none is missed.
   function open(protocols) {
     return new Promise((resolve, reject) => {
       const ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
+      ws.binaryType = "arraybuffer"; // binary messages as bytes at once, not Blobs
       const q = { ws, messages: [], waiters: [], closed: null };
       ws.onmessage = (ev) => { q.messages.push(ev.data); wake(q); };
       ws.onclose = (ev) => {
@@ -59,9 +62,14 @@ async function wsexecClient(url, scenario) {
     return (await next(q)) === msg;
   }
 
-  function randomBase64(n) {
+  function randomBytes(n) {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i += 65536) { crypto.getRandomValues(b.subarray(i, i + 65536)); }
+    return b;
+  }
+
+  function randomBase64(n) {
+    const b = randomBytes(n);
     let s = "";
     for (let i = 0; i < n; i++) { s += String.fromCharCode(b[i]); }
     return btoa(s);
@@ -124,6 +132,42 @@ async function wsexecClient(url, scenario) {
       const random = await echoes(q, randomBase64(192 << 10)); // 256 KiB
       await closeNormally(q);
       return { extensions: q.ws.extensions, repetitive, random };
+    },
+
+    // bridge and hangup: as in node_client.js.
+    async bridge() {
+      const q = await open(["binary"]);
+      let len = 0;
+      let error = "";
+      for (const n of bridgeSizes) {
+        const msg = randomBytes(n);
+        q.ws.send(msg);
+        const back = new Uint8Array(n);
+        let have = 0;
+        while (have < n) {
+          const m = await next(q);
+          if (!(m instanceof ArrayBuffer) || m.byteLength === 0 || have + m.byteLength > n) {
+            error ||= n + " bytes: got " + (m instanceof ArrayBuffer ? m.byteLength + " bytes after " + have : typeof m);
+            break;
+          }
+          back.set(new Uint8Array(m), have);
+          have += m.byteLength;
+        }
+        len += have;
+        if (have !== n || !back.every((v, i) => v === msg[i])) { error ||= n + " bytes: " + have + " came back, not the same"; }
+      }
+      if (q.messages.length > 0) { error ||= q.messages.length + " messages more than sent"; }
+      const c = await closeNormally(q);
+      return { status: 101, protocolHeader: q.ws.protocol || null, protocol: q.ws.protocol, len, same: !error, error, code: c.code };
+    },
+
+    async hangup() {
+      const q = await open(["binary"]);
+      await until(q, () => q.closed);
+      const bytes = [];
+      for (const m of q.messages) { bytes.push(...new Uint8Array(m)); }
+      const echo = new TextDecoder().decode(new Uint8Array(bytes));
+      return { protocol: q.ws.protocol, echo, code: q.closed.code, reason: q.closed.reason, wasClean: q.closed.wasClean };
     }
   };
 

@@ -11,6 +11,9 @@ const WebSocket = require("ws");
 
 const [url, scenario] = process.argv.slice(2);
 const text = "h\u00e9llo w\u00f6rld \u2713 \u2014 \u65e5\u672c\u8a9e \u{1F600}";
+// The message sizes of the bridge scenario, in order (bridge_test.go's
+// bridgeSizes; the same literal is in browser_client.js).
+const bridgeSizes = [0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20, 0, 7];
 
 const timer = setTimeout(() => fail(new Error("timed out after 20 s")), 20000);
 
@@ -147,6 +150,43 @@ const scenarios = {
     const random = await echoes(q, crypto.randomBytes(192 << 10).toString("base64")); // 256 KiB
     await closeNormally(q);
     return { extensions: q.extensions, repetitive, random };
+  },
+
+  // bridge: random bytes of each of bridgeSizes through a TCP echo
+  // service behind examples/bridge/tcpbridge, offering the "binary"
+  // subprotocol as websockify's clients do. A stream has no message
+  // boundaries: each message comes back in as many binary messages as
+  // the pipes cut it into, and must come back whole before the next goes.
+  async bridge() {
+    const q = await open(["binary"]);
+    let len = 0;
+    let error = "";
+    for (const n of bridgeSizes) {
+      const msg = crypto.randomBytes(n);
+      q.ws.send(msg);
+      const got = [];
+      for (let have = 0; have < n; ) {
+        const m = await next(q);
+        if (!Buffer.isBuffer(m) || m.length === 0) error ||= `${n} bytes: got ${JSON.stringify(m)}`;
+        got.push(m);
+        have += m.length;
+      }
+      const back = Buffer.concat(got);
+      len += back.length;
+      if (!back.equals(msg)) error ||= `${n} bytes: ${back.length} came back, not the same`;
+    }
+    if (q.messages.length > 0) error ||= `${q.messages.length} messages more than sent`;
+    const c = await closeNormally(q);
+    return { status: q.status, protocolHeader: q.protocolHeader, protocol: q.ws.protocol, len, same: !error, error, code: c.code };
+  },
+
+  // hangup: a service that says a few bytes and closes, behind
+  // tcpbridge; reports them (as text) and the close that follows.
+  async hangup() {
+    const q = await open(["binary"]);
+    await until(q, () => q.closed);
+    const echo = Buffer.concat(q.messages.map((m) => Buffer.from(m))).toString("utf8");
+    return { protocol: q.ws.protocol, echo, code: q.closed.code, reason: q.closed.reason };
   },
 };
 
