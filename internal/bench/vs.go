@@ -200,9 +200,9 @@ func times(f float64) string {
 	return fmt.Sprintf("%.2f×", f)
 }
 
-// better names the server whose median is better, adding "(ranges
-// overlap)" when the ranges of their repeats do: the next run may order
-// them the other way.
+// better names the server whose median is better, or "even" when their
+// ratio prints as 1.00×, adding "(ranges overlap)" when the ranges of
+// their repeats do: the next run may order them the other way.
 func better(r row) string {
 	if len(r.value) == 0 || len(r.vs) == 0 {
 		return "-"
@@ -210,9 +210,10 @@ func better(r row) string {
 	a, b := median(r.value), median(r.vs)
 	name := "even"
 	switch {
-	case a > b == r.higher && a != b:
+	case math.Abs(a/b-1) < 0.005:
+	case a > b == r.higher:
 		name = "wsexec"
-	case a != b:
+	default:
 		name = "websocketd"
 	}
 	if max(slices.Min(r.value), slices.Min(r.vs)) <= min(slices.Max(r.value), slices.Max(r.vs)) {
