@@ -86,10 +86,12 @@ fuzz:
 
 # The package micro-benchmarks, then the end-to-end harness against the
 # real binary (docs/benchmarks.md). BENCHFLAGS go to the harness, e.g.
-# BENCHFLAGS=-big for 5,000 idle connections.
+# BENCHFLAGS=-big for 5,000 idle connections. WEBSOCKETD=/path/to/websocketd
+# measures websocketd beside wsexec, scenario by scenario in turns.
+WEBSOCKETD ?=
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./wsproto ./handshake ./procio ./server
-	$(GO) run ./internal/bench -bin $(BIN) $(BENCHFLAGS)
+	$(GO) run ./internal/bench -bin $(BIN) $(if $(WEBSOCKETD),-websocketd $(WEBSOCKETD)) $(BENCHFLAGS)
 
 # Where the bytes go: wsexec built each way (cgo, tags) beside probe
 # programs that link part of what it links, sizes and idle RSS

@@ -28,7 +28,8 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, size, conc, gates, fanout)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, fds, footprint, size, conc, gates, fanout)")
+	vsFlag     = flag.String("websocketd", "", "also measure this websocketd `binary`, side by side with wsexec in the same run (make bench WEBSOCKETD=...)")
 )
 
 // row is one line of the table. value and base hold one figure per repeat;
@@ -45,6 +46,19 @@ type row struct {
 	target   float64 // 0: none
 	absolute bool    // target bounds the value, not the ratio
 	note     string
+	// In a side-by-side run (-websocketd), vs holds websocketd's figures,
+	// one per repeat, and vsNA says websocketd has nothing to compare
+	// (the scenario uses a flag only wsexec has).
+	vs   []float64
+	vsNA bool
+}
+
+// scenario is one part of the run; run measures it with the harness given.
+type scenario struct {
+	name       string
+	run        func(*harness) []row
+	extra      time.Duration // more time than the others get
+	wsexecOnly bool          // uses flags websocketd has no equivalent of
 }
 
 func main() {
@@ -66,36 +80,43 @@ func main() {
 	start := time.Now()
 
 	h := &harness{bin: bin, cat: catPath, seq: seqPath, repeat: max(*repeatFlag, 1)}
-	type scenario struct {
-		name  string
-		run   func() []row
-		extra time.Duration // more time than the others get
+	var vs *harness // websocketd's harness in a side-by-side run
+	if *vsFlag != "" {
+		wsd, err := exec.LookPath(*vsFlag)
+		if err != nil {
+			fatalf("-websocketd %s: %v", *vsFlag, err)
+		}
+		vs = &harness{bin: wsd, cat: catPath, seq: seqPath, repeat: h.repeat, websocketd: true}
 	}
 	scenarios := []scenario{
-		{"cycle", h.cycle, 0},
-		{"rtt", h.roundTrip, 0},
-		{"stream", h.stream, 0},
+		{name: "cycle", run: (*harness).cycle},
+		{name: "rtt", run: (*harness).roundTrip},
+		{name: "stream", run: (*harness).stream},
 	}
 	// The pipelined echo and the 1 MiB round trip in each framing, line
 	// mode first: pipeline, pipeline-json, pipeline-length, mib...
 	for _, run := range []struct {
 		name string
-		f    func(string) []row
-	}{{"pipeline", h.pipeline}, {"mib", h.bigLine}} {
+		f    func(*harness, string) []row
+	}{{"pipeline", (*harness).pipeline}, {"mib", (*harness).bigLine}} {
 		for _, framing := range framings {
 			name := run.name
 			if framing != "lines" {
 				name += "-" + framing
 			}
-			scenarios = append(scenarios, scenario{name, func() []row { return run.f(framing) }, 0})
+			scenarios = append(scenarios, scenario{name: name,
+				run:        func(h *harness) []row { return run.f(h, framing) },
+				wsexecOnly: framing != "lines"})
 		}
 	}
 	scenarios = append(scenarios, []scenario{
-		{"memory", h.memory, 0},
-		{"size", h.sizes, 0},
-		{"conc", h.concurrency, 0},
-		{"gates", h.gates, 0},
-		{"fanout", h.fanout, fanDropWait + 2*time.Minute},
+		{name: "memory", run: (*harness).memory},
+		{name: "fds", run: (*harness).descriptors},
+		{name: "footprint", run: (*harness).footprint},
+		{name: "size", run: (*harness).sizes},
+		{name: "conc", run: (*harness).concurrency},
+		{name: "gates", run: (*harness).gates, wsexecOnly: true},
+		{name: "fanout", run: (*harness).fanout, extra: fanDropWait + 2*time.Minute, wsexecOnly: true},
 	}...)
 	var rows []row
 	for _, s := range scenarios {
@@ -108,13 +129,25 @@ func main() {
 		// with its servers stopped by fatalf. The bound is generous, a
 		// scenario takes seconds a repeat.
 		limit := 2*time.Minute + time.Duration(h.repeat)*time.Minute + s.extra
+		if vs != nil {
+			limit *= 2
+		}
 		timer := time.AfterFunc(limit, func() { fatalf("scenario %s: no result after %v", s.name, limit) })
-		rows = append(rows, s.run()...)
+		if vs != nil {
+			rows = append(rows, sideBySide(h, vs, s)...)
+		} else {
+			rows = append(rows, s.run(h)...)
+		}
 		timer.Stop()
 	}
 	runAtExit()
 	fmt.Println(machine())
 	fmt.Printf("repeats: %d; total time %v\n\n", h.repeat, time.Since(start).Round(time.Second))
+	if vs != nil {
+		fmt.Printf("wsexec: %s (%s)\nwebsocketd: %s (%s)\n\n", h.bin, version(h.bin), vs.bin, version(vs.bin))
+		printSideBySide(rows)
+		return
+	}
 	printTable(rows)
 }
 

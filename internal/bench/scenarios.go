@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,7 +50,7 @@ func (h *harness) cycle() []row {
 	// ones): wsexec's own beside the harness spawning cat, the programs'
 	// beside the same cats, and the client's, which the baseline has none of.
 	const cpuNote = "16 workers; "
-	server := row{metric: "1. CPU per cycle: wsexec (baseline: the Go spawner)", unit: "µs", note: cpuNote + "server's own CPU"}
+	server := row{metric: "1. CPU per cycle: the server (baseline: the Go spawner)", unit: "µs", note: cpuNote + "server's own CPU"}
 	prog := row{metric: "1. CPU per cycle: the program, cat", unit: "µs", note: cpuNote + "reaped children's CPU"}
 	client := row{metric: "1. CPU per cycle: the client", unit: "µs", note: cpuNote + "the harness, which also reads the server's log"}
 	all := row{metric: "1. CPU per cycle: all of it", unit: "µs", note: cpuNote + "the inverse bounds the 16-worker ratio"}
@@ -342,8 +341,10 @@ const echoEnv = "WSEXEC_BENCH_ECHO"
 // startEcho starts a TCP echo server on loopback in a process of its own
 // (this program again, as serveEcho), as wsexec is a process of its own:
 // the baseline round trip then crosses the same number of processes. It
-// returns the echo's address; the process is reaped by runAtExit.
-func startEcho() string {
+// returns the echo's address; the process is reaped by runAtExit. The
+// first call starts it, the others share it: a side-by-side run
+// (-websocketd) runs each scenario once a repeat for each server.
+var startEcho = sync.OnceValue(func() string {
 	self, err := os.Executable()
 	if err != nil {
 		fatalf("echo: %v", err)
@@ -367,7 +368,7 @@ func startEcho() string {
 	}
 	atExit(func() { stdin.Close(); cmd.Wait() })
 	return strings.TrimSpace(addr)
-}
+})
 
 // startLocalEcho is startEcho's server in this process, for the row that
 // shows how much of the baseline a process boundary is.
@@ -466,8 +467,7 @@ func (h *harness) stream() []row {
 		for {
 			_, p, err := c.ReadMessage(buf)
 			if err != nil {
-				var ce *wsproto.CloseError
-				if !errors.As(err, &ce) || ce.Code != wsproto.CloseNormal {
+				if !h.streamEnded(err) {
 					fatalf("stream: %v", err)
 				}
 				break
@@ -535,8 +535,12 @@ func framed(framing string, p []byte) []byte {
 	return append(slices.Clone(p), '\n')
 }
 
-// startFramed starts a server running cat in framing.
+// startFramed starts a server running cat in framing; line mode, the
+// default, without the flag, which websocketd does not have.
 func (h *harness) startFramed(framing string) *server {
+	if framing == "lines" {
+		return h.startServer(h.cat)
+	}
 	return h.startServer("--framing="+framing, h.cat)
 }
 

@@ -23,9 +23,13 @@ import (
 type harness struct {
 	bin, cat, seq string
 	repeat        int
+	// websocketd says bin is websocketd, measured beside wsexec
+	// (-websocketd): it is started on a port picked here
+	// (startWebsocketd) and ends a stream without a close frame.
+	websocketd bool
 }
 
-// server is one running wsexec.
+// server is one running wsexec (or websocketd, beside it).
 type server struct {
 	cmd    *exec.Cmd
 	addr   string
@@ -39,6 +43,9 @@ var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // (one access line per connect and disconnect, drained here), with args
 // (flags, then the command).
 func (h *harness) startServer(args ...string) *server {
+	if h.websocketd {
+		return h.startWebsocketd(args...)
+	}
 	all := append([]string{"--port=0", "--address=127.0.0.1"}, args...)
 	s := &server{cmd: exec.Command(h.bin, all...), exited: make(chan struct{})}
 	// Should the harness die without its cleanups (SIGKILL), the kernel
