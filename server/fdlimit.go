@@ -7,11 +7,10 @@ import (
 
 // fdsPerConnection is how many file descriptors one WebSocket connection
 // holds while its program runs: the socket; the server's ends of the
-// program's stdin, stdout and stderr pipes; the pidfd procio waits on and
-// the one os.Process keeps (both on Linux only: elsewhere this over-counts
-// by two). A CGI script holds fewer. docs/security.md gives operators the
-// cost.
-const fdsPerConnection = 6
+// program's stdin, stdout and stderr pipes; the pidfd procio waits on (on
+// Linux only: elsewhere this over-counts by one). A CGI script holds
+// fewer. docs/security.md gives operators the cost.
+const fdsPerConnection = 5
 
 // fdsSpare is what the server holds besides its connections, with room to
 // spare: the standard streams, the listeners, the runtime's and procio's
@@ -23,7 +22,7 @@ const fdsSpare = 64
 // checkFileLimit warns when the file descriptor limit cannot hold MaxForks
 // connections: past it, accepting a connection or starting a program
 // fails. The Go runtime has raised the soft limit to the hard one already
-// (Go 1.19 on), and os/exec gives the programs the limit wsexec started
+// (Go 1.19 on), and syscall gives the programs the limit wsexec started
 // with, so the limit read here is the most wsexec can have without
 // privileges.
 func (s *Server) checkFileLimit() {
