@@ -1,8 +1,14 @@
 package server
 
 import (
+	"errors"
+	"log/slog"
 	"math"
+	"net"
+	"net/http"
 	"syscall"
+
+	"github.com/wsexec/wsexec/handshake"
 )
 
 // fdsPerConnection is how many file descriptors one WebSocket connection
@@ -47,4 +53,78 @@ func fdsNeeded(maxForks int) uint64 {
 		return math.MaxUint64
 	}
 	return n*fdsPerConnection + fdsSpare
+}
+
+// noFilesRetry is the Retry-After of a refusal for want of descriptors:
+// connections that end give theirs back, so a client that tries again a
+// few seconds later may get in.
+const noFilesRetry = "5"
+
+// outOfFiles reports whether err is the process's descriptor limit
+// (EMFILE) or the system's (ENFILE).
+func outOfFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// refuseNoFiles answers a request whose program could not start for want
+// of descriptors with 503 and Retry-After, and reports whether err was
+// that. It is a load the server can shed, as a full --maxforks is (429),
+// not a fault (500). The one line it logs names the limit and how many
+// descriptors are open, which tell the operator what to raise.
+func (s *Server) refuseNoFiles(w http.ResponseWriter, log *slog.Logger, err error) bool {
+	if !outOfFiles(err) {
+		return false
+	}
+	s.refuse(w, log.With(fileUse(err)...), &handshake.Error{
+		Status: http.StatusServiceUnavailable,
+		Reason: "out of file descriptors, try again later",
+		Header: http.Header{"Retry-After": {noFilesRetry}},
+	})
+	return true
+}
+
+// fileUse returns the log attributes of running out of descriptors: the
+// soft RLIMIT_NOFILE, how many are open (when that can be counted), and
+// err.
+func fileUse(err error) []any {
+	var attrs []any
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil {
+		attrs = append(attrs, "limit", uint64(lim.Cur))
+	}
+	if n := openFiles(); n >= 0 {
+		attrs = append(attrs, "open", n)
+	}
+	return append(attrs, "err", err)
+}
+
+// filesListener is a main listener that logs when accepting runs out of
+// descriptors. net/http's Serve retries such an accept itself, waiting 5 ms
+// and doubling up to a second, and says so at debug level only: the client
+// waits in the listen backlog until a descriptor is free, and is then
+// answered as any other (a 503 if its program cannot start either). That
+// is kept rather than answering 503 from a reserve descriptor closed for
+// the purpose: descriptors run out at accept only while every one is
+// held, and every refused WebSocket gives its socket back within
+// milliseconds (docs/benchmarks.md, descriptors), so the wait is short;
+// sockets that hold one for longer without a program (a client slow to
+// send its request, an idle keep-alive one) are bounded by the header and
+// idle timeouts; and a 503 written before net/http has read the request
+// could not be sent over TLS. Serve's one goroutine calls Accept.
+type filesListener struct {
+	net.Listener
+	log *slog.Logger
+	out bool // the last accept ran out of descriptors: logged already
+}
+
+func (l *filesListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	switch {
+	case err == nil:
+		l.out = false
+	case outOfFiles(err) && !l.out:
+		l.out = true
+		l.log.Warn("out of file descriptors: accepting waits for one to be free", fileUse(err)...)
+	}
+	return nc, err
 }

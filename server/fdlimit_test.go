@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"log/slog"
 	"math"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,37 @@ func TestCheckFileLimit(t *testing.T) {
 				t.Fatalf("warned %v, want %v; log:\n%s", got, tc.warn, log.String())
 			}
 		})
+	}
+}
+
+// TestOpenFiles: the count of open descriptors agrees with /proc/self/fd
+// as os.ReadDir lists it (which holds one more, its own), and follows
+// descriptors opened. Not parallel: other tests open and close
+// descriptors.
+func TestOpenFiles(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are counted on Linux only")
+	}
+	count := func() (int, int) {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return openFiles(), len(ents) - 1
+	}
+	got, want := count()
+	if got != want {
+		t.Fatalf("openFiles() = %d, /proc/self/fd lists %d", got, want)
+	}
+	const extra = 500 // more than one 8 KiB read of the directory (24 bytes an entry)
+	for range extra {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+	}
+	if got2, want2 := count(); got2 != want2 || got2 != got+extra {
+		t.Fatalf("with %d more open, openFiles() = %d, /proc/self/fd lists %d; before %d", extra, got2, want2, got)
 	}
 }
