@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -216,6 +217,9 @@ func Start(cfg Config) (*Process, error) {
 	attr := &syscall.ProcAttr{Dir: cfg.Dir, Env: env, Files: []uintptr{inR.Fd(), outW.Fd(), errW.Fd()}}
 	pid, pidfd, err := startProcess(cfg.Path, args, attr)
 	closeAll(theirs)
+	if forkPastLimit(err, attr.Files) {
+		err = syscall.EMFILE
+	}
 	if err != nil {
 		closeAll(ours)
 		return nil, fmt.Errorf("start: %w", &os.PathError{Op: "fork/exec", Path: cfg.Path, Err: err})
@@ -234,6 +238,19 @@ func Start(cfg Config) (*Process, error) {
 	}
 	p.startSupervise(pidfd)
 	return p, nil
+}
+
+// forkPastLimit reports whether err, from a fork given files, is the
+// descriptor limit: the child syscall forks moves the pipe it reports its
+// exec on to the number after the highest of files, and when that one is
+// the last the limit allows, the move fails with EBADF. The start fails
+// for want of descriptors, as when a pipe cannot be made, and is told so.
+func forkPastLimit(err error, files []uintptr) bool {
+	var lim syscall.Rlimit
+	if !errors.Is(err, syscall.EBADF) || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return false
+	}
+	return uint64(slices.Max(files))+1 >= uint64(lim.Cur)
 }
 
 // startSupervise runs supervise once the program has exited: started by

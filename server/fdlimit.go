@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"syscall"
+	"time"
 
 	"github.com/wsexec/wsexec/handshake"
 )
@@ -99,32 +100,39 @@ func fileUse(err error) []any {
 }
 
 // filesListener is a main listener that logs when accepting runs out of
-// descriptors. net/http's Serve retries such an accept itself, waiting 5 ms
-// and doubling up to a second, and says so at debug level only: the client
-// waits in the listen backlog until a descriptor is free, and is then
-// answered as any other (a 503 if its program cannot start either). That
-// is kept rather than answering 503 from a reserve descriptor closed for
-// the purpose: descriptors run out at accept only while every one is
-// held, and every refused WebSocket gives its socket back within
-// milliseconds (docs/benchmarks.md, descriptors), so the wait is short;
-// sockets that hold one for longer without a program (a client slow to
-// send its request, an idle keep-alive one) are bounded by the header and
-// idle timeouts; and a 503 written before net/http has read the request
-// could not be sent over TLS. Serve's one goroutine calls Accept.
+// descriptors, at most once every filesWarnEvery. net/http's Serve retries
+// such an accept itself, waiting 5 ms and doubling up to a second, and says
+// so at debug level only: the client waits in the listen backlog until a
+// descriptor is free, and is then answered as any other (a 503 if its
+// program cannot start either). That is kept rather than answering 503
+// from a reserve descriptor closed for the purpose: descriptors run out at
+// accept only while every one is held, and every refused WebSocket gives
+// its socket back within milliseconds (docs/benchmarks.md, descriptors),
+// so the wait is short; sockets that hold one for longer without a
+// program (a client slow to send its request, an idle keep-alive one) are
+// bounded by the header and idle timeouts; and a 503 written before
+// net/http has read the request would need the TLS handshake done in the
+// accept loop. Serve's one goroutine calls Accept.
 type filesListener struct {
 	net.Listener
-	log *slog.Logger
-	out bool // the last accept ran out of descriptors: logged already
+	log    *slog.Logger
+	warned time.Time // when it last logged
+	failed int       // accepts that ran out since then
 }
+
+// filesWarnEvery spaces the warnings of running out at accept: while
+// clients keep coming, an accept fails each time the one before has
+// taken the last descriptor.
+const filesWarnEvery = 10 * time.Second
 
 func (l *filesListener) Accept() (net.Conn, error) {
 	nc, err := l.Listener.Accept()
-	switch {
-	case err == nil:
-		l.out = false
-	case outOfFiles(err) && !l.out:
-		l.out = true
-		l.log.Warn("out of file descriptors: accepting waits for one to be free", fileUse(err)...)
+	if err != nil && outOfFiles(err) {
+		l.failed++
+		if now := time.Now(); now.Sub(l.warned) >= filesWarnEvery {
+			l.log.Warn("out of file descriptors: accepting waits for one to be free", append(fileUse(err), "failed_accepts", l.failed)...)
+			l.warned, l.failed = now, 0
+		}
 	}
 	return nc, err
 }

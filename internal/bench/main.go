@@ -28,7 +28,7 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, size, conc, gates, fanout)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, size, conc, gates, fanout, fds)")
 )
 
 // row is one line of the table. value and base hold one figure per repeat;
@@ -96,6 +96,7 @@ func main() {
 		{"conc", h.concurrency, 0},
 		{"gates", h.gates, 0},
 		{"fanout", h.fanout, fanDropWait + 2*time.Minute},
+		{"fds", h.descriptors, 0},
 	}...)
 	var rows []row
 	for _, s := range scenarios {
