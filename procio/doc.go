@@ -130,8 +130,10 @@
 // soon as the program has exited. Once the program is reaped a final SIGKILL
 // goes to its group, so nothing it forked survives. On Linux the exit is
 // awaited on a pidfd before the reap, so a running program holds no OS
-// thread (os/exec's Wait alone blocks one in waitid); the pidfd is one more
-// descriptor per running program.
+// thread (a wait alone blocks one in waitid). That pidfd is the one the
+// fork gives, and the only one: a running program holds the server's
+// ends of its pipes and that pidfd (os/exec would keep a second pidfd for
+// its os.Process).
 //
 // When the program exits by itself while something it left behind still
 // holds stdout open, the reader is not left waiting: procio gives stdout
@@ -152,7 +154,7 @@
 // program exits, not its process, and the Go runtime ends a thread when a
 // goroutine locked to it returns: procio forks every program from one
 // thread it keeps for the life of the process, so that no thread ending
-// under a live server kills its programs (startCmd has the reasoning).
+// under a live server kills its programs (startProcess has the reasoning).
 //
 // The signal reaches the program, not what it started: a grandchild lives
 // on in the program's process group, reparented to init (or the nearest
@@ -170,7 +172,7 @@
 // file capabilities: such a program outlives the server.
 //
 // Elsewhere programs get no such signal. FreeBSD has one (procctl
-// PROC_PDEATHSIG_CTL, which os/exec sets from the same SysProcAttr field,
+// PROC_PDEATHSIG_CTL, which syscall sets from the same SysProcAttr field,
 // and which follows the parent process rather than a thread), but wsexec
 // is built and tested on Linux, so it is left unused rather than shipped
 // untested; macOS has none. There a program outlives a server that dies

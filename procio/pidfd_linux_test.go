@@ -2,6 +2,7 @@ package procio
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,5 +57,47 @@ func TestRunningProgramsHoldNoThread(t *testing.T) {
 	}
 	if got := threads(t); got > base+n/2 {
 		t.Fatalf("%d threads with %d programs running, %d before: a thread per program", got, n, base)
+	}
+}
+
+// pidfds returns how many pidfds this process holds.
+func pidfds(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		// A descriptor may close between the listing and the look.
+		if dst, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && dst == "anon_inode:[pidfd]" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRunningProgramHoldsOnePidfd: a running program costs the server one
+// pidfd, the watcher's, not a second one for waiting (which os/exec's
+// os.Process would keep): descriptors bound how many connections a server
+// holds.
+func TestRunningProgramHoldsOnePidfd(t *testing.T) {
+	const n = 8
+	base := pidfds(t)
+	var ps []*Process
+	defer func() {
+		for _, p := range ps {
+			p.Stop()
+		}
+	}()
+	for range n {
+		p, err := Start(helper("cat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	if got := pidfds(t) - base; got > n {
+		t.Fatalf("%d pidfds for %d running programs, want at most one each", got, n)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -108,7 +108,7 @@ func (cfg Config) Graces() (closeGrace, killGrace time.Duration) {
 // Process is one running program. Its owner must call Stop once it is done
 // with it, in every path: Stop is what releases the pipes and goroutines.
 type Process struct {
-	cmd        *exec.Cmd
+	pid        int // also its process group's id
 	closeGrace time.Duration
 	killGrace  time.Duration
 
@@ -193,32 +193,38 @@ func Start(cfg Config) (*Process, error) {
 		return nil, err
 	}
 	ours, theirs = append(ours, outR), append(theirs, outW)
-	p.cmd = &exec.Cmd{
-		Path:        cfg.Path,
-		Args:        args,
-		Env:         env,
-		Dir:         cfg.Dir,
-		Stdin:       inR,
-		Stdout:      outW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	if cfg.Stderr != nil {
-		errR, errW, err := pipe("stderr pipe", os.Pipe)
-		if err != nil {
-			return nil, err
+	// Without a callback stderr goes to /dev/null, as os/exec does, so that
+	// the program's descriptor 2 is never free for a file it opens.
+	errWhat, errOpen := "stderr pipe", os.Pipe
+	if cfg.Stderr == nil {
+		errWhat, errOpen = "stderr", func() (*os.File, *os.File, error) {
+			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			return nil, f, err
 		}
-		ours, theirs = append(ours, errR), append(theirs, errW)
-		p.cmd.Stderr = errW
+	}
+	errR, errW, err := pipe(errWhat, errOpen)
+	if err != nil {
+		return nil, err
+	}
+	theirs = append(theirs, errW)
+	if errR != nil {
+		ours = append(ours, errR)
 		p.stderr = errR
 	}
 
-	err = startCmd(p.cmd)
-	p.cmd.Env = nil // the child has it; an idle connection need not keep it
+	// Fd puts the child's ends in blocking mode, which is what a program
+	// expects of its standard streams.
+	attr := &syscall.ProcAttr{Dir: cfg.Dir, Env: env, Files: []uintptr{inR.Fd(), outW.Fd(), errW.Fd()}}
+	pid, pidfd, err := startProcess(cfg.Path, args, attr)
 	closeAll(theirs)
+	if forkPastLimit(err, attr.Files) {
+		err = syscall.EMFILE
+	}
 	if err != nil {
 		closeAll(ours)
-		return nil, fmt.Errorf("start: %w", err)
+		return nil, fmt.Errorf("start: %w", &os.PathError{Op: "fork/exec", Path: cfg.Path, Err: err})
 	}
+	p.pid = pid
 	p.stdin = &stdinPipe{f: inW}
 	p.stdin.rc, _ = inW.SyscallConn()
 	// A pty is never grown: growPipe is for pipes.
@@ -230,34 +236,59 @@ func Start(cfg Config) (*Process, error) {
 	} else {
 		close(p.stderrDone)
 	}
-	p.startSupervise()
+	p.startSupervise(pidfd)
 	return p, nil
 }
 
+// forkPastLimit reports whether err, from a fork given files, is the
+// descriptor limit: the child syscall forks moves the pipe it reports its
+// exec on to the number after the highest of files, and when that one is
+// the last the limit allows, the move fails with EBADF. The start fails
+// for want of descriptors, as when a pipe cannot be made, and is told so.
+func forkPastLimit(err error, files []uintptr) bool {
+	var lim syscall.Rlimit
+	if !errors.Is(err, syscall.EBADF) || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return false
+	}
+	return uint64(slices.Max(files))+1 >= uint64(lim.Cur)
+}
+
 // startSupervise runs supervise once the program has exited: started by
-// the watcher when a pidfd of the program (Linux 5.3) becomes readable, so
-// that the cmd.Wait in supervise returns at once. os/exec's Wait alone
-// blocks in waitid, holding an OS thread (a few pages of stack, and a
-// thread the runtime must create) for every running program; with one
+// the watcher when pidfd, the program's (from the fork, Linux 5.3),
+// becomes readable, so that the wait in supervise returns at once. A wait
+// alone blocks in waitid, holding an OS thread (a few pages of stack, and
+// a thread the runtime must create) for every running program; with one
 // program per idle connection that was a large part of a connection's
-// memory. Where there is no watcher or no pidfd, supervise runs in a
-// goroutine at once and its Wait holds a thread: that is the fallback's
-// cost. The pid cannot have been reused before the pidfd is opened: only
-// supervise reaps it.
-func (p *Process) startSupervise() {
-	if w := sharedWatcher(); w != nil {
-		if fd, err := pidfdOpen(p.cmd.Process.Pid); err == nil {
+// memory. Where there is no watcher or no pidfd (pidfd is -1), supervise
+// runs in a goroutine at once and its wait holds a thread: that is the
+// fallback's cost. The pidfd is the only one the program has while it
+// runs: it is closed before supervise reaps (reap).
+func (p *Process) startSupervise(pidfd int) {
+	if pidfd >= 0 {
+		if w := sharedWatcher(); w != nil {
 			exited := func() {
-				syscall.Close(fd)
+				syscall.Close(pidfd)
 				p.supervise()
 			}
-			if w.watch(fd, w.token(), exited) == nil {
+			if w.watch(pidfd, w.token(), exited) == nil {
 				return
 			}
-			syscall.Close(fd)
 		}
+		syscall.Close(pidfd)
 	}
 	go p.supervise()
+}
+
+// reap waits for the program to exit, reaps it and returns how it ended,
+// or nil if it cannot (something else reaped it). os.FindProcess never
+// fails on Unix; on Linux it opens a pidfd of its own for the wait, which
+// the wait closes. The pid cannot have been reused meanwhile: only reap
+// reaps it.
+func reap(pid int) *os.ProcessState {
+	proc, _ := os.FindProcess(pid)
+	// A non-zero exit is not an error here: the outcome is in the state.
+	state, _ := proc.Wait()
+	return state
 }
 
 // startStderr starts reading stderr: with the watcher, readStderr runs
@@ -274,7 +305,7 @@ func (p *Process) startStderr(fn func(line []byte)) {
 }
 
 // Pid returns the program's process id, which is also its process group id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+func (p *Process) Pid() int { return p.pid }
 
 // Stdin returns the program's stdin. The caller's writer closes it when it is
 // done; Stop closes it too (closing twice is harmless). A Write blocked on a
@@ -327,9 +358,7 @@ func ExitReason(state *os.ProcessState) string {
 // grace after that. It is the only goroutine that closes stdout and stderr.
 func (p *Process) supervise() {
 	defer close(p.released)
-	// A non-zero exit is not an error here: the outcome is in ProcessState.
-	_ = p.cmd.Wait()
-	p.state = p.cmd.ProcessState
+	p.state = reap(p.pid)
 	if p.exited != nil {
 		p.exited(p.state)
 	}

@@ -374,6 +374,37 @@ func TestStartErrors(t *testing.T) {
 	}
 }
 
+// TestForkPastLimit: an EBADF from a fork whose highest descriptor is the
+// last the limit allows is the limit (the child had no number to move its
+// exec pipe to); any other EBADF, or another error there, is not.
+func TestForkPastLimit(t *testing.T) {
+	t.Parallel()
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	last := uintptr(lim.Cur - 1)
+	tests := []struct {
+		name  string
+		err   error
+		files []uintptr
+		want  bool
+	}{
+		{"EBADF with the last descriptor", syscall.EBADF, []uintptr{5, last, 7}, true},
+		{"EBADF below the limit", syscall.EBADF, []uintptr{5, 6, 7}, false},
+		{"another error with the last descriptor", syscall.EINVAL, []uintptr{5, last, 7}, false},
+		{"no error", nil, []uintptr{5, last, 7}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := forkPastLimit(tc.err, tc.files); got != tc.want {
+				t.Fatalf("forkPastLimit(%v, %v) = %v, want %v", tc.err, tc.files, got, tc.want)
+			}
+		})
+	}
+}
+
 func countFDs(t *testing.T) int {
 	t.Helper()
 	fds, err := os.ReadDir("/proc/self/fd")

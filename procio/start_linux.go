@@ -1,18 +1,26 @@
 package procio
 
 import (
-	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
-// startCmd starts cmd with SIGKILL as its parent-death signal
-// (prctl PR_SET_PDEATHSIG, which os/exec sets from SysProcAttr.Pdeathsig),
-// so that the program dies with the server however the server ends: a
-// crash, SIGKILL, the OOM killer. os/exec checks in the child that the
-// parent is still there once the signal is set, so a server that dies
-// while forking leaves nothing either.
+// startProcess forks and execs the program in a process group of its own,
+// and returns its pid and the pidfd the fork gave (clone's CLONE_PIDFD),
+// or -1 when there is none. Forking here rather than through os/exec
+// keeps that pidfd the only one: os.StartProcess opens one for the
+// os.Process it returns, and the watcher would need a second
+// (startSupervise), so a running program would hold two descriptors where
+// one does.
+//
+// The program gets SIGKILL as its parent-death signal (prctl
+// PR_SET_PDEATHSIG, which syscall sets from SysProcAttr.Pdeathsig), so that
+// it dies with the server however the server ends: a crash, SIGKILL, the
+// OOM killer. syscall checks in the child that the parent is still there
+// once the signal is set, so a server that dies while forking leaves
+// nothing either.
 //
 // The kernel sends that signal when the thread that forked the child
 // exits, not when its process does (go.dev/issue/27505): a child's parent
@@ -28,26 +36,57 @@ import (
 // killed under a server that is alive. So every program is forked by one
 // goroutine locked to its thread for good (forker): that thread ends only
 // with the process. The hand-off costs a wake-up per start, not
-// throughput: forks are serialised anyway (os/exec holds syscall.ForkLock
+// throughput: forks are serialised anyway (syscall holds syscall.ForkLock
 // until the child has called exec).
-func startCmd(cmd *exec.Cmd) error {
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+func startProcess(path string, argv []string, attr *syscall.ProcAttr) (pid, pidfd int, err error) {
+	pidfd = -1
+	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if !noClonePidfd.Load() {
+		sys.PidFD = &pidfd
+	}
+	attr.Sys = sys
+	pid, err = fork(path, argv, attr)
+	if err == syscall.EINVAL && sys.PidFD != nil {
+		// A clone that refuses the flag (qemu's user mode before 8.0):
+		// if the fork works without it, the flag was the cause, and
+		// programs are waited for in goroutines from now on.
+		sys.PidFD = nil
+		if pid, err = fork(path, argv, attr); err == nil {
+			noClonePidfd.Store(true)
+		}
+	}
+	return pid, pidfd, err
+}
+
+// noClonePidfd is set once clone has refused CLONE_PIDFD.
+var noClonePidfd atomic.Bool
+
+// fork has the forker start a program.
+func fork(path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	forkerOnce.Do(func() {
 		theForker = make(forker)
 		go theForker.run()
 	})
-	done := make(chan error, 1)
-	theForker <- forkReq{cmd: cmd, done: done}
-	return <-done
+	done := make(chan forkResult, 1)
+	theForker <- forkReq{path: path, argv: argv, attr: attr, done: done}
+	r := <-done
+	return r.pid, r.err
 }
 
 // forker starts the programs it is sent, from its one thread.
 type forker chan forkReq
 
-// forkReq is a program for the forker to start and where its error goes.
+// forkReq is a program for the forker to start and where its pid goes.
 type forkReq struct {
-	cmd  *exec.Cmd
-	done chan<- error
+	path string
+	argv []string
+	attr *syscall.ProcAttr
+	done chan<- forkResult
+}
+
+type forkResult struct {
+	pid int
+	err error
 }
 
 var (
@@ -58,6 +97,7 @@ var (
 func (f forker) run() {
 	runtime.LockOSThread() // never undone: the thread must outlive every program it forks
 	for r := range f {
-		r.done <- r.cmd.Start()
+		pid, err := syscall.ForkExec(r.path, r.argv, r.attr)
+		r.done <- forkResult{pid: pid, err: err}
 	}
 }

@@ -53,5 +53,5 @@ func (p *Process) exitsWithin(d time.Duration) bool {
 // reserved while any member lives, so after the leader is reaped it still
 // names the program's descendants; an error only means none is left.
 func (p *Process) signal(sig syscall.Signal) {
-	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	_ = syscall.Kill(-p.pid, sig)
 }

@@ -97,6 +97,9 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	if s.hubs != nil {
 		m, err := s.join(c, r, res, ep, env)
 		if err != nil {
+			if s.refuseNoFiles(w, c.log, err) {
+				return nil
+			}
 			var herr *handshake.Error
 			if !errors.As(err, &herr) {
 				herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
@@ -118,6 +121,9 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			Pty:        s.cfg.Pty, // of procio.DefaultWindowSize, which the environment says
 		}, s.codec(), c.tag, c.log, c.crashed)
 		if err != nil {
+			if s.refuseNoFiles(w, c.log, err) {
+				return nil
+			}
 			s.refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
 			return fmt.Errorf("start: %w", err)
 		}

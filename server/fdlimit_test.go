@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"log/slog"
 	"math"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,45 @@ func TestCheckFileLimit(t *testing.T) {
 				t.Fatalf("warned %v, want %v; log:\n%s", got, tc.warn, log.String())
 			}
 		})
+	}
+}
+
+// TestOpenFiles: the count of open descriptors agrees with /proc/self/fd
+// as os.ReadDir lists it (which holds one more, its own), also past one
+// read of the directory. Other tests' goroutines may open or close
+// descriptors between the two counts: they need agree only once in a few
+// tries.
+func TestOpenFiles(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptors are counted on Linux only")
+	}
+	agreed := func() int {
+		t.Helper()
+		var got, want int
+		for range 10 {
+			ents, err := os.ReadDir("/proc/self/fd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want = openFiles(), len(ents)-1
+			if got == want {
+				return got
+			}
+		}
+		t.Fatalf("openFiles() = %d, /proc/self/fd lists %d", got, want)
+		return 0
+	}
+	agreed()
+	const extra = 500 // more than one 8 KiB read of the directory (24 bytes an entry)
+	for range extra {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+	}
+	if n := agreed(); n < extra {
+		t.Fatalf("openFiles() = %d with %d more open", n, extra)
 	}
 }

@@ -117,7 +117,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 // mainListener is ln as one of the endpoint's listeners, with TLS when
 // configured; name is an inherited socket's (Config.Sockets).
 func (s *Server) mainListener(ln net.Listener, name string) listener {
-	l := listener{Listener: s.wrapTLS(ln), addr: ln.Addr().String(), name: name}
+	l := listener{Listener: s.wrapTLS(&filesListener{Listener: ln, log: s.log}), addr: ln.Addr().String(), name: name}
 	if ln.Addr().Network() != "unix" {
 		l.urlAddr = urlAddr(ln.Addr())
 	}

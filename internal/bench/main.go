@@ -28,7 +28,7 @@ var (
 	binFlag    = flag.String("bin", "bin/wsexec", "the wsexec `binary` to measure (make bench builds it)")
 	repeatFlag = flag.Int("repeat", 5, "repeats of each measurement; the table shows their median")
 	bigFlag    = flag.Bool("big", false, "also measure memory at 5,000 idle connections (slower)")
-	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, fds, footprint, size, conc, gates, fanout)")
+	onlyFlag   = flag.String("only", "", "run only the scenarios whose names contain this `text` (cycle, rtt, stream, pipeline, pipeline-json, pipeline-length, mib, mib-json, mib-length, memory, fds, limits, footprint, size, conc, gates, fanout)")
 	vsFlag     = flag.String("websocketd", "", "also measure this websocketd `binary`, side by side with wsexec in the same run (make bench WEBSOCKETD=...)")
 )
 
@@ -112,6 +112,7 @@ func main() {
 	scenarios = append(scenarios, []scenario{
 		{name: "memory", run: (*harness).memory},
 		{name: "fds", run: (*harness).descriptors},
+		{name: "limits", run: (*harness).limits},
 		{name: "footprint", run: (*harness).footprint},
 		{name: "size", run: (*harness).sizes},
 		{name: "conc", run: (*harness).concurrency},

@@ -668,13 +668,12 @@ func (h *harness) memory() []row {
 		levels = append(levels, 5000)
 	}
 	top := levels[len(levels)-1]
-	// The server holds 6 descriptors a connection (socket, three pipes, and
-	// two pidfds: os/exec keeps one for each process, procio's watcher
-	// another; counted in /proc/PID/fd), the harness one. Each process has
+	// The server holds 5 descriptors a connection (socket, three pipes and
+	// a pidfd: scenario fds counts them), the harness one. Each process has
 	// its own count against the limit (the server inherits the harness's),
 	// so the server's need is the one to meet.
-	if got := raiseNoFile(uint64(8*top + 1024)); got < uint64(6*top+256) {
-		fit := (int(got) - 256) / 6 / 100 * 100
+	if got := raiseNoFile(uint64(8*top + 1024)); got < uint64(5*top+256) {
+		fit := (int(got) - 256) / 5 / 100 * 100
 		progress("memory: RLIMIT_NOFILE is %d (cannot raise it), too low for %d connections; going to %d", got, top, fit)
 		levels, top = levels[:2], 1000
 		if fit > 1000 {
