@@ -179,12 +179,12 @@ func Start(cfg Config) (*Process, error) {
 		}
 		return r, w, nil
 	}
-	inR, inW, err := pipe("stdin pipe", os.Pipe)
+	inR, inW, err := pipe("stdin pipe", func() (*os.File, *os.File, error) { return childPipe(true) })
 	if err != nil {
 		return nil, err
 	}
 	ours, theirs = append(ours, inW), append(theirs, inR)
-	what, open := "stdout pipe", os.Pipe
+	what, open := "stdout pipe", func() (*os.File, *os.File, error) { return childPipe(false) }
 	if cfg.Pty {
 		what, open = "stdout pty", func() (*os.File, *os.File, error) { return openPty(cfg.WindowSize.orDefault()) }
 	}
@@ -203,7 +203,7 @@ func Start(cfg Config) (*Process, error) {
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if cfg.Stderr != nil {
-		errR, errW, err := pipe("stderr pipe", os.Pipe)
+		errR, errW, err := pipe("stderr pipe", func() (*os.File, *os.File, error) { return childPipe(false) })
 		if err != nil {
 			return nil, err
 		}
