@@ -7,8 +7,9 @@
 // LookPath resolves the command once, at start-up. Start runs it with exactly
 // the environment, argv and working directory in its Config, in a process
 // group of its own (Setpgid) so that signals reach everything it forks. The
-// pipes are made with os.Pipe and handed to the child as *os.File, so reaping
-// the child never closes the parent's ends.
+// pipes are handed to the child as *os.File, so reaping the child never
+// closes the parent's ends; on Linux the child's ends are blocking and kept
+// out of the runtime's poller from the start (childPipe).
 //
 // # Terminal
 //

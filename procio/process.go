@@ -179,12 +179,12 @@ func Start(cfg Config) (*Process, error) {
 		}
 		return r, w, nil
 	}
-	inR, inW, err := pipe("stdin pipe", os.Pipe)
+	inR, inW, err := pipe("stdin pipe", func() (*os.File, *os.File, error) { return childPipe(true) })
 	if err != nil {
 		return nil, err
 	}
 	ours, theirs = append(ours, inW), append(theirs, inR)
-	what, open := "stdout pipe", os.Pipe
+	what, open := "stdout pipe", func() (*os.File, *os.File, error) { return childPipe(false) }
 	if cfg.Pty {
 		what, open = "stdout pty", func() (*os.File, *os.File, error) { return openPty(cfg.WindowSize.orDefault()) }
 	}
@@ -195,7 +195,7 @@ func Start(cfg Config) (*Process, error) {
 	ours, theirs = append(ours, outR), append(theirs, outW)
 	// Without a callback stderr goes to /dev/null, as os/exec does, so that
 	// the program's descriptor 2 is never free for a file it opens.
-	errWhat, errOpen := "stderr pipe", os.Pipe
+	errWhat, errOpen := "stderr pipe", func() (*os.File, *os.File, error) { return childPipe(false) }
 	if cfg.Stderr == nil {
 		errWhat, errOpen = "stderr", func() (*os.File, *os.File, error) {
 			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -212,8 +212,8 @@ func Start(cfg Config) (*Process, error) {
 		p.stderr = errR
 	}
 
-	// Fd puts the child's ends in blocking mode, which is what a program
-	// expects of its standard streams.
+	// The child's ends are blocking (childPipe, the pty's slave, /dev/null),
+	// which is what a program expects of its standard streams.
 	attr := &syscall.ProcAttr{Dir: cfg.Dir, Env: env, Files: []uintptr{inR.Fd(), outW.Fd(), errW.Fd()}}
 	pid, pidfd, err := startProcess(cfg.Path, args, attr)
 	closeAll(theirs)

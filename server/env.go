@@ -148,57 +148,98 @@ func (b baseEnv) build(q envRequest) []string {
 	if b.reverseLookup {
 		remoteHost = lookupHost(r, remoteAddr)
 	}
-	https := ""
-	if requestScheme(r) == "https" {
-		https = "on"
-	}
-	env = append(env,
-		"SERVER_SOFTWARE="+q.software,
-		"REMOTE_ADDR="+remoteAddr,
-		"REMOTE_HOST="+sanitizeValue(remoteHost),
-		"REMOTE_PORT="+remotePort,
-		"SERVER_NAME="+serverName,
-		"SERVER_PORT="+serverPort,
-		"SERVER_PROTOCOL="+r.Proto,
-		"GATEWAY_INTERFACE=CGI/1.1",
-		"REQUEST_METHOD="+r.Method,
-		"SCRIPT_NAME="+sanitizeValue(q.scriptName),
-		"PATH_INFO="+sanitizeValue(q.pathInfo),
-		"PATH_TRANSLATED="+sanitizeValue(r.URL.Path), // websocketd's value: the request's path
-		"QUERY_STRING="+sanitizeValue(r.URL.RawQuery),
-		"REQUEST_URI="+sanitizeValue(r.RequestURI),
-		"UNIQUE_ID="+q.id,
-		"AUTH_TYPE="+sanitizeValue(who.authType),
-		"CONTENT_LENGTH=",
-		"CONTENT_TYPE=",
-		"REMOTE_IDENT=",
-		"REMOTE_USER="+sanitizeValue(who.user),
-	)
+	var e envBuf
+	e.Grow(envBufSize)
+	env = e.add(env, "SERVER_SOFTWARE", q.software)
+	env = e.add(env, "REMOTE_ADDR", remoteAddr)
+	env = e.add(env, "REMOTE_HOST", sanitizeValue(remoteHost))
+	env = e.add(env, "REMOTE_PORT", remotePort)
+	env = e.add(env, "SERVER_NAME", serverName)
+	env = e.add(env, "SERVER_PORT", serverPort)
+	env = e.add(env, "SERVER_PROTOCOL", r.Proto)
+	env = append(env, "GATEWAY_INTERFACE=CGI/1.1")
+	env = e.add(env, "REQUEST_METHOD", r.Method)
+	env = e.add(env, "SCRIPT_NAME", sanitizeValue(q.scriptName))
+	env = e.add(env, "PATH_INFO", sanitizeValue(q.pathInfo))
+	env = e.add(env, "PATH_TRANSLATED", sanitizeValue(r.URL.Path)) // websocketd's value: the request's path
+	env = e.add(env, "QUERY_STRING", sanitizeValue(r.URL.RawQuery))
+	env = e.add(env, "REQUEST_URI", sanitizeValue(r.RequestURI))
+	env = e.add(env, "UNIQUE_ID", q.id)
+	env = e.add(env, "AUTH_TYPE", sanitizeValue(who.authType))
+	env = append(env, "CONTENT_LENGTH=", "CONTENT_TYPE=", "REMOTE_IDENT=")
+	env = e.add(env, "REMOTE_USER", sanitizeValue(who.user))
 	env = append(env, who.extra...) // AUTH_* names: no CGI variable or header has one
-	if https != "" {
-		env = append(env, "HTTPS="+https)
+	if requestScheme(r) == "https" {
+		env = append(env, "HTTPS=on")
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		// Mutual TLS: the verified client certificate's subject, in
 		// Apache mod_ssl's name and RFC 2253 form.
-		env = append(env, "SSL_CLIENT_S_DN="+sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
+		env = e.add(env, "SSL_CLIENT_S_DN", sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
 	}
 
 	if r.Host != "" {
-		env = append(env, "HTTP_HOST="+sanitizeValue(r.Host))
+		env = e.add(env, "HTTP_HOST", sanitizeValue(r.Host))
 	}
 	for name, values := range r.Header {
-		key, ok := headerEnvName(name)
-		if !ok || b.passed[key] || who.hidePassword && key == "HTTP_AUTHORIZATION" {
+		if !validHeaderEnvName(name) || who.hidePassword && strings.EqualFold(name, "Authorization") {
 			continue
 		}
-		sep := ", "
-		if key == "HTTP_COOKIE" {
-			sep = "; " // RFC 6265 §5.4: one Cookie header, pairs joined by "; "
+		if len(b.passed) > 0 {
+			if key, _ := headerEnvName(name); b.passed[key] {
+				continue
+			}
 		}
-		env = append(env, key+"="+sanitizeValue(strings.Join(values, sep)))
+		env = e.addHeader(env, name, values)
 	}
 	return env
+}
+
+// envBufSize is what envBuf starts with: the CGI variables of a request
+// with a few headers fit, and a larger one grows it.
+const envBufSize = 1 << 10
+
+// envBuf makes the KEY=value strings of one environment as substrings of
+// one buffer, so that building it costs an allocation or a few rather
+// than one per variable, on the path of every connection
+// (docs/benchmarks.md, "Where a connection's microseconds go"). A
+// strings.Builder only appends, so a string taken from it stays valid as
+// it grows.
+type envBuf struct{ strings.Builder }
+
+// add appends key=value to env.
+func (e *envBuf) add(env []string, key, value string) []string {
+	start := e.Len()
+	e.WriteString(key)
+	e.WriteByte('=')
+	e.WriteString(value)
+	return append(env, e.String()[start:])
+}
+
+// addHeader appends the variable of a request header to env: its name as
+// headerEnvName makes it, its values joined as one header's (RFC 9110
+// §5.3; RFC 6265 §5.4 for cookies, joined by "; "), as sanitizeValue
+// cleans them. validHeaderEnvName has accepted name.
+func (e *envBuf) addHeader(env []string, name string, values []string) []string {
+	start := e.Len()
+	e.WriteString("HTTP_")
+	for i := 0; i < len(name); i++ {
+		e.WriteByte(envNameByte(name[i]))
+	}
+	sep := ", "
+	if e.String()[start:] == "HTTP_COOKIE" {
+		sep = "; "
+	}
+	e.WriteByte('=')
+	for i, v := range values {
+		if i > 0 {
+			e.WriteString(sep)
+		}
+		for j := 0; j < len(v); j++ {
+			e.WriteByte(cleanByte(v[j]))
+		}
+	}
+	return append(env, e.String()[start:])
 }
 
 // shared returns the environment of a program shared by every client of
@@ -251,16 +292,21 @@ func headerEnvName(name string) (string, bool) {
 	b := make([]byte, 0, len("HTTP_")+len(name))
 	b = append(b, "HTTP_"...)
 	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case c >= 'a' && c <= 'z':
-			b = append(b, c-'a'+'A')
-		case c == '-':
-			b = append(b, '_')
-		default: // 'A'-'Z', '0'-'9'
-			b = append(b, c)
-		}
+		b = append(b, envNameByte(name[i]))
 	}
 	return string(b), true
+}
+
+// envNameByte maps a byte of a header name that validHeaderEnvName accepts
+// to its byte in the variable's name: upper case, '_' for '-'.
+func envNameByte(c byte) byte {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return c - 'a' + 'A'
+	case c == '-':
+		return '_'
+	}
+	return c // 'A'-'Z', '0'-'9'
 }
 
 // validHeaderEnvName reports whether a request header reaches a program's
@@ -291,7 +337,7 @@ func validHeaderEnvName(name string) bool {
 func sanitizeValue(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+		if cleanByte(s[i]) != s[i] {
 			clean = false
 			break
 		}
@@ -301,11 +347,18 @@ func sanitizeValue(s string) string {
 	}
 	b := []byte(s)
 	for i, c := range b {
-		if c < 0x20 && c != '\t' || c == 0x7f {
-			b[i] = ' '
-		}
+		b[i] = cleanByte(c)
 	}
 	return string(b)
+}
+
+// cleanByte is sanitizeValue's for one byte: a space for a control
+// character other than tab.
+func cleanByte(c byte) byte {
+	if c < 0x20 && c != '\t' || c == 0x7f {
+		return ' '
+	}
+	return c
 }
 
 // validEnvName reports whether name can be used as an environment variable

@@ -156,6 +156,37 @@ func TestHeaderEnvName(t *testing.T) {
 	}
 }
 
+// TestEnvAllocs pins what building a connection's environment costs: the
+// slice, and one buffer (and its Builder) for every value (envBuf),
+// whatever the number of variables and headers, rather than a string each.
+func TestEnvAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	r := httptest.NewRequest(http.MethodGet, "http://example.com:8080/p/x?q=1", nil)
+	r.RemoteAddr = "192.0.2.7:5555"
+	r.Header = http.Header{
+		"User-Agent":               {"test/1.0"},
+		"Origin":                   {"http://example.com"},
+		"Sec-Websocket-Key":        {"dGhlIHNhbXBsZSBub25jZQ=="},
+		"Sec-Websocket-Version":    {"13"},
+		"Sec-Websocket-Extensions": {"permessage-deflate", "x-other"},
+		"Cookie":                   {"a=1", "b=2"},
+		"Upgrade":                  {"websocket"},
+		"Connection":               {"Upgrade"},
+	}
+	base := newBaseEnv(nil)
+	q := envRequest{r: r, id: "1796603626958196701", software: "wsexec/test", scriptName: "/p", pathInfo: "/x"}
+	env := envMap(t, base.build(q))
+	if env["HTTP_COOKIE"] != "a=1; b=2" || env["HTTP_SEC_WEBSOCKET_EXTENSIONS"] != "permessage-deflate, x-other" || env["PATH_INFO"] != "/x" {
+		t.Errorf("HTTP_COOKIE %q, HTTP_SEC_WEBSOCKET_EXTENSIONS %q, PATH_INFO %q",
+			env["HTTP_COOKIE"], env["HTTP_SEC_WEBSOCKET_EXTENSIONS"], env["PATH_INFO"])
+	}
+	if n := testing.AllocsPerRun(100, func() { base.build(q) }); n > 3 {
+		t.Errorf("building the environment allocates %v times, want at most 3", n)
+	}
+}
+
 func TestValidEnvName(t *testing.T) {
 	good := []string{"PATH", "_X", "a1"}
 	bad := []string{"", "1A", "A-B", "A=B", "A B"}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	rtmetrics "runtime/metrics" // metrics is the server's
 	"strconv"
 	"strings"
 	"testing"
@@ -182,10 +183,16 @@ func BenchmarkRelayStream(b *testing.B) {
 }
 
 // BenchmarkRelayCycle is one connection's life: connect, "hi" and its echo,
-// close, program reaped (the server closes the socket after that).
+// close, program reaped (the server closes the socket after that). Beside
+// the allocations (the client's included) it reports the goroutines the
+// server starts per cycle, each a wake-up to schedule (docs/benchmarks.md,
+// "Where a connection's microseconds go").
 func BenchmarkRelayCycle(b *testing.B) {
 	addr := testServerAddr(b, "cat")
 	b.ReportAllocs()
+	created := []rtmetrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	rtmetrics.Read(created)
+	before := created[0].Value.Uint64()
 	for b.Loop() {
 		c := dialTest(b, addr)
 		echo(b, c, []byte("hi"), nil, 1, 1)
@@ -198,6 +205,8 @@ func BenchmarkRelayCycle(b *testing.B) {
 		io.Copy(io.Discard, c.NetConn())
 		c.Close()
 	}
+	rtmetrics.Read(created)
+	b.ReportMetric(float64(created[0].Value.Uint64()-before)/float64(b.N), "goroutines/op")
 }
 
 // BenchmarkRelayBigLine is a 1 MiB line through cat and back.
