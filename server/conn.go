@@ -125,7 +125,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 				return nil
 			}
 			s.refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
-			return fmt.Errorf("start: %w", err)
+			return err // procio says "start: ..."
 		}
 		c.prog, pid = proc, proc.p.Pid()
 	}
