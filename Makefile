@@ -2,6 +2,7 @@
 
 GO      ?= go
 BIN     := bin/wsexec
+TINY    := bin/wsexec-tiny
 MAN     := bin/wsexec.1
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -20,10 +21,54 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
-.PHONY: build man install run test e2e check fuzz-brief fuzz bench soak clean
+.PHONY: build tiny man install run test e2e check fuzz-brief fuzz bench soak clean \
+	cross
+
+# Release builds are static (CGO_ENABLED=0): no libc is mapped, which
+# saves memory on a board, and the same binary runs on glibc, musl and
+# uClibc systems.
+GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GOBUILD) -o $(BIN) .
+
+# The minimal build for the smallest boards (README, "Platforms and packages").
+tiny:
+	$(GOBUILD) -tags tiny -o $(TINY) .
+
+# make cross builds the default and the tiny binary for each of CROSS into
+# CROSSDIR, named after the target: wsexec-linux-armv7,
+# wsexec-tiny-linux-mipsle-softfloat. A name is GOOS-GOARCH, with GOARM
+# as armvN and GOMIPS as a -softfloat suffix. Windows is refused at build
+# time: wsexec needs POSIX process groups, signals and pipes (README,
+# "Platforms and packages").
+CROSS := linux-amd64 linux-386 linux-armv6 linux-armv7 linux-arm64 \
+	linux-mips-softfloat linux-mipsle-softfloat linux-riscv64 \
+	darwin-amd64 darwin-arm64 freebsd-amd64 freebsd-arm64
+CROSSDIR := bin/cross
+
+cross: $(CROSS:%=$(CROSSDIR)/wsexec-%) $(CROSS:%=$(CROSSDIR)/wsexec-tiny-%)
+	@echo "make cross: no windows build: wsexec needs POSIX process groups, signals and pipes (README, \"Platforms and packages\"); go build says:"
+	@if out=$$(CGO_ENABLED=0 GOOS=windows $(GO) build -o /dev/null . 2>&1); then \
+		echo "a windows build was not refused"; exit 1; fi; \
+	echo "$$out" | grep 'wsexec_does_not_build_for_Windows'
+
+# goenv is the go environment of a target name: linux-armv7 is GOOS=linux
+# GOARCH=arm GOARM=7, linux-mips-softfloat GOOS=linux GOARCH=mips
+# GOMIPS=softfloat.
+goword = $(word $2,$(subst -, ,$1))
+goenv = $(strip GOOS=$(call goword,$1,1) \
+	GOARCH=$(patsubst armv%,arm,$(call goword,$1,2)) \
+	$(if $(filter armv%,$(call goword,$1,2)),GOARM=$(patsubst armv%,%,$(call goword,$1,2))) \
+	$(if $(call goword,$1,3),GOMIPS=$(call goword,$1,3)))
+
+# go build decides whether anything changed; make always asks it (FORCE).
+# The tiny rule's stem is the shorter, so make picks it for wsexec-tiny-*.
+$(CROSSDIR)/wsexec-tiny-%: FORCE
+	$(call goenv,$*) $(GOBUILD) -tags tiny -o $@ .
+$(CROSSDIR)/wsexec-%: FORCE
+	$(call goenv,$*) $(GOBUILD) -o $@ .
+FORCE:
 
 # The man page, written by wsexec's own CLI definition (mangen.go), so it
 # says what --help says. TestManPage checks it lists every flag and that
