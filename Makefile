@@ -90,10 +90,11 @@ run: build
 
 # The whole suite: formatting, vet, every test with the race detector, and
 # a brief run of every fuzz target. internal/testsum prints what go test
-# would, then one line per skipped test saying why.
+# would, then one line per skipped test saying why. The timeout leaves room
+# for e2e's cross builds (TestCrossQemu), minutes on a cold build cache.
 test: check
 	@$(GO) build -o bin/testsum ./internal/testsum
-	$(GO) test -race -count=1 -json ./... | bin/testsum
+	$(GO) test -race -count=1 -timeout=30m -json ./... | bin/testsum
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
 	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | bin/testsum
