@@ -22,7 +22,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
 .PHONY: build tiny man install run test e2e check fuzz-brief fuzz bench soak clean \
-	cross
+	cross size
 
 # Release builds are static (CGO_ENABLED=0): no libc is mapped, which
 # saves memory on a board, and the same binary runs on glibc, musl and
@@ -70,6 +70,20 @@ $(CROSSDIR)/wsexec-%: FORCE
 	$(call goenv,$*) $(GOBUILD) -o $@ .
 FORCE:
 
+# make size builds the default linux/amd64 binary as make build does and
+# fails when it is larger than SIZE_BUDGET bytes (docs/benchmarks.md,
+# "Cross builds"); make test runs it on an amd64 host.
+SIZE_BUDGET ?= 11500000
+SIZEBIN := bin/size/wsexec-linux-amd64
+
+size:
+	GOOS=linux GOARCH=amd64 $(GOBUILD) -o $(SIZEBIN) .
+	@n=$$(wc -c < $(SIZEBIN)); \
+	if [ $$n -gt $(SIZE_BUDGET) ]; then \
+		echo "size: $(SIZEBIN) is $$n bytes, over its budget of $(SIZE_BUDGET) by $$((n - $(SIZE_BUDGET)))"; exit 1; \
+	fi; \
+	echo "size: $(SIZEBIN) is $$n bytes, within its budget of $(SIZE_BUDGET)"
+
 # The man page, written by wsexec's own CLI definition (mangen.go), so it
 # says what --help says. TestManPage checks it lists every flag and that
 # man renders it.
@@ -92,7 +106,7 @@ run: build
 # a brief run of every fuzz target. internal/testsum prints what go test
 # would, then one line per skipped test saying why. The timeout leaves room
 # for e2e's cross builds (TestCrossQemu), minutes on a cold build cache.
-test: check
+test: check $(if $(filter amd64,$(shell $(GO) env GOHOSTARCH)),size)
 	@$(GO) build -o bin/testsum ./internal/testsum
 	$(GO) test -race -count=1 -timeout=30m -json ./... | bin/testsum
 	@# The allocation tests again without the race detector, which allocates
