@@ -22,7 +22,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
 .PHONY: build tiny man install run test e2e check fuzz-brief fuzz bench soak clean \
-	cross size
+	cross size dist deb
 
 # Release builds are static (CGO_ENABLED=0): no libc is mapped, which
 # saves memory on a board, and the same binary runs on glibc, musl and
@@ -83,6 +83,43 @@ size:
 		echo "size: $(SIZEBIN) is $$n bytes, over its budget of $(SIZE_BUDGET) by $$((n - $(SIZE_BUDGET)))"; exit 1; \
 	fi; \
 	echo "size: $(SIZEBIN) is $$n bytes, within its budget of $(SIZE_BUDGET)"
+
+# make dist fills DISTDIR with what a release publishes: for each of CROSS
+# a tarball (wsexec, wsexec-tiny, the man page, README.md, LICENSE and
+# NOTICES, the licenses of all that is linked in), the .deb packages of
+# DEBARCHS (make deb), and SHA256SUMS of them all. Files in the tarballs
+# and packages are root's, dated by the last commit, so that one commit
+# gives the same bytes.
+DISTDIR  := dist
+DEBARCHS := amd64 arm64 armhf
+# The cross target each Debian architecture's package is built from.
+debtarget.amd64 := linux-amd64
+debtarget.arm64 := linux-arm64
+debtarget.armhf := linux-armv7
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+dist: cross man
+	rm -rf $(DISTDIR)
+	@mkdir -p $(DISTDIR)
+	@for n in $(CROSS); do \
+		d=wsexec-$(VERSION)-$$n; s=$(DISTDIR)/$$d; \
+		mkdir -p $$s || exit 1; \
+		cp $(CROSSDIR)/wsexec-$$n $$s/wsexec && cp $(CROSSDIR)/wsexec-tiny-$$n $$s/wsexec-tiny && \
+		cp $(MAN) README.md LICENSE $$s/ && packaging/notices.sh $$s/wsexec > $$s/NOTICES && \
+		chmod 0755 $$s/wsexec $$s/wsexec-tiny && chmod 0644 $$s/wsexec.1 $$s/README.md $$s/LICENSE $$s/NOTICES && \
+		tar -C $(DISTDIR) --sort=name --owner=0 --group=0 --numeric-owner \
+			--mtime=@$(SOURCE_DATE_EPOCH) -cf - $$d | gzip -9n > $$s.tar.gz && \
+		rm -r $$s && echo "$$s.tar.gz" || exit 1; \
+	done
+	$(MAKE) --no-print-directory deb
+	cd $(DISTDIR) && sha256sum *.tar.gz *.deb > SHA256SUMS
+
+# make deb builds the .deb of each of DEBARCHS into DISTDIR with Debian's
+# dpkg-deb (packaging/deb.sh; README, "Platforms and packages").
+deb: man $(foreach a,$(DEBARCHS),$(CROSSDIR)/wsexec-$(debtarget.$(a)))
+	@command -v dpkg-deb >/dev/null || { echo "make deb: dpkg-deb not found (Debian's dpkg)"; exit 1; }
+	$(foreach a,$(DEBARCHS),packaging/deb.sh $(a) $(CROSSDIR)/wsexec-$(debtarget.$(a)) $(MAN) $(VERSION) $(DISTDIR) &&) :
 
 # The man page, written by wsexec's own CLI definition (mangen.go), so it
 # says what --help says. TestManPage checks it lists every flag and that
@@ -148,4 +185,4 @@ soak:
 	WSEXEC_SOAK=$(SOAKTIME) $(GO) test -run='^TestSoak$$' -count=1 -v -timeout=0 ./e2e
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DISTDIR)
