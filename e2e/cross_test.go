@@ -6,6 +6,14 @@ package e2e
 // runs the guest inside its own process, so that process is the server:
 // its pid is wsexec's, its children are wsexec's programs, and the
 // programs (the host's cat) run natively, as the kernel execs them.
+//
+// What procio relies on works under qemu-user 7.2 (Debian 12), as its
+// -strace shows (QEMU_STRACE=1 QEMU_LOG_FILENAME=FILE): pidfd_open, epoll,
+// PR_SET_PDEATHSIG from the fork thread (a SIGKILLed server takes its
+// programs along) and signals to process groups (the stop escalation). One
+// call is refused: clone with CLONE_PIDFD (EINVAL), which package os tries
+// once at the first start; it then starts programs without a pidfd of its
+// own, and procio's (pidfd_open) is the only one.
 
 import (
 	"errors"
