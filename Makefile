@@ -30,10 +30,97 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./server:FuzzResolve ./server:FuzzSplitHost ./procio:FuzzLineCodec \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
-.PHONY: build man install run test e2e check fuzz-brief fuzz bench footprint soak clean
+.PHONY: build man install run test e2e check fuzz-brief fuzz bench footprint soak clean \
+	cross size dist deb
+
+# Release builds are static (CGO_ENABLED=0): no libc is mapped, which
+# saves memory on a board, and the same binary runs on glibc, musl and
+# uClibc systems.
+GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)'
 
 build:
-	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) .
+	$(GOBUILD) -o $(BIN) .
+
+# make cross builds the binary for each of CROSS into CROSSDIR, named
+# after the target: wsexec-linux-armv7, wsexec-linux-mipsle-softfloat. A name is GOOS-GOARCH, with GOARM
+# as armvN and GOMIPS as a -softfloat suffix. Windows is refused at build
+# time: wsexec needs POSIX process groups, signals and pipes (README,
+# "Platforms and packages").
+CROSS := linux-amd64 linux-386 linux-armv6 linux-armv7 linux-arm64 \
+	linux-mips-softfloat linux-mipsle-softfloat linux-riscv64 \
+	darwin-amd64 darwin-arm64 freebsd-amd64 freebsd-arm64
+CROSSDIR := bin/cross
+
+cross: $(CROSS:%=$(CROSSDIR)/wsexec-%)
+	@echo "make cross: no windows build: wsexec needs POSIX process groups, signals and pipes (README, \"Platforms and packages\"); go build says:"
+	@if out=$$(CGO_ENABLED=0 GOOS=windows $(GO) build -o /dev/null . 2>&1); then \
+		echo "a windows build was not refused"; exit 1; fi; \
+	echo "$$out" | grep 'wsexec_does_not_build_for_Windows'
+
+# goenv is the go environment of a target name: linux-armv7 is GOOS=linux
+# GOARCH=arm GOARM=7, linux-mips-softfloat GOOS=linux GOARCH=mips
+# GOMIPS=softfloat.
+goword = $(word $2,$(subst -, ,$1))
+goenv = $(strip GOOS=$(call goword,$1,1) \
+	GOARCH=$(patsubst armv%,arm,$(call goword,$1,2)) \
+	$(if $(filter armv%,$(call goword,$1,2)),GOARM=$(patsubst armv%,%,$(call goword,$1,2))) \
+	$(if $(call goword,$1,3),GOMIPS=$(call goword,$1,3)))
+
+# go build decides whether anything changed; make always asks it (FORCE).
+$(CROSSDIR)/wsexec-%: FORCE
+	$(call goenv,$*) $(GOBUILD) -o $@ .
+FORCE:
+
+# make size builds the default linux/amd64 binary as make build does and
+# fails when it is larger than SIZE_BUDGET bytes (docs/benchmarks.md,
+# "Cross builds"); make test runs it on an amd64 host.
+SIZE_BUDGET ?= 10000000
+SIZEBIN := bin/size/wsexec-linux-amd64
+
+size:
+	GOOS=linux GOARCH=amd64 $(GOBUILD) -o $(SIZEBIN) .
+	@n=$$(wc -c < $(SIZEBIN)); \
+	if [ $$n -gt $(SIZE_BUDGET) ]; then \
+		echo "size: $(SIZEBIN) is $$n bytes, over its budget of $(SIZE_BUDGET) by $$((n - $(SIZE_BUDGET)))"; exit 1; \
+	fi; \
+	echo "size: $(SIZEBIN) is $$n bytes, within its budget of $(SIZE_BUDGET)"
+
+# make dist fills DISTDIR with what a release publishes: for each of CROSS
+# a tarball (wsexec, the man page, README.md, LICENSE and
+# NOTICES, the licenses of all that is linked in), the .deb packages of
+# DEBARCHS (make deb), and SHA256SUMS of them all. Files in the tarballs
+# and packages are root's, dated by the last commit, so that one commit
+# gives the same bytes.
+DISTDIR  := dist
+DEBARCHS := amd64 arm64 armhf
+# The cross target each Debian architecture's package is built from.
+debtarget.amd64 := linux-amd64
+debtarget.arm64 := linux-arm64
+debtarget.armhf := linux-armv7
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+dist: cross man
+	rm -rf $(DISTDIR)
+	@mkdir -p $(DISTDIR)
+	@for n in $(CROSS); do \
+		d=wsexec-$(VERSION)-$$n; s=$(DISTDIR)/$$d; \
+		mkdir -p $$s || exit 1; \
+		cp $(CROSSDIR)/wsexec-$$n $$s/wsexec && \
+		cp $(MAN) README.md LICENSE $$s/ && packaging/notices.sh $$s/wsexec > $$s/NOTICES && \
+		chmod 0755 $$s/wsexec && chmod 0644 $$s/wsexec.1 $$s/README.md $$s/LICENSE $$s/NOTICES && \
+		tar -C $(DISTDIR) --sort=name --owner=0 --group=0 --numeric-owner \
+			--mtime=@$(SOURCE_DATE_EPOCH) -cf - $$d | gzip -9n > $$s.tar.gz && \
+		rm -r $$s && echo "$$s.tar.gz" || exit 1; \
+	done
+	$(MAKE) --no-print-directory deb
+	cd $(DISTDIR) && sha256sum *.tar.gz *.deb > SHA256SUMS
+
+# make deb builds the .deb of each of DEBARCHS into DISTDIR with Debian's
+# dpkg-deb (packaging/deb.sh; README, "Platforms and packages").
+deb: man $(foreach a,$(DEBARCHS),$(CROSSDIR)/wsexec-$(debtarget.$(a)))
+	@command -v dpkg-deb >/dev/null || { echo "make deb: dpkg-deb not found (Debian's dpkg)"; exit 1; }
+	$(foreach a,$(DEBARCHS),packaging/deb.sh $(a) $(CROSSDIR)/wsexec-$(debtarget.$(a)) $(MAN) $(VERSION) $(DISTDIR) &&) :
 
 # The man page, written by wsexec's own CLI definition (mangen.go), so it
 # says what --help says. TestManPage checks it lists every flag and that
@@ -55,10 +142,11 @@ run: build
 
 # The whole suite: formatting, vet, every test with the race detector, and
 # a brief run of every fuzz target. internal/testsum prints what go test
-# would, then one line per skipped test saying why.
-test: check
+# would, then one line per skipped test saying why. The timeout leaves room
+# for e2e's cross builds (TestCrossQemu), minutes on a cold build cache.
+test: check $(if $(filter amd64,$(shell $(GO) env GOHOSTARCH)),size)
 	@$(GO) build -o bin/testsum ./internal/testsum
-	$(GO) test -race -count=1 -json ./... | bin/testsum
+	$(GO) test -race -count=1 -timeout=30m -json ./... | bin/testsum
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
 	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | bin/testsum
@@ -106,4 +194,4 @@ soak:
 	WSEXEC_SOAK=$(SOAKTIME) $(GO) test -run='^TestSoak$$' -count=1 -v -timeout=0 ./e2e
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DISTDIR)

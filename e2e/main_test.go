@@ -129,7 +129,14 @@ func launchUnder(t *testing.T, wrapper []string, args ...string) *instance {
 // before it starts (to give it an environment or files).
 func launchWith(t *testing.T, setup func(*exec.Cmd), wrapper []string, args ...string) *instance {
 	t.Helper()
-	all := append([]string{binPath, "--closems=200", "--loglevel=debug"}, args...)
+	return launchBinary(t, binPath, setup, wrapper, args...)
+}
+
+// launchBinary is launchWith for a wsexec binary other than the one
+// TestMain built (another target's, or another build's).
+func launchBinary(t *testing.T, bin string, setup func(*exec.Cmd), wrapper []string, args ...string) *instance {
+	t.Helper()
+	all := append([]string{bin, "--closems=200", "--loglevel=debug"}, args...)
 	all = append(slices.Clone(wrapper), all...)
 	s := &instance{t: t, cmd: exec.Command(all[0], all[1:]...), exited: make(chan struct{})}
 	if setup != nil {

@@ -1,3 +1,8 @@
+//go:build linux
+
+// Linux only for syscall.Dup3, so that server's other tests build on
+// macOS and FreeBSD (README, "Platforms and packages").
+
 package server
 
 import (

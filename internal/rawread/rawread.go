@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Package rawread is the one read(2) loop behind wsexec's raw reads of
 // sockets and pipes. Those reads go through a syscall.RawConn so that a
 // read can wait in the runtime's poller holding no buffer (the buffer is
