@@ -214,6 +214,12 @@ func TestOutOfDescriptorsAtAccept(t *testing.T) {
 	for _, c := range silent {
 		c.Close()
 	}
+	// The server closes its ends as it reads their EOFs; its request is
+	// sent once they are closed, so that the program it starts has the
+	// descriptors it needs (else 503, as TestOutOfDescriptors checks).
+	waitFor(t, 10*time.Second, "the server to close the silent connections", func() bool {
+		return fdCount(t, s.pid()) <= limit/2
+	})
 	c, resp, err := wstest.Handshake(nc, s.addr, "/", nil)
 	if err != nil {
 		t.Fatal(err)
