@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsexec/wsexec/wsproto"
 )
@@ -247,7 +248,9 @@ func defaultArgs(t *testing.T) []string {
 // test with its stderr if it fails.
 func output(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	stdout, stderr, err := runCmd(t, exec.Command(name, args...))
+	// dpkg runs man-db's trigger, which rebuilds the manual's index: many
+	// seconds on a busy machine.
+	stdout, stderr, err := runCmdFor(t, exec.Command(name, args...), 2*time.Minute)
 	if err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr)
 	}

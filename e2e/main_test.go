@@ -517,6 +517,12 @@ func runBin(t *testing.T, args ...string) (string, string, error) {
 // runCmd is runBin for a command made by the caller.
 func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, error) {
 	t.Helper()
+	return runCmdFor(t, cmd, 10*time.Second)
+}
+
+// runCmdFor is runCmd with the bound d instead of 10 s.
+func runCmdFor(t *testing.T, cmd *exec.Cmd, d time.Duration) (string, string, error) {
+	t.Helper()
 	args := cmd.Args
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -528,10 +534,10 @@ func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, error) {
 	select {
 	case err := <-done:
 		return stdout.String(), stderr.String(), err
-	case <-time.After(10 * time.Second):
+	case <-time.After(d):
 		cmd.Process.Kill()
 		<-done
-		t.Fatalf("%v: still running after 10 s; stderr %q", args, stderr.String())
+		t.Fatalf("%v: still running after %v; stderr %q", args, d, stderr.String())
 		return "", "", nil
 	}
 }
