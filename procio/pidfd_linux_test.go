@@ -31,19 +31,7 @@ func threads(t *testing.T) int {
 func TestRunningProgramsHoldNoThread(t *testing.T) {
 	const n = 64
 	base := threads(t)
-	var ps []*Process
-	defer func() {
-		for _, p := range ps {
-			p.Stop()
-		}
-	}()
-	for range n {
-		p, err := Start(helper("cat"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps = append(ps, p)
-	}
+	ps := startCats(t, n)
 	// Each supervisor is waiting by now, or soon: a thread blocked in waitid
 	// would stay, so any count reached is a lower bound.
 	for range 3 {
@@ -84,12 +72,21 @@ func pidfds(t *testing.T) int {
 func TestRunningProgramHoldsOnePidfd(t *testing.T) {
 	const n = 8
 	base := pidfds(t)
+	startCats(t, n)
+	if got := pidfds(t) - base; got > n {
+		t.Fatalf("%d pidfds for %d running programs, want at most one each", got, n)
+	}
+}
+
+// startCats starts n quiet programs (cat), each stopped when t ends.
+func startCats(t *testing.T, n int) []*Process {
+	t.Helper()
 	var ps []*Process
-	defer func() {
+	t.Cleanup(func() {
 		for _, p := range ps {
 			p.Stop()
 		}
-	}()
+	})
 	for range n {
 		p, err := Start(helper("cat"))
 		if err != nil {
@@ -97,7 +94,5 @@ func TestRunningProgramHoldsOnePidfd(t *testing.T) {
 		}
 		ps = append(ps, p)
 	}
-	if got := pidfds(t) - base; got > n {
-		t.Fatalf("%d pidfds for %d running programs, want at most one each", got, n)
-	}
+	return ps
 }

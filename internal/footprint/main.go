@@ -54,7 +54,7 @@ func main() {
 		{"probe: the same, + text/template", "./internal/footprint/probe/httpserver", "nethttpomithttp2 probetemplate", false, probe},
 		{"probe: the same, + urfave/cli (no docs)", "./internal/footprint/probe/httpserver", "nethttpomithttp2 probecli urfave_cli_no_docs", false, probe},
 		{"probe: no net/http (net, textproto, flate, slog, flag, os/exec)", "./internal/footprint/probe/core", "", false, probe},
-		{"probe: the same, requests read by net/http.ReadRequest", "./internal/footprint/probe/httptypes", "", false, probe},
+		{"probe: the same, requests read by net/http.ReadRequest", "./internal/footprint/probe/core", "probehttp", false, probe},
 	}
 	dir, err := os.MkdirTemp("", "wsexec-footprint-")
 	if err != nil {

@@ -1,11 +1,12 @@
 // Command core is a footprint probe (internal/footprint): what a server
 // needs at least without net/http — TCP, a request head read with
 // net/textproto, the accept key, deflate, a logger, std flag, a child
-// process.
+// process. With the tag probehttp it reads its requests with
+// http.ReadRequest instead: the cost of net/http's types and package
+// state without its server.
 package main
 
 import (
-	"bufio"
 	"compress/flate"
 	"crypto/sha1"
 	"encoding/base64"
@@ -13,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/textproto"
 	"os"
 	"os/exec"
 )
@@ -37,11 +37,11 @@ func main() {
 
 func serve(c net.Conn) {
 	defer c.Close()
-	h, err := textproto.NewReader(bufio.NewReader(c)).ReadMIMEHeader()
+	key, err := readKey(c)
 	if err != nil {
 		return
 	}
-	sum := sha1.Sum([]byte(h.Get("Sec-Websocket-Key")))
+	sum := sha1.Sum([]byte(key))
 	io.WriteString(c, base64.StdEncoding.EncodeToString(sum[:]))
 	w, _ := flate.NewWriter(c, 1)
 	cmd := exec.Command("cat")
