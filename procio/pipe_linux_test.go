@@ -99,6 +99,11 @@ func TestChildDescriptorsBlock(t *testing.T) {
 	if out := within(t, 10*time.Second, readAll(p.Stdout()), "stdout"); out != "0 blocking\n1 blocking\n2 blocking\n" {
 		t.Errorf("the program's descriptors:\n%s", out)
 	}
+	// The server's ends, of a program that runs until it is stopped: those
+	// of one that has exited may be closed by now (stderr's at its EOF).
+	cfg = helper("cat")
+	cfg.Stderr = func([]byte) {}
+	p = start(t, cfg)
 	for _, f := range []*os.File{p.stdin.f, p.stdout.f, p.stderr} {
 		if !nonBlocking(t, f) {
 			t.Errorf("%s: the server's end blocks", f.Name())
@@ -148,7 +153,9 @@ func fdOf(t *testing.T, f *os.File) int {
 		t.Fatal(err)
 	}
 	var fd int
-	rc.Control(func(u uintptr) { fd = int(u) })
+	if err := rc.Control(func(u uintptr) { fd = int(u) }); err != nil {
+		t.Fatalf("%s: %v", f.Name(), err)
+	}
 	return fd
 }
 
