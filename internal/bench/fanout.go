@@ -111,35 +111,30 @@ func (h *harness) fanout() []row {
 					stall = stallDrop
 				}
 			}
-			w := h.fanRun(fanTargetWsexec(h, self, n), n, stall)
-			s.rate.value = append(s.rate.value, w.rate)
-			s.p50.value, s.p99.value = append(s.p50.value, w.p50), append(s.p99.value, w.p99)
-			s.idle.value = append(s.idle.value, w.idlePerClient)
-			s.mem.value, s.cpu.value = append(s.mem.value, w.memPerClient), append(s.cpu.value, w.cpuPerMsg)
-			if stall != stallNone {
-				stalled.value = append(stalled.value, w.stalledRate)
-				share.value = append(share.value, 100*w.stalledRate/w.rate)
-				stalledCPU.value = append(stalledCPU.value, w.stalledCPU)
-				if w.stalledEnd != "" {
-					drops = append(drops, w.stalledEnd)
+			// record appends a run's figures to the rows' values (wsexec)
+			// or bases (Node), which side picks.
+			record := func(r fanResult, side func(*row) *[]float64) {
+				for _, f := range []struct {
+					row *row
+					v   float64
+				}{{&s.rate, r.rate}, {&s.p50, r.p50}, {&s.p99, r.p99}, {&s.idle, r.idlePerClient}, {&s.mem, r.memPerClient}, {&s.cpu, r.cpuPerMsg}} {
+					*side(f.row) = append(*side(f.row), f.v)
+				}
+				if stall == stallNone {
+					return
+				}
+				*side(&stalled) = append(*side(&stalled), r.stalledRate)
+				*side(&share) = append(*side(&share), 100*r.stalledRate/r.rate)
+				*side(&stalledCPU) = append(*side(&stalledCPU), r.stalledCPU)
+				if r.stalledEnd != "" {
+					drops = append(drops, r.stalledEnd)
 				}
 			}
+			record(h.fanRun(fanTargetWsexec(h, self, n), n, stall), func(r *row) *[]float64 { return &r.value })
 			if node == nil {
 				continue
 			}
-			b := h.fanRun(node(self), n, stall)
-			s.rate.base = append(s.rate.base, b.rate)
-			s.p50.base, s.p99.base = append(s.p50.base, b.p50), append(s.p99.base, b.p99)
-			s.idle.base = append(s.idle.base, b.idlePerClient)
-			s.mem.base, s.cpu.base = append(s.mem.base, b.memPerClient), append(s.cpu.base, b.cpuPerMsg)
-			if stall != stallNone {
-				stalled.base = append(stalled.base, b.stalledRate)
-				share.base = append(share.base, 100*b.stalledRate/b.rate)
-				stalledCPU.base = append(stalledCPU.base, b.stalledCPU)
-				if b.stalledEnd != "" {
-					drops = append(drops, b.stalledEnd)
-				}
-			}
+			record(h.fanRun(node(self), n, stall), func(r *row) *[]float64 { return &r.base })
 		}
 	}
 	stalled.note = strings.Join(drops, "; ")
