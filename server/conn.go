@@ -97,15 +97,10 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	if s.hubs != nil {
 		m, err := s.join(c, r, res, ep, env)
 		if err != nil {
-			if s.refuseNoFiles(w, c.log, err) {
-				return nil
+			if s.refuseStart(w, c.log, err) {
+				return fmt.Errorf("join: %w", err)
 			}
-			var herr *handshake.Error
-			if !errors.As(err, &herr) {
-				herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
-			}
-			s.refuse(w, c.log, herr)
-			return fmt.Errorf("join: %w", err)
+			return nil
 		}
 		c.prog, pid = m, m.h.pid
 	} else {
@@ -121,11 +116,10 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 			Pty:        s.cfg.Pty, // of procio.DefaultWindowSize, which the environment says
 		}, s.codec(), c.tag, c.log, c.crashed)
 		if err != nil {
-			if s.refuseNoFiles(w, c.log, err) {
-				return nil
+			if s.refuseStart(w, c.log, err) {
+				return err // procio says "start: ..."
 			}
-			s.refuse(w, c.log, &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"})
-			return err // procio says "start: ..."
+			return nil
 		}
 		c.prog, pid = proc, proc.p.Pid()
 	}

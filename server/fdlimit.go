@@ -67,20 +67,24 @@ func outOfFiles(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
-// refuseNoFiles answers a request whose program could not start for want
-// of descriptors with 503 and Retry-After, and reports whether err was
-// that. It is a load the server can shed, as a full --maxforks is (429),
-// not a fault (500). The one line it logs names the limit and how many
-// descriptors are open, which tell the operator what to raise.
-func (s *Server) refuseNoFiles(w http.ResponseWriter, log *slog.Logger, err error) bool {
-	if !outOfFiles(err) {
+// refuseStart answers a request whose program could not start, and
+// reports whether that was a fault for the caller to log as one. Out of
+// descriptors it is 503 with Retry-After: a load the server can shed, as a
+// full --maxforks is (429), and the one line logged names the limit and
+// how many descriptors are open, which tell the operator what to raise.
+// Otherwise it is the handshake.Error in err, or a 500.
+func (s *Server) refuseStart(w http.ResponseWriter, log *slog.Logger, err error) (fault bool) {
+	if outOfFiles(err) {
+		s.refuse(w, log.With(fileUse(err)...), &handshake.Error{
+			Status: http.StatusServiceUnavailable,
+			Reason: "out of file descriptors, try again later",
+			Header: http.Header{"Retry-After": {noFilesRetry}},
+		})
 		return false
 	}
-	s.refuse(w, log.With(fileUse(err)...), &handshake.Error{
-		Status: http.StatusServiceUnavailable,
-		Reason: "out of file descriptors, try again later",
-		Header: http.Header{"Retry-After": {noFilesRetry}},
-	})
+	herr := &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
+	errors.As(err, &herr)
+	s.refuse(w, log, herr)
 	return true
 }
 
