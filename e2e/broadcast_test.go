@@ -120,8 +120,7 @@ func TestBroadcastStalledClient(t *testing.T) {
 	t.Parallel()
 	const bursts, burst, lines = 200, 500, 200 * 500
 	pad := strings.Repeat("y", 200-7)
-	script := fmt.Sprintf(`read x; i=0; while [ $i -lt %d ]; do seq -f '%%06g %s' $((i*%d+1)) $((i*%d+%d)); sleep 0.02; i=$((i+1)); done; exec cat`,
-		bursts, pad, burst, burst, burst)
+	script := wstest.NumberedFlood(bursts, burst, pad)
 	s := startServer(t, "--broadcast", "--closetimeoutms=60000", "sh", "-c", script)
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
@@ -143,19 +142,8 @@ func TestBroadcastStalledClient(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c.NetConn().SetReadDeadline(time.Now().Add(2 * time.Minute))
-			buf := make([]byte, 0, 256)
-			for n := 1; n <= lines; n++ {
-				_, p, err := c.ReadMessage(buf)
-				if err != nil {
-					t.Errorf("client %d after %d lines: %v", i, n-1, err)
-					return
-				}
-				// Checked without allocating, so that the reader is never
-				// the slow one.
-				if len(p) != 7+len(pad) || string(p[7:]) != pad || digits(p[:6]) != n {
-					t.Errorf("client %d: line %.20q, want %06d", i, p, n)
-					return
-				}
+			if err := wstest.ReadNumbered(c, lines, pad); err != nil {
+				t.Errorf("client %d: %v", i, err)
 			}
 		}()
 	}
@@ -167,18 +155,6 @@ func TestBroadcastStalledClient(t *testing.T) {
 	if ce := readClose(t, stalled); ce.Code != wsproto.ClosePolicyViolation || ce.Reason != "too slow" {
 		t.Fatalf("stalled client's close %d %q, want 1008 too slow", ce.Code, ce.Reason)
 	}
-}
-
-// digits parses decimal digits; anything else gives -1.
-func digits(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // TestBroadcastBinary: in binary mode a client's payload reaches every

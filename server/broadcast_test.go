@@ -475,8 +475,7 @@ func TestBroadcastSlowClient(t *testing.T) {
 	t.Parallel()
 	const bursts, burst, lines = 200, 500, 200 * 500
 	pad := strings.Repeat("x", 200-7)
-	script := fmt.Sprintf(`read x; i=0; while [ $i -lt %d ]; do seq -f '%%06g %s' $((i*%d+1)) $((i*%d+%d)); sleep 0.02; i=$((i+1)); done; exec cat`,
-		bursts, pad, burst, burst, burst)
+	script := wstest.NumberedFlood(bursts, burst, pad)
 	addr, logs := broadcastServer(t, Config{CloseTimeout: time.Minute}, "sh", "-c", script)
 	// The stalled client's receive buffer is small, so that the server
 	// cannot park much output in the kernel for it.
@@ -500,19 +499,8 @@ func TestBroadcastSlowClient(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c.NetConn().SetReadDeadline(time.Now().Add(2 * time.Minute))
-			buf := make([]byte, 0, 256)
-			for n := 1; n <= lines; n++ {
-				_, p, err := c.ReadMessage(buf)
-				if err != nil {
-					t.Errorf("fast client %d after %d lines: %v", i, n-1, err)
-					return
-				}
-				// Checked without allocating: the reader must not be the
-				// slow one.
-				if len(p) != 7+len(pad) || string(p[7:]) != pad || atoi(p[:6]) != n {
-					t.Errorf("fast client %d: line %.20q, want %06d", i, p, n)
-					return
-				}
+			if err := wstest.ReadNumbered(c, lines, pad); err != nil {
+				t.Errorf("fast client %d: %v", i, err)
 			}
 		}()
 	}
@@ -526,18 +514,6 @@ func TestBroadcastSlowClient(t *testing.T) {
 	if ce := recvClose(t, stalled, true); ce.Code != wsproto.ClosePolicyViolation || ce.Reason != "too slow" {
 		t.Fatalf("stalled client's close %d %q, want 1008 too slow", ce.Code, ce.Reason)
 	}
-}
-
-// atoi parses decimal digits; anything else gives -1.
-func atoi(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // countingConn counts the bytes read from a connection.
