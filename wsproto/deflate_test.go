@@ -266,18 +266,7 @@ func TestDeflateRoundTrip(t *testing.T) {
 					reader = Client
 				}
 				r, _ := newTestConn(reader, wire, Config{Deflate: &mode.p, MaxMessageSize: 4 << 20})
-				got, err := readAll(r)
-				if !errors.Is(err, io.EOF) {
-					t.Fatal(err)
-				}
-				if len(got) != len(want) {
-					t.Fatalf("%d messages, want %d", len(got), len(want))
-				}
-				for i := range got {
-					if got[i] != want[i] {
-						t.Fatalf("message %d: %.40q, want %.40q", i, got[i], want[i])
-					}
-				}
+				readBack(t, r, want)
 			})
 		}
 	}

@@ -173,3 +173,21 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// readBack reads every message of r to its end (io.EOF) and fails t unless
+// they are want, naming the first that differs.
+func readBack(t *testing.T, r *Conn, want []string) {
+	t.Helper()
+	got, err := readAll(r)
+	if !errors.Is(err, io.EOF) {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d messages, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("message %d: %.40q, want %.40q", i, got[i], want[i])
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 )
@@ -135,18 +134,7 @@ func TestPreparedRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			wire, _ := s.fc.written()
 			r, _ := newTestConn(Client, wire, Config{Deflate: conns[name], MaxMessageSize: 4 << 20})
-			got, err := readAll(r)
-			if !errors.Is(err, io.EOF) {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d messages, want %d", len(got), len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Fatalf("message %d: %.40q, want %.40q", i, got[i], want[i])
-				}
-			}
+			readBack(t, r, want)
 			compressed := len(wire) < raw/4
 			if compressed != (name == "nocontext") {
 				t.Errorf("%d bytes on the wire for %d of messages", len(wire), raw)
