@@ -113,6 +113,26 @@ func TestDescriptorsPerConnection(t *testing.T) {
 	}
 }
 
+// TestProgramCannotStart: a program that cannot start for another reason
+// than descriptors (here a script whose interpreter is missing) is a 500,
+// without Retry-After, and the server goes on serving.
+func TestProgramCannotStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/broken.sh", []byte("#!/nonexistent/interpreter\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/ok.sh", []byte("#!/bin/sh\nexec cat\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, "--dir="+dir)
+	r := rawRequest(t, s.addr, "GET", "/broken.sh", true)
+	if r.status != http.StatusInternalServerError || r.header.Get("Retry-After") != "" {
+		t.Fatalf("a program that cannot start: %d, Retry-After %q; want 500 without it", r.status, r.header.Get("Retry-After"))
+	}
+	echo(t, dial(t, s.addr, "/ok.sh", nil), "still serving")
+}
+
 // TestOutOfDescriptors: under a descriptor limit too low for every client,
 // the connections that fit are served, the others are refused with 503
 // and Retry-After (not a 500), at once or concurrently, with a log line
