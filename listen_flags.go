@@ -4,7 +4,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io/fs"
-	"net/http"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
@@ -102,7 +102,7 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 
 	for _, f := range []struct {
 		name string
-		dst  *http.Header
+		dst  *textproto.MIMEHeader
 	}{{"header", &cfg.Header}, {"header-ws", &cfg.HeaderWS}, {"header-http", &cfg.HeaderHTTP}} {
 		for _, line := range c.StringSlice(f.name) {
 			// websocketd answered subprotocol clients only through a
@@ -110,7 +110,7 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 			// the --subprotocol it means, so such a command line runs
 			// unchanged (the handshake's headers are otherwise refused).
 			if name, value, ok := strings.Cut(line, ":"); ok && f.name != "header-http" &&
-				http.CanonicalHeaderKey(strings.TrimSpace(name)) == "Sec-Websocket-Protocol" {
+				textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name)) == "Sec-Websocket-Protocol" {
 				cfg.Subprotocols = append(cfg.Subprotocols, splitList([]string{value})...)
 				continue
 			}
@@ -119,7 +119,7 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 				return usagef("--%s %q: %v", f.name, line, err)
 			}
 			if *f.dst == nil {
-				*f.dst = http.Header{}
+				*f.dst = textproto.MIMEHeader{}
 			}
 			f.dst.Add(name, value)
 		}

@@ -7,9 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
+	"net/textproto"
 	"slices"
-	"time"
 )
 
 // keyGUID is the GUID of RFC 6455 §1.3, appended to the client's key.
@@ -23,46 +22,24 @@ func AcceptKey(key string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// Accept completes the handshake Check accepted. It hijacks w
-// (http.NewResponseController(w).Hijack), clears any deadline net/http left
-// on the connection, writes the 101 response built from res and
-// cfg.Header in one write, and returns the connection and the reader that
-// holds any bytes the client sent after its request: the WebSocket stream
-// must be read from br, not nc, or those bytes are lost. The caller owns
-// nc from here on and must close it.
-//
-// If the response cannot be built (an invalid subprotocol, extension
-// answer or header in res or cfg) or w cannot be hijacked, Accept answers
-// 500 itself and returns the error; nothing is left for the caller to
-// write. If the write of the 101 fails, Accept closes nc.
-func Accept(w http.ResponseWriter, res *Result, cfg *Config) (nc net.Conn, br *bufio.Reader, err error) {
-	var extra http.Header
+// Respond writes the 101 response for the handshake Check accepted, built
+// from res and cfg.Header, on nc in one write: for a server that read the
+// request itself (ReadRequest). If the response cannot be built (an
+// invalid subprotocol, extension answer or header in res or cfg) Respond
+// writes nothing and returns the error; the caller then answers 500.
+func Respond(nc net.Conn, res *Result, cfg *Config) error {
+	var extra textproto.MIMEHeader
 	if cfg != nil {
 		extra = cfg.Header
 	}
 	b, err := appendResponse(nil, res, extra)
 	if err != nil {
-		(&Error{Status: http.StatusInternalServerError, Reason: "cannot build the handshake response"}).WriteTo(w)
-		return nil, nil, err
+		return err
 	}
-	nc, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		(&Error{Status: http.StatusInternalServerError, Reason: "cannot take over the connection"}).WriteTo(w)
-		return nil, nil, fmt.Errorf("hijack: %w", err)
-	}
-	// The Hijacker contract allows net/http's read and write deadlines to
-	// survive the hijack; the WebSocket's own timeouts replace them.
-	if err := nc.SetDeadline(time.Time{}); err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("clear deadline: %w", err)
-	}
-	// brw.Writer is new and empty after a hijack: writing to nc directly
-	// keeps the response to one write whatever its size.
 	if _, err := nc.Write(b); err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("write 101: %w", err)
+		return fmt.Errorf("write 101: %w", err)
 	}
-	return nc, brw.Reader, nil
+	return nil
 }
 
 // WriteResponse writes the 101 response for res, with the extra headers,
@@ -70,7 +47,7 @@ func Accept(w http.ResponseWriter, res *Result, cfg *Config) (nc net.Conn, br *b
 // nothing if any of it is invalid: a subprotocol or extension answer that
 // is not well formed, or an extra header Config.Header documents as
 // refused. Accept builds the same bytes.
-func WriteResponse(bw *bufio.Writer, res *Result, extra http.Header) error {
+func WriteResponse(bw *bufio.Writer, res *Result, extra textproto.MIMEHeader) error {
 	b, err := appendResponse(bw.AvailableBuffer(), res, extra)
 	if err != nil {
 		return err
@@ -87,7 +64,7 @@ func WriteResponse(bw *bufio.Writer, res *Result, extra http.Header) error {
 // appendResponse appends the 101 response for res to b (RFC 6455 §4.2.2
 // item 5). Extra headers come after the handshake's own, sorted by name so
 // the bytes do not depend on map order.
-func appendResponse(b []byte, res *Result, extra http.Header) ([]byte, error) {
+func appendResponse(b []byte, res *Result, extra textproto.MIMEHeader) ([]byte, error) {
 	if res == nil {
 		return nil, errors.New("nil handshake result")
 	}

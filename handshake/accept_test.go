@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestWriteResponse(t *testing.T) {
 	tests := []struct {
 		name  string
 		res   *Result
-		extra http.Header
+		extra textproto.MIMEHeader
 		want  string // "" when an error is expected
 	}{
 		{name: "plain", res: &Result{Key: key}, want: head + "\r\n"},
@@ -56,16 +57,16 @@ func TestWriteResponse(t *testing.T) {
 			Extensions: []wsproto.Extension{{Name: "permessage-deflate", Params: []wsproto.ExtensionParam{{Name: "server_no_context_takeover"}}}}},
 			want: head + "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n"},
 		{name: "extra headers sorted", res: &Result{Key: key},
-			extra: http.Header{"X-B": {"2", "3"}, "X-A": {"1"}},
+			extra: textproto.MIMEHeader{"X-B": {"2", "3"}, "X-A": {"1"}},
 			want:  head + "X-A: 1\r\nX-B: 2\r\nX-B: 3\r\n\r\n"},
 		{name: "nil result", res: nil},
-		{name: "CRLF in header value", res: &Result{Key: key}, extra: http.Header{"X-A": {"1\r\nSet-Cookie: a=b"}}},
-		{name: "LF in header value", res: &Result{Key: key}, extra: http.Header{"X-A": {"1\nX: y"}}},
-		{name: "NUL in header value", res: &Result{Key: key}, extra: http.Header{"X-A": {"1\x00"}}},
-		{name: "bad header name", res: &Result{Key: key}, extra: http.Header{"X A": {"1"}}},
-		{name: "CRLF in header name", res: &Result{Key: key}, extra: http.Header{"X\r\nY": {"1"}}},
-		{name: "reserved header", res: &Result{Key: key}, extra: http.Header{"Sec-Websocket-Accept": {"forged"}}},
-		{name: "reserved header any case", res: &Result{Key: key}, extra: http.Header{"connection": {"close"}}},
+		{name: "CRLF in header value", res: &Result{Key: key}, extra: textproto.MIMEHeader{"X-A": {"1\r\nSet-Cookie: a=b"}}},
+		{name: "LF in header value", res: &Result{Key: key}, extra: textproto.MIMEHeader{"X-A": {"1\nX: y"}}},
+		{name: "NUL in header value", res: &Result{Key: key}, extra: textproto.MIMEHeader{"X-A": {"1\x00"}}},
+		{name: "bad header name", res: &Result{Key: key}, extra: textproto.MIMEHeader{"X A": {"1"}}},
+		{name: "CRLF in header name", res: &Result{Key: key}, extra: textproto.MIMEHeader{"X\r\nY": {"1"}}},
+		{name: "reserved header", res: &Result{Key: key}, extra: textproto.MIMEHeader{"Sec-Websocket-Accept": {"forged"}}},
+		{name: "reserved header any case", res: &Result{Key: key}, extra: textproto.MIMEHeader{"connection": {"close"}}},
 		{name: "subprotocol not a token", res: &Result{Key: key, Subprotocol: "a\r\nb"}},
 		{name: "extension name not a token", res: &Result{Key: key, Extensions: []wsproto.Extension{{Name: "a b"}}}},
 	}
@@ -106,7 +107,7 @@ func TestAcceptKeepsEarlyBytes(t *testing.T) {
 	early := append(append([]byte{}, hello...), long...)
 	later := []byte("\x88\x80\x01\x02\x03\x04") // a masked close frame
 
-	cfg := &Config{Subprotocols: []string{"chat"}, Header: http.Header{"X-Served-By": {"test"}}}
+	cfg := &Config{Subprotocols: []string{"chat"}, Header: textproto.MIMEHeader{"X-Served-By": {"test"}}}
 	type served struct {
 		res *Result
 		got []byte
@@ -114,7 +115,7 @@ func TestAcceptKeepsEarlyBytes(t *testing.T) {
 	}
 	done := make(chan served, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := Check(r, cfg)
+		res, err := Check(FromHTTP(r), cfg)
 		if err != nil {
 			err.(*Error).WriteTo(w)
 			done <- served{err: err}
@@ -267,7 +268,7 @@ func TestAcceptBadConfig(t *testing.T) {
 		t.Fatalf("Check: %v", err)
 	}
 	w := httptest.NewRecorder() // not a Hijacker: Accept must fail before trying
-	nc, br, err := Accept(w, res, &Config{Header: http.Header{"X-A": {"1\r\nX-B: 2"}}})
+	nc, br, err := Accept(w, res, &Config{Header: textproto.MIMEHeader{"X-A": {"1\r\nX-B: 2"}}})
 	if err == nil || nc != nil || br != nil {
 		t.Fatalf("Accept = %v, %v, %v; want an error", nc, br, err)
 	}

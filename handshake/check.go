@@ -3,7 +3,7 @@ package handshake
 import (
 	"encoding/base64"
 	"errors"
-	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 
@@ -26,10 +26,11 @@ type Config struct {
 
 	// Origin, if set, judges the request's origin (RFC 6455 §4.2.2 item 1,
 	// §10.2) once the request is a valid upgrade; Origin(r) is given the
-	// whole request, as a same-origin policy compares Origin with Host.
-	// An error refuses the handshake: an *Error keeps its status, any
-	// other error is a 403 with the error's text as the reason.
-	Origin func(r *http.Request) error
+	// whole request, as a same-origin policy compares Origin with Host
+	// and the scheme (Request.Secure). An error refuses the handshake: an
+	// *Error keeps its status, any other error is a 403 with the error's
+	// text as the reason.
+	Origin func(r *Request) error
 
 	// Extensions, if set, is given the client's parsed offers and returns
 	// the answers to send (nil: none). An error from it refuses the
@@ -46,7 +47,7 @@ type Config struct {
 	// here: Accept answers 500 rather than write them. Check does not
 	// look at Header on every request; a server checks it once with
 	// CheckHeader when it is configured.
-	Header http.Header
+	Header textproto.MIMEHeader
 }
 
 // Result is an accepted request, ready for Accept.
@@ -62,7 +63,7 @@ type Result struct {
 // Upgrade header holds the token websocket. A server uses it to tell
 // WebSocket requests from plain HTTP ones before calling Check, which says
 // what, if anything, is wrong with the upgrade.
-func IsUpgrade(r *http.Request) bool {
+func IsUpgrade(r *Request) bool {
 	return hasToken(r.Header.Values("Upgrade"), "websocket")
 }
 
@@ -72,7 +73,7 @@ func IsUpgrade(r *http.Request) bool {
 // unsupported Sec-WebSocket-Version, 403 for an origin cfg.Origin refuses,
 // 500 for extension answers from cfg.Extensions that cannot be sent, 400
 // for anything else. cfg may be nil.
-func Check(r *http.Request, cfg *Config) (*Result, error) {
+func Check(r *Request, cfg *Config) (*Result, error) {
 	res, herr := check(r, cfg)
 	if herr != nil {
 		return nil, herr
@@ -82,15 +83,15 @@ func Check(r *http.Request, cfg *Config) (*Result, error) {
 
 // check is Check with a concrete error type, so that a nil *Error never
 // becomes a non-nil error.
-func check(r *http.Request, cfg *Config) (*Result, *Error) {
+func check(r *Request, cfg *Config) (*Result, *Error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
-	if r.Method != http.MethodGet {
+	if r.Method != "GET" {
 		return nil, &Error{
-			Status: http.StatusMethodNotAllowed,
+			Status: 405,
 			Reason: "a WebSocket upgrade must use GET, not " + r.Method,
-			Header: http.Header{"Allow": {"GET"}},
+			Header: textproto.MIMEHeader{"Allow": {"GET"}},
 		}
 	}
 	if !r.ProtoAtLeast(1, 1) {
@@ -112,7 +113,7 @@ func check(r *http.Request, cfg *Config) (*Result, *Error) {
 	if herr != nil {
 		return nil, herr
 	}
-	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+	if r.Body {
 		return nil, refuse("a WebSocket upgrade request must not have a body")
 	}
 	if cfg.Origin != nil {
@@ -121,7 +122,7 @@ func check(r *http.Request, cfg *Config) (*Result, *Error) {
 			if errors.As(err, &herr) {
 				return nil, herr
 			}
-			return nil, &Error{Status: http.StatusForbidden, Reason: err.Error()}
+			return nil, &Error{Status: 403, Reason: err.Error()}
 		}
 	}
 	res := &Result{Key: key}
@@ -153,7 +154,7 @@ func check(r *http.Request, cfg *Config) (*Result, *Error) {
 			return nil, refuse("Sec-WebSocket-Extensions: " + err.Error())
 		}
 		if err := checkAnswers(answers, res.Offers); err != nil {
-			return nil, &Error{Status: http.StatusInternalServerError, Reason: "extension negotiation: " + err.Error()}
+			return nil, &Error{Status: 500, Reason: "extension negotiation: " + err.Error()}
 		}
 		res.Extensions = answers
 	}
@@ -175,9 +176,9 @@ func checkVersion(values []string) *Error {
 		reason = "unsupported Sec-WebSocket-Version " + quote(values[0]) + ", this server speaks version 13"
 	}
 	return &Error{
-		Status: http.StatusUpgradeRequired,
+		Status: 426,
 		Reason: reason,
-		Header: http.Header{
+		Header: textproto.MIMEHeader{
 			"Sec-Websocket-Version": {"13"},
 			// RFC 9110 §15.5.22: a 426 response must send Upgrade.
 			"Upgrade": {"websocket"},

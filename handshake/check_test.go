@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"reflect"
 	"regexp"
 	"strings"
@@ -73,11 +74,20 @@ func upgrade(version, key string) string {
 	return request("GET /ws HTTP/1.1", h...)
 }
 
-func parseRequest(t testing.TB, raw string) *http.Request {
+// parseRequest reads raw with net/http's reader and with ReadRequest,
+// checks that both read the same request, and returns it.
+func parseRequest(t testing.TB, raw string) *Request {
 	t.Helper()
-	r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+	hr, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
 	if err != nil {
 		t.Fatalf("http.ReadRequest: %v", err)
+	}
+	r, err := ReadRequest(bufio.NewReader(strings.NewReader(raw)), 1<<20)
+	if err != nil {
+		t.Fatalf("ReadRequest: %v", err)
+	}
+	if want := FromHTTP(hr); !reflect.DeepEqual(r, want) {
+		t.Fatalf("ReadRequest read\n%+v\nnet/http\n%+v", r, want)
 	}
 	return r
 }
@@ -162,14 +172,14 @@ type refusal struct {
 	raw    string
 	cfg    *Config
 	status int
-	reason string      // a substring of the reason
-	header http.Header // headers the refusal must carry
+	reason string               // a substring of the reason
+	header textproto.MIMEHeader // headers the refusal must carry
 }
 
 var refusals = []refusal{
 	{name: "POST", raw: request("POST /ws HTTP/1.1", "Host: h", "Upgrade: websocket", "Connection: Upgrade",
 		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey, "Content-Length: 0"),
-		status: 405, reason: "must use GET, not POST", header: http.Header{"Allow": {"GET"}}},
+		status: 405, reason: "must use GET, not POST", header: textproto.MIMEHeader{"Allow": {"GET"}}},
 	{name: "HTTP/1.0", raw: request("GET /ws HTTP/1.0", "Host: h", "Upgrade: websocket", "Connection: Upgrade",
 		"Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: "+rfcKey),
 		status: 400, reason: "HTTP/1.1 or later"},
@@ -190,13 +200,13 @@ var refusals = []refusal{
 		status: 400, reason: "Connection header must contain upgrade"},
 	{name: "missing version", raw: upgrade("", rfcKey),
 		status: 426, reason: "missing Sec-WebSocket-Version",
-		header: http.Header{"Sec-Websocket-Version": {"13"}, "Upgrade": {"websocket"}}},
+		header: textproto.MIMEHeader{"Sec-Websocket-Version": {"13"}, "Upgrade": {"websocket"}}},
 	{name: "version 8", raw: upgrade("8", rfcKey),
 		status: 426, reason: `unsupported Sec-WebSocket-Version "8"`,
-		header: http.Header{"Sec-Websocket-Version": {"13"}}},
+		header: textproto.MIMEHeader{"Sec-Websocket-Version": {"13"}}},
 	{name: "version list", raw: upgrade("13, 8", rfcKey),
 		status: 426, reason: "unsupported Sec-WebSocket-Version",
-		header: http.Header{"Sec-Websocket-Version": {"13"}}},
+		header: textproto.MIMEHeader{"Sec-Websocket-Version": {"13"}}},
 	{name: "two versions", raw: valid("Sec-WebSocket-Version: 13"),
 		status: 400, reason: "more than one Sec-WebSocket-Version"},
 	{name: "missing key", raw: upgrade("13", ""),
@@ -266,7 +276,7 @@ func TestRefusalOnTheWire(t *testing.T) {
 		cfgs[tc.name] = tc.cfg
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := Check(r, cfgs[r.Header.Get("X-Case")])
+		res, err := Check(FromHTTP(r), cfgs[r.Header.Get("X-Case")])
 		if err != nil {
 			err.(*Error).WriteTo(w)
 			return
@@ -497,7 +507,7 @@ func TestIsUpgrade(t *testing.T) {
 			for _, v := range tc.upgrade {
 				r.Header.Add("Upgrade", v)
 			}
-			if got := IsUpgrade(r); got != tc.want {
+			if got := IsUpgrade(FromHTTP(r)); got != tc.want {
 				t.Errorf("IsUpgrade = %v, want %v", got, tc.want)
 			}
 		})
@@ -506,7 +516,7 @@ func TestIsUpgrade(t *testing.T) {
 
 func TestOriginPolicy(t *testing.T) {
 	t.Parallel()
-	onlyExample := func(r *http.Request) error {
+	onlyExample := func(r *Request) error {
 		if o := r.Header.Get("Origin"); o != "https://example.com" {
 			return fmt.Errorf("origin %q not allowed", o)
 		}
@@ -515,7 +525,7 @@ func TestOriginPolicy(t *testing.T) {
 	tests := []struct {
 		name   string
 		origin string
-		policy func(*http.Request) error
+		policy func(*Request) error
 		status int // 0: accepted
 	}{
 		{name: "no policy accepts any origin", origin: "https://evil.test"},
@@ -523,7 +533,7 @@ func TestOriginPolicy(t *testing.T) {
 		{name: "refused origin is 403", origin: "https://evil.test", policy: onlyExample, status: 403},
 		{name: "missing origin is the policy's call", policy: onlyExample, status: 403},
 		{name: "typed error keeps its status", origin: "https://example.com",
-			policy: func(*http.Request) error { return &Error{Status: http.StatusUnauthorized, Reason: "log in"} },
+			policy: func(*Request) error { return &Error{Status: http.StatusUnauthorized, Reason: "log in"} },
 			status: 401},
 	}
 	for _, tc := range tests {

@@ -34,11 +34,25 @@ func FuzzCheck(f *testing.F) {
 		},
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		r, err := http.ReadRequest(bufio.NewReader(strings.NewReader(string(raw))))
+		r, err := ReadRequest(bufio.NewReader(strings.NewReader(string(raw))), 1<<20)
 		if err != nil {
+			var herr *Error
+			if errors.As(err, &herr) && (herr.Status < 400 || herr.Status > 599 || herr.Reason == "") {
+				t.Fatalf("ReadRequest refusal %d %q", herr.Status, herr.Reason)
+			}
 			return
 		}
 		res, err := Check(r, cfg)
+		// What net/http reads of the same bytes, if it reads them, gets
+		// the same answer: the two readers differ only on what one of
+		// them refuses.
+		if hr, herr := http.ReadRequest(bufio.NewReader(strings.NewReader(string(raw)))); herr == nil {
+			hres, herr := Check(FromHTTP(hr), cfg)
+			if !reflect.DeepEqual(res, hres) || (err == nil) != (herr == nil) ||
+				err != nil && err.(*Error).Status != herr.(*Error).Status {
+				t.Fatalf("ReadRequest's request: %+v, %v\nnet/http's: %+v, %v", res, err, hres, herr)
+			}
+		}
 		if err != nil {
 			var herr *Error
 			if !errors.As(err, &herr) {

@@ -2,7 +2,7 @@ package handshake
 
 import (
 	"errors"
-	"net/http"
+	"net/textproto"
 	"strings"
 )
 
@@ -79,7 +79,7 @@ func CheckHeader(name, value string) error {
 
 // checkHeader checks every header of h with CheckHeader, a name without
 // values too.
-func checkHeader(h http.Header) error {
+func checkHeader(h textproto.MIMEHeader) error {
 	for name, values := range h {
 		if len(values) == 0 {
 			values = []string{""}

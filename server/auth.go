@@ -1,9 +1,6 @@
 package server
 
-import (
-	"context"
-	"net/http"
-)
+import "net/textproto"
 
 // The gates, in the order a request meets them; each refusal is one
 // status and one reason, logged, and nothing is upgraded or started
@@ -44,18 +41,6 @@ const (
 	authTypeCert = "CLIENT_CERT"
 )
 
-type identityKey struct{}
-
-// identityOf returns the identity the gates before this point gave r.
-func identityOf(r *http.Request) identity {
-	who, _ := r.Context().Value(identityKey{}).(identity)
-	return who
-}
-
-func withIdentity(r *http.Request, who identity) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), identityKey{}, who))
-}
-
 // authError is a gate's refusal: what the client is told (status, reason,
 // headers), and what is logged beside it and not told (detail: which user,
 // what the auth command said).
@@ -63,34 +48,32 @@ type authError struct {
 	status int
 	reason string
 	detail string
-	header http.Header
+	header textproto.MIMEHeader
 }
 
 func (e *authError) Error() string { return e.reason + ": " + e.detail }
 
 // admit runs the gates every route shares, after checkRequest: the
 // trusted proxy's headers, the client certificate and --basicauth. It
-// returns the request as later gates see it, or a refusal.
-func (s *Server) admit(r *http.Request) (*http.Request, error) {
-	r, err := s.proxies.forward(r)
-	if err != nil {
-		return r, err
+// leaves r as later gates see it (r.remoteAddr, r.Host, r.who), or returns
+// a refusal.
+func (s *Server) admit(r *request) error {
+	if fullBuild {
+		if err := s.proxies.forward(r); err != nil {
+			return err
+		}
 	}
-	var who identity
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+	if r.clientCert != "" {
 		// Verified by TLS against --sslca: the subject, as in
 		// SSL_CLIENT_S_DN (env.go).
-		who = identity{authType: authTypeCert, user: r.TLS.PeerCertificates[0].Subject.String()}
+		r.who = identity{authType: authTypeCert, user: r.clientCert}
 	}
 	if s.basic != nil {
-		user, err := s.basic.check(r)
+		user, err := s.basic.check(r.Header)
 		if err != nil {
-			return r, err
+			return err
 		}
-		who = identity{authType: authTypeBasic, user: user, hidePassword: true}
+		r.who = identity{authType: authTypeBasic, user: user, hidePassword: true}
 	}
-	if who.authType != "" {
-		r = withIdentity(r, who)
-	}
-	return r, nil
+	return nil
 }

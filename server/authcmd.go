@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"net/textproto"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -61,10 +61,10 @@ func (a *authCommand) run(ctx context.Context, env []string) ([]string, error) {
 	if a.running.Add(1) > a.max {
 		a.running.Add(-1)
 		return nil, &authError{
-			status: http.StatusServiceUnavailable,
+			status: 503,
 			reason: "too many authentications under way, try again",
 			detail: fmt.Sprintf("--auth-maxforks=%d commands running", a.max),
-			header: http.Header{"Retry-After": {"1"}},
+			header: textproto.MIMEHeader{"Retry-After": {"1"}},
 		}
 	}
 	defer a.running.Add(-1)
@@ -83,7 +83,7 @@ func (a *authCommand) run(ctx context.Context, env []string) ([]string, error) {
 	// killed below.
 	cmd.WaitDelay = 100 * time.Millisecond
 	if err := cmd.Start(); err != nil {
-		return nil, &authError{status: http.StatusInternalServerError, reason: "cannot run the auth command", detail: err.Error()}
+		return nil, &authError{status: 500, reason: "cannot run the auth command", detail: err.Error()}
 	}
 	err := cmd.Wait()
 	// The group id stays reserved while any member lives, so this reaches
@@ -93,19 +93,19 @@ func (a *authCommand) run(ctx context.Context, env []string) ([]string, error) {
 	var exitErr *exec.ExitError
 	switch {
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, &authError{status: http.StatusServiceUnavailable, reason: "the authentication took too long",
+		return nil, &authError{status: 503, reason: "the authentication took too long",
 			detail: fmt.Sprintf("killed after %v (--auth-timeoutms)", a.timeout)}
 	case err != nil && ctx.Err() != nil:
-		return nil, &authError{status: http.StatusServiceUnavailable, reason: "the authentication was cut short",
+		return nil, &authError{status: 503, reason: "the authentication was cut short",
 			detail: "the client left"}
 	case errors.As(err, &exitErr):
 		return nil, refusedBy(exitErr, why, stdout.b.Bytes())
 	case err != nil && !errors.Is(err, exec.ErrWaitDelay):
-		return nil, &authError{status: http.StatusInternalServerError, reason: "the auth command failed", detail: err.Error()}
+		return nil, &authError{status: 500, reason: "the auth command failed", detail: err.Error()}
 	}
 	set, err := parseAuthOutput(stdout.b.Bytes(), stdout.cut)
 	if err != nil {
-		return nil, &authError{status: http.StatusInternalServerError, reason: "the auth command failed", detail: err.Error()}
+		return nil, &authError{status: 500, reason: "the auth command failed", detail: err.Error()}
 	}
 	return set, nil
 }
@@ -117,7 +117,7 @@ func refusedBy(exitErr *exec.ExitError, why string, stdout []byte) error {
 	if why != "" {
 		detail += ": " + why
 	}
-	e := &authError{status: http.StatusForbidden, reason: "not allowed", detail: detail}
+	e := &authError{status: 403, reason: "not allowed", detail: detail}
 	for line := range bytes.Lines(stdout) {
 		name, value, ok := strings.Cut(strings.TrimRight(string(line), "\r\n"), ":")
 		if !ok || !strings.EqualFold(strings.TrimSpace(name), "WWW-Authenticate") {
@@ -128,7 +128,7 @@ func refusedBy(exitErr *exec.ExitError, why string, stdout []byte) error {
 			continue
 		}
 		if e.header == nil {
-			e.status, e.reason, e.header = http.StatusUnauthorized, "authentication required", http.Header{}
+			e.status, e.reason, e.header = 401, "authentication required", textproto.MIMEHeader{}
 		}
 		e.header.Add("WWW-Authenticate", value)
 	}

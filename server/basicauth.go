@@ -1,3 +1,5 @@
+//go:build !tiny
+
 package server
 
 import (
@@ -9,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/textproto"
 	"os"
 	"strings"
 	"sync"
@@ -154,14 +156,14 @@ func parsePasswd(data []byte) (*passwd, error) {
 	return p, nil
 }
 
-// check returns the user whose credentials r carries, or a 401 refusal
+// check returns the user whose credentials the headers h carry, or a 401 refusal
 // with the challenge. The reason names the user, never the password.
 //
 // An unknown user costs a bcrypt comparison too (against another user's
 // hash, its result ignored), so that the time taken does not tell which
 // users exist. bcrypt's comparison itself is in constant time.
-func (b *basicAuth) check(r *http.Request) (string, error) {
-	user, pass, ok := basicCredentials(r)
+func (b *basicAuth) check(h textproto.MIMEHeader) (string, error) {
+	user, pass, ok := basicCredentials(h)
 	if !ok {
 		return "", b.refusal("no credentials (Authorization: Basic)")
 	}
@@ -172,13 +174,14 @@ func (b *basicAuth) check(r *http.Request) (string, error) {
 	return "", b.refusal("wrong user name or password for user " + quote(user))
 }
 
-// basicCredentials is r.BasicAuth, with one Authorization header only: of
-// two, a proxy and wsexec might each read another.
-func basicCredentials(r *http.Request) (user, pass string, ok bool) {
-	if len(r.Header.Values("Authorization")) != 1 {
+// basicCredentials is net/http's Request.BasicAuth, with one
+// Authorization header only: of two, a proxy and wsexec might each read
+// another.
+func basicCredentials(h textproto.MIMEHeader) (user, pass string, ok bool) {
+	if len(h.Values("Authorization")) != 1 {
 		return "", "", false
 	}
-	v := r.Header.Get("Authorization")
+	v := h.Get("Authorization")
 	const prefix = "Basic "
 	if len(v) < len(prefix) || !strings.EqualFold(v[:len(prefix)], prefix) {
 		return "", "", false
@@ -193,10 +196,10 @@ func basicCredentials(r *http.Request) (user, pass string, ok bool) {
 
 func (b *basicAuth) refusal(reason string) error {
 	return &authError{
-		status: http.StatusUnauthorized,
+		status: 401,
 		reason: "authentication required",
 		detail: reason,
-		header: http.Header{"Www-Authenticate": {b.challenge}},
+		header: textproto.MIMEHeader{"Www-Authenticate": {b.challenge}},
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -101,7 +100,7 @@ type hub struct {
 // the client's join event, waiting while the program's stdin is full
 // (for at most as long as the client stays and the server runs: then
 // 503). The error is the program's start error, or a *handshake.Error.
-func (s *Server) join(c *conn, r *http.Request, res *handshake.Result, ep *endpoint, env []string) (*member, error) {
+func (s *Server) join(c *conn, r *request, res *handshake.Result, ep *endpoint, env []string) (*member, error) {
 	key := ""
 	if s.rt.dir != nil {
 		key = ep.scriptName
@@ -139,10 +138,10 @@ func (s *Server) join(c *conn, r *http.Request, res *handshake.Result, ep *endpo
 		select {
 		case <-room:
 			return nil
-		case <-r.Context().Done():
+		case <-r.ctx.Done():
 		case <-s.quit.Done():
 		}
-		return &handshake.Error{Status: http.StatusServiceUnavailable, Reason: "the program is not reading its input"}
+		return &handshake.Error{Status: 503, Reason: "the program is not reading its input"}
 	})
 	switch {
 	case err == nil:

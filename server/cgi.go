@@ -1,3 +1,5 @@
+//go:build !tiny
+
 package server
 
 import (
@@ -24,28 +26,28 @@ import (
 // variables added (net/http/cgi always passes PATH and, on Linux,
 // LD_LIBRARY_PATH); request headers whose names would not map to one
 // variable unambiguously are dropped first, as for WebSocket programs.
-func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
-	sc, err := s.rt.cgi.resolve(r.URL.Path)
+func (s *Server) serveCGI(w http.ResponseWriter, hr *http.Request, r *request) bool {
+	sc, err := s.rt.cgi.resolve(r.path)
 	if err != nil {
 		var herr *handshake.Error
 		if errors.As(err, &herr) && herr.Status == http.StatusNotFound {
 			return false
 		}
-		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
+		s.refuse(httpResponder{w}, s.log.With("remote", r.remoteAddr, "path", r.path), err)
 		return true
 	}
-	log := s.log.With("remote", r.RemoteAddr, "cgi", sc.file)
+	log := s.log.With("remote", r.remoteAddr, "cgi", sc.file)
 	if !s.acquire() {
-		s.refuse429(w, log)
+		s.refuse429(httpResponder{w}, log)
 		return true
 	}
 	defer s.running.Add(-1)
 
 	// net/http/cgi takes HTTPS from r.TLS and sets no AUTH_TYPE or
 	// REMOTE_USER; its Env comes after its own variables and wins.
-	who := identityOf(r)
+	who := r.who
 	env := []string{"SERVER_SOFTWARE=" + s.software, "AUTH_TYPE=" + sanitizeValue(who.authType), "REMOTE_USER=" + sanitizeValue(who.user)}
-	if _, ok := forwardedOf(r); ok {
+	if r.forwarded {
 		if requestScheme(r) == "https" {
 			env = append(env, "HTTPS=on")
 		} else {
@@ -60,8 +62,8 @@ func (s *Server) serveCGI(w http.ResponseWriter, r *http.Request) bool {
 		Logger:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		Stderr:     stderrLog{log},
 	}
-	log.Info("cgi", "method", r.Method, "path", r.URL.Path)
-	h.ServeHTTP(w, cgiRequest(r, who.hidePassword))
+	log.Info("cgi", "method", r.Method, "path", r.path)
+	h.ServeHTTP(w, cgiRequest(hr, who.hidePassword))
 	return true
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"sync/atomic"
@@ -63,7 +62,7 @@ type conn struct {
 // That goroutine relays until one side ends, winds both down, logs the
 // disconnect line and calls c.end. The error serve returns is one worth a
 // warning; c.end has then been called.
-func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Result, ep *endpoint, who identity) (err error) {
+func (c *conn) serve(w responder, r *request, res *handshake.Result, ep *endpoint, who identity) (err error) {
 	defer wrapErr(&err, "conn %s", c.id)
 	handedOff := false
 	var nc net.Conn // once hijacked
@@ -83,7 +82,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		}
 		c.end()
 		if v != nil {
-			panic(http.ErrAbortHandler) // net/http drops the request without another stack trace
+			w.abort()
 		}
 	}()
 	s := c.s
@@ -94,7 +93,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	env := s.programEnv(r, c.uniqueID, ep, res, who)
 	c.errLog.Store(c.log)
 	var pid int
-	if s.hubs != nil {
+	if fullBuild && s.hubs != nil {
 		m, err := s.join(c, r, res, ep, env)
 		if err != nil {
 			if s.refuseStart(w, c.log, err) {
@@ -127,7 +126,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 	c.errLog.Store(c.log)
 
 	var br *bufio.Reader
-	nc, br, err = handshake.Accept(w, res, &s.hs)
+	nc, br, err = w.accept(res, &s.hs)
 	if err != nil {
 		c.tag.detach()
 		c.prog.stop()
@@ -154,7 +153,7 @@ func (c *conn) serve(w http.ResponseWriter, r *http.Request, res *handshake.Resu
 		c.log = c.log.With("user", who.user)
 		c.errLog.Store(c.log)
 	}
-	c.log.Info("connect", "path", r.URL.Path, "subprotocol", res.Subprotocol, "unique_id", c.uniqueID)
+	c.log.Info("connect", "path", r.path, "subprotocol", res.Subprotocol, "unique_id", c.uniqueID)
 
 	handedOff = true
 	go func() {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -86,7 +85,7 @@ var cgiVars = map[string]bool{
 
 // envRequest is what the environment is built from for one connection.
 type envRequest struct {
-	r          *http.Request
+	r          *request
 	id         string // UNIQUE_ID
 	software   string // SERVER_SOFTWARE
 	scriptName string
@@ -96,7 +95,7 @@ type envRequest struct {
 
 // programEnv is the environment of the program a WebSocket connection
 // runs, and of the auth command that decides whether it runs.
-func (s *Server) programEnv(r *http.Request, id string, ep *endpoint, res *handshake.Result, who identity) []string {
+func (s *Server) programEnv(r *request, id string, ep *endpoint, res *handshake.Result, who identity) []string {
 	env := s.env.build(envRequest{
 		r:          r,
 		id:         id,
@@ -130,11 +129,11 @@ func (b baseEnv) build(q envRequest) []string {
 	}
 	env = append(env, b.term...)
 
-	remoteAddr, remotePort, err := net.SplitHostPort(r.RemoteAddr)
+	remoteAddr, remotePort, err := net.SplitHostPort(r.remoteAddr)
 	if err != nil { // a Unix socket peer has no port
-		remoteAddr, remotePort = r.RemoteAddr, ""
+		remoteAddr, remotePort = r.remoteAddr, ""
 	}
-	// ServeHTTP has refused a malformed Host (request.go), so splitHost
+	// checkRequest has refused a malformed Host (request.go), so splitHost
 	// cannot fail here; an IPv6 name comes without its brackets, with a
 	// port or without.
 	serverName, serverPort, _ := splitHost(r.Host)
@@ -161,9 +160,9 @@ func (b baseEnv) build(q envRequest) []string {
 	env = e.add(env, "REQUEST_METHOD", r.Method)
 	env = e.add(env, "SCRIPT_NAME", sanitizeValue(q.scriptName))
 	env = e.add(env, "PATH_INFO", sanitizeValue(q.pathInfo))
-	env = e.add(env, "PATH_TRANSLATED", sanitizeValue(r.URL.Path)) // websocketd's value: the request's path
-	env = e.add(env, "QUERY_STRING", sanitizeValue(r.URL.RawQuery))
-	env = e.add(env, "REQUEST_URI", sanitizeValue(r.RequestURI))
+	env = e.add(env, "PATH_TRANSLATED", sanitizeValue(r.path)) // websocketd's value: the request's path
+	env = e.add(env, "QUERY_STRING", sanitizeValue(r.query))
+	env = e.add(env, "REQUEST_URI", sanitizeValue(r.Target))
 	env = e.add(env, "UNIQUE_ID", q.id)
 	env = e.add(env, "AUTH_TYPE", sanitizeValue(who.authType))
 	env = append(env, "CONTENT_LENGTH=", "CONTENT_TYPE=", "REMOTE_IDENT=")
@@ -172,10 +171,10 @@ func (b baseEnv) build(q envRequest) []string {
 	if requestScheme(r) == "https" {
 		env = append(env, "HTTPS=on")
 	}
-	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+	if r.clientCert != "" {
 		// Mutual TLS: the verified client certificate's subject, in
 		// Apache mod_ssl's name and RFC 2253 form.
-		env = e.add(env, "SSL_CLIENT_S_DN", sanitizeValue(r.TLS.PeerCertificates[0].Subject.String()))
+		env = e.add(env, "SSL_CLIENT_S_DN", sanitizeValue(r.clientCert))
 	}
 
 	if r.Host != "" {
@@ -269,11 +268,11 @@ func setBy(env []string, name string) bool {
 // lookupHost returns the first name a reverse DNS lookup of ip gives,
 // with its final dot (as websocketd), or ip itself when there is none or the lookup
 // takes longer than ReverseLookupTimeout.
-func lookupHost(r *http.Request, ip string) string {
+func lookupHost(r *request, ip string) string {
 	if net.ParseIP(ip) == nil {
 		return ip
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), ReverseLookupTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, ReverseLookupTimeout)
 	defer cancel()
 	names, err := net.DefaultResolver.LookupAddr(ctx, ip)
 	if err != nil || len(names) == 0 || names[0] == "" {

@@ -49,7 +49,7 @@ func TestEnvInjection(t *testing.T) {
 		"Wsexec-Test-Pass": {"from-header"},
 		"X-Operator":       {"from-header"},
 	}
-	env := envMap(t, base.build(envRequest{r: r, id: "7", software: "wsexec/test", scriptName: "/p"}))
+	env := envMap(t, base.build(envRequest{r: fromHTTP(r), id: "7", software: "wsexec/test", scriptName: "/p"}))
 
 	tests := []struct {
 		key, want string
@@ -93,7 +93,7 @@ func TestEnvInjection(t *testing.T) {
 func TestEnvHTTPS(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
 	r.TLS = &tls.ConnectionState{}
-	env := envMap(t, newBaseEnv(nil).build(envRequest{r: r}))
+	env := envMap(t, newBaseEnv(nil).build(envRequest{r: fromHTTP(r)}))
 	if env["HTTPS"] != "on" {
 		t.Fatalf("HTTPS = %q, want on", env["HTTPS"])
 	}
@@ -117,7 +117,7 @@ func TestEnvServerName(t *testing.T) {
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Host = tc.host
-		env := envMap(t, newBaseEnv(nil).build(envRequest{r: r}))
+		env := envMap(t, newBaseEnv(nil).build(envRequest{r: fromHTTP(r)}))
 		if env["SERVER_NAME"] != tc.name || env["SERVER_PORT"] != tc.port {
 			t.Errorf("Host %q: SERVER_NAME %q SERVER_PORT %q, want %q %q", tc.host, env["SERVER_NAME"], env["SERVER_PORT"], tc.name, tc.port)
 		}
@@ -176,7 +176,7 @@ func TestEnvAllocs(t *testing.T) {
 		"Connection":               {"Upgrade"},
 	}
 	base := newBaseEnv(nil)
-	q := envRequest{r: r, id: "1796603626958196701", software: "wsexec/test", scriptName: "/p", pathInfo: "/x"}
+	q := envRequest{r: fromHTTP(r), id: "1796603626958196701", software: "wsexec/test", scriptName: "/p", pathInfo: "/x"}
 	env := envMap(t, base.build(q))
 	if env["HTTP_COOKIE"] != "a=1; b=2" || env["HTTP_SEC_WEBSOCKET_EXTENSIONS"] != "permessage-deflate, x-other" || env["PATH_INFO"] != "/x" {
 		t.Errorf("HTTP_COOKIE %q, HTTP_SEC_WEBSOCKET_EXTENSIONS %q, PATH_INFO %q",
@@ -219,7 +219,7 @@ func TestEnvIdentity(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "http://example.com/p", nil)
 	r.Header.Set("Authorization", "Basic YWxpY2U6c2VjcmV0")
 	who := identity{authType: authTypeBasic, user: "al\nice", extra: []string{"AUTH_ROLE=admin"}, hidePassword: true}
-	env := envMap(t, base.build(envRequest{r: r, who: who}))
+	env := envMap(t, base.build(envRequest{r: fromHTTP(r), who: who}))
 	want := map[string]string{"AUTH_TYPE": "Basic", "REMOTE_USER": "al ice", "AUTH_ROLE": "admin", "WSEXEC_TEST_KEEP": "kept", "SERVER_PORT": "80"}
 	for k, v := range want {
 		if env[k] != v {
@@ -230,7 +230,7 @@ func TestEnvIdentity(t *testing.T) {
 		t.Errorf("HTTP_AUTHORIZATION = %q: the password reached the program", v)
 	}
 	who.hidePassword = false // an auth command's token, say: the program may need it
-	if env := envMap(t, base.build(envRequest{r: r, who: who})); env["HTTP_AUTHORIZATION"] != "Basic YWxpY2U6c2VjcmV0" {
+	if env := envMap(t, base.build(envRequest{r: fromHTTP(r), who: who})); env["HTTP_AUTHORIZATION"] != "Basic YWxpY2U6c2VjcmV0" {
 		t.Errorf("without basic auth, HTTP_AUTHORIZATION = %q", env["HTTP_AUTHORIZATION"])
 	}
 
@@ -238,8 +238,8 @@ func TestEnvIdentity(t *testing.T) {
 	r.RemoteAddr = "127.0.0.1:4000"
 	r.Header.Set("X-Forwarded-Proto", "https")
 	r.Header.Set("X-Forwarded-For", "203.0.113.5")
-	fr, err := trustedProxies(nets).forward(r)
-	if err != nil {
+	fr := fromHTTP(r)
+	if err := trustedProxies(nets).forward(fr); err != nil {
 		t.Fatal(err)
 	}
 	env = envMap(t, base.build(envRequest{r: fr}))
@@ -276,7 +276,7 @@ func TestEnvPty(t *testing.T) {
 				base = base.withPty(size)
 			}
 			r := httptest.NewRequest(http.MethodGet, "http://example.com/", nil)
-			env := envMap(t, base.build(envRequest{r: r}))
+			env := envMap(t, base.build(envRequest{r: fromHTTP(r)}))
 			for _, v := range []struct{ key, want string }{{"TERM", tc.term}, {"COLUMNS", tc.columns}, {"LINES", tc.lines}} {
 				if got, ok := env[v.key]; got != v.want || ok != (v.want != "") {
 					t.Errorf("%s = %q (set: %t), want %q", v.key, got, ok, v.want)

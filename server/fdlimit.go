@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
+	"net/textproto"
 	"syscall"
 	"time"
 
@@ -73,16 +73,16 @@ func outOfFiles(err error) bool {
 // full --maxforks is (429), and the one line logged names the limit and
 // how many descriptors are open, which tell the operator what to raise.
 // Otherwise it is the handshake.Error in err, or a 500.
-func (s *Server) refuseStart(w http.ResponseWriter, log *slog.Logger, err error) (fault bool) {
+func (s *Server) refuseStart(w responder, log *slog.Logger, err error) (fault bool) {
 	if outOfFiles(err) {
 		s.refuse(w, log.With(fileUse(err)...), &handshake.Error{
-			Status: http.StatusServiceUnavailable,
+			Status: 503,
 			Reason: "out of file descriptors, try again later",
-			Header: http.Header{"Retry-After": {noFilesRetry}},
+			Header: textproto.MIMEHeader{"Retry-After": {noFilesRetry}},
 		})
 		return false
 	}
-	herr := &handshake.Error{Status: http.StatusInternalServerError, Reason: "cannot start the program"}
+	herr := &handshake.Error{Status: 500, Reason: "cannot start the program"}
 	errors.As(err, &herr)
 	s.refuse(w, log, herr)
 	return true

@@ -2,13 +2,11 @@ package server
 
 import (
 	"cmp"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
-	"net/http"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
@@ -124,13 +122,6 @@ func (s *Server) mainListener(ln net.Listener, name string) listener {
 	return l
 }
 
-func (s *Server) wrapTLS(ln net.Listener) net.Listener {
-	if s.cfg.TLS == nil {
-		return ln
-	}
-	return tls.NewListener(ln, s.cfg.TLS)
-}
-
 // listenUnix listens on a Unix socket at path. A socket file left behind
 // by a server that is gone (nothing accepts on it) is removed first; one
 // that something still accepts on is an error, and so is a path that is
@@ -205,84 +196,6 @@ func (l *renamedUnixListener) Close() error {
 	return err
 }
 
-// TLSConfig builds the server's TLS configuration from PEM data: the
-// certificate chain and its key, and optionally the CAs whose client
-// certificates are accepted. With CAs every client must present a
-// certificate that verifies against them (mutual TLS). TLS 1.2 is the
-// oldest version offered, and only HTTP/1.1 is negotiated: a WebSocket
-// takes over an HTTP/1.1 connection (RFC 6455 §4; RFC 8441's HTTP/2 form
-// is not supported).
-func TLSConfig(certPEM, keyPEM, caPEM []byte) (*tls.Config, error) {
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		NextProtos:   []string{"http/1.1"},
-	}
-	if caPEM != nil {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(caPEM) {
-			return nil, errors.New("no PEM certificate found")
-		}
-		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
-}
-
-// redirectHandler sends every request to the same host, path and query
-// on the endpoint's scheme and port: 301 for GET and HEAD, 308 (which
-// keeps the method and body) for the rest. A target that is not a path, or
-// a malformed Host, is refused as on the endpoint's listener (request.go).
-func (s *Server) redirectHandler(scheme, port string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkTarget(r); err != nil {
-			s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
-			return
-		}
-		host, _, _ := splitHost(r.Host)
-		if host == "" { // HTTP/1.0 without Host: the address it came to
-			if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-				host, _, _ = net.SplitHostPort(a.String())
-			}
-		}
-		if (scheme == "https" && port != "443") || (scheme == "http" && port != "80") {
-			host = net.JoinHostPort(host, port)
-		} else if strings.Contains(host, ":") {
-			host = "[" + host + "]"
-		}
-		status := http.StatusPermanentRedirect
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			status = http.StatusMovedPermanently
-		}
-		http.Redirect(w, r, scheme+"://"+host+r.URL.RequestURI(), status)
-	})
-}
-
-// withHeaders adds Config.Header to every response next writes through w,
-// and Config.HeaderHTTP to those that are not WebSocket upgrades. (The
-// 101 is written raw by package handshake, with Header and HeaderWS.)
-func (s *Server) withHeaders(next http.Handler) http.Handler {
-	if len(s.cfg.Header) == 0 && len(s.cfg.HeaderHTTP) == 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for name, values := range s.cfg.Header {
-			h[name] = append(h[name], values...)
-		}
-		if !handshake.IsUpgrade(r) {
-			for name, values := range s.cfg.HeaderHTTP {
-				h[name] = append(h[name], values...)
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // ParseHeader splits an extra response header given as "Name: value" and
 // checks it by handshake.CheckHeader's rules: the name must be an HTTP
 // token and not one the server writes itself (the handshake's,
@@ -295,9 +208,9 @@ func ParseHeader(line string) (name, value string, err error) {
 	if !ok {
 		return "", "", errors.New(`want "Name: value"`)
 	}
-	// CanonicalHeaderKey leaves a name that is not a token as it is, for
+	// CanonicalMIMEHeaderKey leaves a name that is not a token as it is, for
 	// CheckHeader to refuse.
-	name = http.CanonicalHeaderKey(name)
+	name = textproto.CanonicalMIMEHeaderKey(name)
 	value = strings.Trim(value, " \t")
 	if err := handshake.CheckHeader(name, value); err != nil {
 		return "", "", err
@@ -308,7 +221,7 @@ func ParseHeader(line string) (name, value string, err error) {
 // checkHeaders checks every header of h by ParseHeader's rules. It calls
 // handshake.CheckHeader on the name as it is, rather than ParseHeader on
 // "name: value": a name holding a colon would split there and pass.
-func checkHeaders(h http.Header) error {
+func checkHeaders(h textproto.MIMEHeader) error {
 	for name, values := range h {
 		for _, v := range values {
 			if err := handshake.CheckHeader(name, v); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,8 +127,8 @@ func TestListenUnix(t *testing.T) {
 func TestWithHeaders(t *testing.T) {
 	t.Parallel()
 	s := &Server{cfg: Config{
-		Header:     http.Header{"X-All": {"a"}},
-		HeaderHTTP: http.Header{"X-Http": {"h"}},
+		Header:     textproto.MIMEHeader{"X-All": {"a"}},
+		HeaderHTTP: textproto.MIMEHeader{"X-Http": {"h"}},
 	}}
 	h := s.withHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	for _, upgrade := range []bool{false, true} {

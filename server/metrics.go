@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -180,14 +178,6 @@ func (h *histogram) observe(d time.Duration) {
 	}
 	h.counts[i].Add(1)
 	h.sum.Add(int64(d))
-}
-
-// ServeHTTP writes the metrics in the text exposition format.
-func (m *metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	var b bytes.Buffer
-	m.writeTo(&b)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Write(b.Bytes())
 }
 
 // writeTo writes every metric, each family with its HELP and TYPE lines.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
@@ -134,12 +134,22 @@ func (r OriginRule) matches(o origin) bool {
 // requestScheme is the scheme the client used to reach the server: what
 // a trusted proxy said (X-Forwarded-Proto, proxy.go) if it said it, else
 // "https" when the request came over TLS, else "http". Every check that
-// needs it asks here.
-func requestScheme(r *http.Request) string {
-	if f, ok := forwardedOf(r); ok && f.scheme != "" {
-		return f.scheme
+// needs it asks here; the handshake's origin check reads it as
+// handshake.Request.Secure, which serveWS sets from it.
+func requestScheme(r *request) string {
+	switch {
+	case r.scheme != "":
+		return r.scheme
+	case r.tls:
+		return "https"
 	}
-	if r.TLS != nil {
+	return "http"
+}
+
+// schemeOf is the scheme of a request as the handshake's origin check
+// sees it: https when Secure.
+func schemeOf(r *handshake.Request) string {
+	if r.Secure {
 		return "https"
 	}
 	return "http"
@@ -150,12 +160,12 @@ func requestScheme(r *http.Request) string {
 // default port when it has none). A page's origin is http or https, never
 // ws or wss, so those never match. The Host header is the client's word:
 // see docs/policy.md on DNS rebinding.
-func sameOrigin(o origin, r *http.Request) bool {
+func sameOrigin(o origin, r *handshake.Request) bool {
 	if o.null {
 		return false
 	}
-	scheme := requestScheme(r)
-	host, port, _ := splitHost(r.Host) // checked in ServeHTTP
+	scheme := schemeOf(r)
+	host, port, _ := splitHost(r.Host) // checked by checkRequest
 	if port == "" {
 		port = defaultPort(scheme == "https")
 	}
@@ -172,11 +182,11 @@ func sameOrigin(o origin, r *http.Request) bool {
 // visitor's browser (RFC 6455 §10.2). A client that sends no Origin is not
 // a browser, and a non-browser client can send any Origin it likes, so
 // refusing it would protect nothing and break curl, websocat and scripts.
-func originPolicy(rules []OriginRule, same bool) func(*http.Request) error {
+func originPolicy(rules []OriginRule, same bool) func(*handshake.Request) error {
 	if len(rules) == 0 && !same {
 		return nil
 	}
-	return func(r *http.Request) error {
+	return func(r *handshake.Request) error {
 		values := r.Header.Values("Origin")
 		switch len(values) {
 		case 0:
@@ -190,7 +200,7 @@ func originPolicy(rules []OriginRule, same bool) func(*http.Request) error {
 			return fmt.Errorf("malformed Origin header %s", quote(values[0]))
 		}
 		if same && !sameOrigin(o, r) {
-			return fmt.Errorf("origin %s does not match the request's %s (--sameorigin)", quote(values[0]), quote(requestScheme(r)+"://"+r.Host))
+			return fmt.Errorf("origin %s does not match the request's %s (--sameorigin)", quote(values[0]), quote(schemeOf(r)+"://"+r.Host))
 		}
 		if len(rules) > 0 {
 			for _, rule := range rules {
@@ -253,10 +263,9 @@ func (s *Server) acquire() bool {
 }
 
 // refuse429 answers a request that found every MaxForks slot taken.
-func (s *Server) refuse429(w http.ResponseWriter, log *slog.Logger) {
-	w.Header().Set("Retry-After", "1")
-	s.refuse(w, log, &handshake.Error{Status: http.StatusTooManyRequests,
-		Reason: busyReason(s.cfg.MaxForks)})
+func (s *Server) refuse429(w responder, log *slog.Logger) {
+	s.refuse(w, log, &handshake.Error{Status: 429, Reason: busyReason(s.cfg.MaxForks),
+		Header: textproto.MIMEHeader{"Retry-After": {"1"}}})
 }
 
 func busyReason(maxForks int) string {
@@ -269,7 +278,7 @@ func busyReason(maxForks int) string {
 // connection is closed at once with 1013 (try again later), no program
 // started: browsers hide a failed handshake's status from scripts (they
 // see 1006) but do show a close code.
-func (s *Server) refuseBusy(w http.ResponseWriter, log *slog.Logger, res *handshake.Result) {
+func (s *Server) refuseBusy(w responder, log *slog.Logger, res *handshake.Result) {
 	if !s.cfg.MaxForksClose {
 		s.refuse429(w, log)
 		return
@@ -278,7 +287,7 @@ func (s *Server) refuseBusy(w http.ResponseWriter, log *slog.Logger, res *handsh
 	defer s.conns.Done()
 	s.metrics.refused1013.Add(1)
 	res.Extensions = nil // nothing will be sent but a close frame
-	nc, br, err := handshake.Accept(w, res, &s.hs)
+	nc, br, err := w.accept(res, &s.hs)
 	if err != nil {
 		log.Warn("refused", "code", wsproto.CloseTryAgainLater, "err", err)
 		return

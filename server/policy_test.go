@@ -1,10 +1,11 @@
 package server
 
 import (
-	"crypto/tls"
-	"net/http"
+	"net/textproto"
 	"strings"
 	"testing"
+
+	"github.com/wsexec/wsexec/handshake"
 )
 
 func TestParseOriginRules(t *testing.T) {
@@ -85,12 +86,9 @@ func TestOriginPolicy(t *testing.T) {
 		{"wildcard is not a suffix", []string{"http://evilsub.example"}, "h.example", false, false, false},
 	}
 	for _, tc := range tests {
-		r := &http.Request{Host: tc.host, Header: http.Header{}}
+		r := &handshake.Request{Host: tc.host, Header: textproto.MIMEHeader{}, Secure: tc.tls}
 		if tc.origin != nil {
 			r.Header["Origin"] = tc.origin
-		}
-		if tc.tls {
-			r.TLS = &tls.ConnectionState{}
 		}
 		if err := list(r); (err == nil) != tc.list {
 			t.Errorf("%s: --origin: %v, want allowed=%v", tc.name, err, tc.list)

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"strings"
 )
@@ -76,36 +74,29 @@ func (t trustedProxies) trusts(a netip.Addr) bool {
 	return false
 }
 
-// forwarded is what a trusted proxy said about the request.
-type forwarded struct {
-	scheme string // "http", "https"; "" when the proxy did not say
-}
-
-type forwardedKey struct{}
-
-// forward returns r as the trusted proxy that sent it describes it
-// (RemoteAddr, Host, and the scheme for requestScheme), or r itself when
-// its peer is not trusted or sent none of the headers.
-func (t trustedProxies) forward(r *http.Request) (*http.Request, error) {
+// forward rewrites r as the trusted proxy that sent it describes it
+// (remoteAddr, Host, and the scheme for requestScheme), and leaves it as it
+// is when its peer is not trusted or sent none of the headers.
+func (t trustedProxies) forward(r *request) error {
 	if len(t) == 0 {
-		return r, nil
+		return nil
 	}
-	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	peer, err := netip.ParseAddrPort(r.remoteAddr)
 	if err != nil || !t.trusts(peer.Addr()) {
-		return r, nil
+		return nil
 	}
 	var client, scheme, host string
 	if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 		_, client, err = t.pick(listEntries(xff))
 		if err != nil {
-			return r, forwardError("X-Forwarded-For", err)
+			return forwardError("X-Forwarded-For", err)
 		}
 		scheme = lastEntry(r.Header.Values("X-Forwarded-Proto"))
 		host = lastEntry(r.Header.Values("X-Forwarded-Host"))
 	} else if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
 		elems, err := parseForwarded(fwd)
 		if err != nil {
-			return r, forwardError("Forwarded", err)
+			return forwardError("Forwarded", err)
 		}
 		fors := make([]string, len(elems))
 		for i, e := range elems {
@@ -114,7 +105,7 @@ func (t trustedProxies) forward(r *http.Request) (*http.Request, error) {
 		var i int
 		i, client, err = t.pick(fors)
 		if err != nil {
-			return r, forwardError("Forwarded", err)
+			return forwardError("Forwarded", err)
 		}
 		// The chosen element's own proto and host: those of the request
 		// the client sent.
@@ -127,30 +118,24 @@ func (t trustedProxies) forward(r *http.Request) (*http.Request, error) {
 	switch scheme {
 	case "", "http", "https":
 	default:
-		return r, badRequest("the trusted proxy's scheme " + quote(scheme) + " is not http or https")
+		return badRequest("the trusted proxy's scheme " + quote(scheme) + " is not http or https")
 	}
 	if host != "" {
 		if _, _, err := splitHost(host); err != nil {
-			return r, badRequest("malformed forwarded host " + quote(host) + ": " + err.Error())
+			return badRequest("malformed forwarded host " + quote(host) + ": " + err.Error())
 		}
 	}
 	if client == "" && scheme == "" && host == "" {
-		return r, nil
+		return nil
 	}
-	r = r.WithContext(context.WithValue(r.Context(), forwardedKey{}, forwarded{scheme: scheme}))
+	r.forwarded, r.scheme = true, scheme
 	if client != "" {
-		r.RemoteAddr = client
+		r.remoteAddr = client
 	}
 	if host != "" {
 		r.Host = host
 	}
-	return r, nil
-}
-
-// forwardedOf returns what a trusted proxy said about r, if one did.
-func forwardedOf(r *http.Request) (forwarded, bool) {
-	f, ok := r.Context().Value(forwardedKey{}).(forwarded)
-	return f, ok
+	return nil
 }
 
 func forwardError(header string, err error) error {
@@ -160,7 +145,7 @@ func forwardError(header string, err error) error {
 // pick returns the client among a proxy chain's entries, left to right as
 // in the header: the right-most that is not a trusted proxy, or the
 // left-most if all are. It returns the entry's index, and its address as
-// r.RemoteAddr holds one: "ip", or "ip:port" (an IPv6 address in brackets)
+// request.remoteAddr holds one: "ip", or "ip:port" (an IPv6 address in brackets)
 // when the entry has a port.
 func (t trustedProxies) pick(entries []string) (int, string, error) {
 	for i := len(entries) - 1; i >= 0; i-- {

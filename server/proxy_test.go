@@ -93,7 +93,8 @@ func TestForward(t *testing.T) {
 				name, value, _ := strings.Cut(h, ": ")
 				r.Header.Add(name, value)
 			}
-			got, err := tp.forward(r)
+			got := fromHTTP(r)
+			err := tp.forward(got)
 			if tc.bad != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.bad) {
 					t.Fatalf("error %v, want one holding %q", err, tc.bad)
@@ -103,8 +104,8 @@ func TestForward(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.RemoteAddr != tc.addr || requestScheme(got) != tc.scheme || got.Host != tc.host {
-				t.Fatalf("RemoteAddr %q, scheme %q, Host %q; want %q, %q, %q", got.RemoteAddr, requestScheme(got), got.Host, tc.addr, tc.scheme, tc.host)
+			if got.remoteAddr != tc.addr || requestScheme(got) != tc.scheme || got.Host != tc.host {
+				t.Fatalf("RemoteAddr %q, scheme %q, Host %q; want %q, %q, %q", got.remoteAddr, requestScheme(got), got.Host, tc.addr, tc.scheme, tc.host)
 			}
 			if r.RemoteAddr != tc.peer || r.Host != "wsexec.local" {
 				t.Fatal("the request given was changed")

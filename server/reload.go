@@ -1,37 +1,8 @@
 package server
 
 import (
-	"crypto/tls"
 	"errors"
-	"fmt"
-	"sync/atomic"
 )
-
-// certFiles is the server's certificate when it comes from files
-// (Config.CertFile and KeyFile): loaded by New and again by each Reload,
-// and given to each TLS handshake by get. A pair that does not load leaves
-// the one before it in place.
-type certFiles struct {
-	cert, key string
-	cur       atomic.Pointer[tls.Certificate]
-}
-
-// load reads the pair; tls.X509KeyPair checks that the key is the
-// certificate's, so a renewal caught half-written (a new certificate, the
-// old key) is an error, not a broken server.
-func (c *certFiles) load() error {
-	pair, err := tls.LoadX509KeyPair(c.cert, c.key)
-	if err != nil {
-		return fmt.Errorf("certificate %s, key %s: %w", c.cert, c.key, err)
-	}
-	c.cur.Store(&pair)
-	return nil
-}
-
-// get is the tls.Config's GetCertificate.
-func (c *certFiles) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return c.cur.Load(), nil
-}
 
 // Reload reads again what the server can take on without a restart: the
 // certificate and key files (Config.CertFile, KeyFile), which every TLS

@@ -63,7 +63,7 @@ func TestReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
-		TLS: tlsCfg, CertFile: certFile, KeyFile: keyFile})
+		TLSSettings: TLSSettings{TLS: tlsCfg, CertFile: certFile, KeyFile: keyFile}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,51 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net"
-	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/wsexec/wsexec/handshake"
 )
+
+// request is a request as the gates, the routes and the program's
+// environment read it: its head, as package handshake reads it, and what
+// the connection and the gates add. It comes from net/http's request
+// (fromHTTP) or from wsexec's own reader (serveRaw).
+type request struct {
+	handshake.Request
+	path  string // the target's path, percent-decoded
+	query string // the target's query, as sent
+	// remoteAddr is the client's address, ip:port (or a Unix socket
+	// peer's name): the peer's, or the one a trusted proxy names.
+	remoteAddr string
+	// ctx ends when the client is gone (as net/http sees it) or the
+	// server stops.
+	ctx context.Context
+	tls bool // the request came over TLS
+	// clientCert is the subject of the client certificate TLS verified
+	// (--sslca), "" without one.
+	clientCert string
+	// forwarded reports that a trusted proxy described the request
+	// (proxy.go); scheme is the scheme it named, or "".
+	forwarded bool
+	scheme    string
+	who       identity // who the gates say the client is (auth.go)
+}
+
+// newRequest returns the request whose head is h, from the client at
+// remoteAddr. The target's path is decoded as net/http decodes it; a
+// target that is not a path is left for checkRequest to refuse.
+func newRequest(ctx context.Context, h *handshake.Request, remoteAddr string) *request {
+	r := &request{Request: *h, remoteAddr: remoteAddr, ctx: ctx}
+	if u, err := url.ParseRequestURI(h.Target); err == nil {
+		r.path, r.query = u.Path, u.RawQuery
+	}
+	return r
+}
 
 // Every request is checked here before it is routed: its target, its Host
 // and its path must each have one reading, so that the program, the origin
@@ -38,34 +75,34 @@ import (
 // from Host) and leave the path to the listener they redirect to.
 
 // checkRequest refuses a request that any of the rules above refuses.
-func checkRequest(r *http.Request) error {
-	if err := checkTarget(r); err != nil {
+func checkRequest(r *request) error {
+	if err := checkTarget(r.Target, r.Host); err != nil {
 		return err
 	}
-	rawPath, _, _ := strings.Cut(r.RequestURI, "?")
+	rawPath, _, _ := strings.Cut(r.Target, "?")
 	if strings.Contains(rawPath, "%2f") || strings.Contains(rawPath, "%2F") {
 		return badRequest("an encoded slash (%2F) in the path")
 	}
-	if hasDotSegment(r.URL.Path) {
+	if hasDotSegment(r.path) {
 		return badRequest(dotSegmentReason)
 	}
 	return nil
 }
 
 // checkTarget refuses a target that is not a path and a malformed Host.
-func checkTarget(r *http.Request) error {
-	if !strings.HasPrefix(r.RequestURI, "/") {
-		return badRequest("the request target " + quote(r.RequestURI) +
+func checkTarget(target, host string) error {
+	if !strings.HasPrefix(target, "/") {
+		return badRequest("the request target " + quote(target) +
 			" is not a path: send the path alone, with the host in the Host header")
 	}
-	if _, _, err := splitHost(r.Host); err != nil {
-		return badRequest("malformed Host header " + quote(r.Host) + ": " + err.Error())
+	if _, _, err := splitHost(host); err != nil {
+		return badRequest("malformed Host header " + quote(host) + ": " + err.Error())
 	}
 	return nil
 }
 
 func badRequest(reason string) error {
-	return &handshake.Error{Status: http.StatusBadRequest, Reason: reason}
+	return &handshake.Error{Status: 400, Reason: reason}
 }
 
 // dotSegmentReason is the reason for refusing a path with a "." or ".."

@@ -52,7 +52,7 @@ func TestCheckRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			err := checkRequest(readRequest(t, tc.line, tc.host))
+			err := checkRequest(fromHTTP(readRequest(t, tc.line, tc.host)))
 			if tc.reason == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

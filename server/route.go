@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,8 +47,7 @@ type endpoint struct {
 type router struct {
 	command *endpoint  // the single command; nil with --dir or none
 	dir     *scriptDir // --dir
-	cgi     *scriptDir // --cgidir
-	static  http.Handler
+	web                // plain HTTP's routes: --cgidir, --staticdir (web.go)
 }
 
 // newRouter checks the routing part of cfg and resolves its directories;
@@ -72,55 +70,26 @@ func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
 	case cfg.StaticDir == "" && cfg.CGIDir == "":
 		return nil, &ConfigError{Fields: []string{"Command"}, Reason: "missing: nothing to serve"}
 	}
-	if cfg.DevConsole {
-		for _, d := range []struct{ field, dir string }{{"StaticDir", cfg.StaticDir}, {"CGIDir", cfg.CGIDir}} {
-			if d.dir != "" {
-				return nil, &ConfigError{Fields: []string{"DevConsole", d.field}, Reason: "cannot be combined: the console would hide its files"}
-			}
-		}
-	}
-	if cfg.CGIDir != "" {
-		d, err := newScriptDir(cfg.CGIDir)
-		if err != nil {
-			return nil, &ConfigError{Fields: []string{"CGIDir"}, Reason: err.Error()}
-		}
-		rt.cgi = d
-	}
-	if cfg.StaticDir != "" {
-		// Programs are never served as source, wherever they lie (see
-		// hidden).
-		var hide hidden
-		if rt.cgi != nil {
-			hide.dirs = append(hide.dirs, rt.cgi.root)
-		}
-		if rt.dir != nil {
-			hide.execIn = append(hide.execIn, rt.dir.root)
-		}
-		if rt.command != nil {
-			hide.files = programFiles(rt.command.path, rt.command.args[1:])
-		}
-		h, err := newStatic(cfg.StaticDir, hide, log)
-		if err != nil {
-			return nil, &ConfigError{Fields: []string{"StaticDir"}, Reason: err.Error()}
-		}
-		rt.static = h
+	var err error
+	if rt.web, err = newWeb(cfg, rt, log); err != nil {
+		return nil, err
 	}
 	return rt, nil
 }
 
 // endpointFor maps a request to its WebSocket endpoint, or to a refusal (a
 // *handshake.Error) when its path names none.
-func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
+func (rt *router) endpointFor(r *request) (*endpoint, error) {
 	switch {
 	case rt.command != nil:
 		// As websocketd: the command is the script at the root, and the
 		// whole path is its PATH_INFO, what programs written for
 		// websocketd route on.
 		ep := *rt.command
-		ep.scriptName, ep.pathInfo = "/", r.URL.Path
+		ep.scriptName, ep.pathInfo = "/", r.path
 		return &ep, nil
 	case rt.dir != nil:
-		sc, err := rt.dir.resolve(r.URL.Path)
+		sc, err := rt.dir.resolve(r.path)
 		if err != nil {
 			return nil, err
 		}
@@ -131,63 +100,7 @@ func (rt *router) endpointFor(r *http.Request) (*endpoint, error) {
 			pathInfo:   sc.pathInfo,
 		}, nil
 	}
-	return nil, &handshake.Error{Status: http.StatusNotFound, Reason: "no WebSocket endpoint here"}
-}
-
-// route sends a request to its handler; see the comment at the top of this
-// file. The endpoint is looked up only where it is used: with --dir it is
-// a walk of the directory, which a CGI or static request need not pay.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	if handshake.IsUpgrade(r) {
-		ep, err := s.rt.endpointFor(r)
-		if err != nil {
-			s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
-			return
-		}
-		s.serveWS(w, r, ep)
-		return
-	}
-	if s.rt.cgi != nil && s.serveCGI(w, r) {
-		return
-	}
-	if s.rt.static != nil {
-		s.rt.static.ServeHTTP(w, r)
-		return
-	}
-	if s.rt.cgi != nil {
-		// Plain HTTP serves a site of CGI scripts: to a person with a
-		// browser a path that names none is a missing page (404, as
-		// websocketd), not a WebSocket endpoint to connect to.
-		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), notFound("no such CGI script"))
-		return
-	}
-	// The dev console comes first in websocketd's order; it comes last
-	// here, which is the same since New refuses it with --cgidir or
-	// --staticdir, and lets one lookup serve both.
-	_, err := s.rt.endpointFor(r)
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
-	switch {
-	case err != nil && s.cfg.DevConsole && s.rt.dir != nil && get && s.serveDirListing(w, r):
-	case err != nil:
-		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
-	case s.cfg.DevConsole && get:
-		serveDevConsole(w)
-	default:
-		w.Header().Set("Upgrade", "websocket")
-		http.Error(w, "this is a WebSocket endpoint: connect with a WebSocket client", http.StatusUpgradeRequired)
-	}
-}
-
-// serveDevConsole writes the dev console page. The page is the same bytes
-// for every request: nothing from the request is put in it (its script
-// reads its own URL and shows it with textContent only).
-func serveDevConsole(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; connect-src 'self' ws: wss:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.Write(devConsole)
+	return nil, &handshake.Error{Status: 404, Reason: "no WebSocket endpoint here"}
 }
 
 // scriptDir is a directory of executables, each served at its path below
@@ -305,7 +218,7 @@ func (d *scriptDir) resolve(p string) (script, error) {
 			}
 		}
 		if !fi.Mode().IsRegular() || fi.Mode()&0o111 == 0 || syscall.Access(real, xOK) != nil {
-			return script{}, &handshake.Error{Status: http.StatusForbidden, Reason: "not an executable script"}
+			return script{}, &handshake.Error{Status: 403, Reason: "not an executable script"}
 		}
 		sc.file, sc.path = name, real
 		if more {
@@ -351,7 +264,7 @@ func (s *Server) checkScripts() {
 }
 
 func notFound(reason string) error {
-	return &handshake.Error{Status: http.StatusNotFound, Reason: reason}
+	return &handshake.Error{Status: 404, Reason: reason}
 }
 
 // badSegment says what is wrong with one path segment on the way to a file,
@@ -388,3 +301,9 @@ func within(dir, path string) bool {
 	}
 	return strings.HasPrefix(path, dir)
 }
+
+func isExec(m fs.FileMode) bool { return m.IsRegular() && m&0o111 != 0 }
+
+// maxScan bounds the entries scriptIDs reads: a larger script directory
+// makes every file with more than one link count as hidden.
+const maxScan = 10000

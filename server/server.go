@@ -2,15 +2,14 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net"
-	"net/http"
 	"net/netip"
+	"net/textproto"
 	"os"
 	"runtime"
 	"strconv"
@@ -56,8 +55,8 @@ type Config struct {
 
 	// Listening. Addresses to listen on, host:port each ("" host: every
 	// interface); UnixSocket, a path to listen on as well (a stale socket
-	// file there is replaced; see listenUnix). TLS, when set, is used on
-	// every one of them (see TLSConfig). RedirPort, when not 0, opens a
+	// file there is replaced; see listenUnix). TLSSettings (tls.go; the
+	// tiny build has none) say whether they speak TLS. RedirPort, when not 0, opens a
 	// plain-HTTP listener on that port of each address that redirects to
 	// the endpoint's scheme and port. Header goes on every response,
 	// HeaderWS on the 101 only, HeaderHTTP on plain-HTTP ones only (see
@@ -67,17 +66,12 @@ type Config struct {
 	UnixSocket string
 	// UnixSocketMode, when not 0, is set on the socket file (chmod).
 	UnixSocketMode os.FileMode
-	TLS            *tls.Config
-	RedirPort      int
-	Header         http.Header
-	HeaderWS       http.Header
-	HeaderHTTP     http.Header
-	ReverseLookup  bool
-	// CertFile and KeyFile, when set, name the PEM files of TLS's
-	// certificate chain and key: New loads them, Reload loads them again,
-	// and each TLS handshake presents the pair last loaded (TLS's
-	// Certificates are not used). They go together, and need TLS.
-	CertFile, KeyFile string
+	TLSSettings
+	RedirPort     int
+	Header        textproto.MIMEHeader
+	HeaderWS      textproto.MIMEHeader
+	HeaderHTTP    textproto.MIMEHeader
+	ReverseLookup bool
 
 	// Sockets are listening sockets opened by someone else, such as
 	// systemd (Activated): served as they are, in place of Addresses and
@@ -229,7 +223,7 @@ type Server struct {
 	hubsMu sync.Mutex
 	hubs   map[string]*hub
 
-	// conns tracks hijacked connections, which http.Server.Shutdown
+	// conns tracks hijacked connections, which net/http's Shutdown
 	// neither sees nor waits for; quit is cancelled to end them all. (A
 	// request's context is no substitute: net/http may cancel it when the
 	// client goes, which is not a shutdown.)
@@ -265,6 +259,9 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if err := lacking(&cfg); err != nil {
+		return nil, err
+	}
 	rt, err := newRouter(&cfg, log)
 	if err != nil {
 		return nil, err
@@ -285,7 +282,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RedirPort != 0 && len(cfg.Addresses) == 0 {
 		return nil, errors.New("a redirect port needs a TCP address to redirect to")
 	}
-	for _, h := range []http.Header{cfg.Header, cfg.HeaderWS, cfg.HeaderHTTP} {
+	for _, h := range []textproto.MIMEHeader{cfg.Header, cfg.HeaderWS, cfg.HeaderHTTP} {
 		if err := checkHeaders(h); err != nil {
 			return nil, err
 		}
@@ -325,18 +322,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, &ConfigError{Fields: []string{"Subprotocols"}, Reason: fmt.Sprintf("%q is not a valid name (letters, digits and !#$%%&'*+-.^_`|~ only)", p)}
 		}
 	}
-	var cert *certFiles
-	if cfg.CertFile != "" || cfg.KeyFile != "" {
-		if cfg.TLS == nil || cfg.CertFile == "" || cfg.KeyFile == "" {
-			return nil, errors.New("CertFile and KeyFile go together, with TLS")
-		}
-		cert = &certFiles{cert: cfg.CertFile, key: cfg.KeyFile}
-		if err := cert.load(); err != nil {
-			return nil, err
-		}
-		cfg.TLS = cfg.TLS.Clone() // the caller's is left as it is
-		cfg.TLS.Certificates = nil
-		cfg.TLS.GetCertificate = cert.get
+	cert, err := newCert(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	var basic *basicAuth
 	if cfg.BasicAuthFile != "" {
@@ -384,9 +372,9 @@ func New(cfg Config) (*Server, error) {
 		s.env = s.env.withPty(procio.DefaultWindowSize) // the size procio gives a zero WindowSize
 	}
 	if len(cfg.Header)+len(cfg.HeaderWS) > 0 { // the 101's extra headers
-		s.hs.Header = cfg.Header.Clone()
-		if s.hs.Header == nil {
-			s.hs.Header = http.Header{}
+		s.hs.Header = textproto.MIMEHeader{}
+		for name, values := range cfg.Header {
+			s.hs.Header[name] = append(s.hs.Header[name], values...)
 		}
 		for name, values := range cfg.HeaderWS {
 			s.hs.Header[name] = append(s.hs.Header[name], values...)
@@ -396,127 +384,13 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Run listens on every configured address and serves until ctx is done.
-// Then it stops accepting, closes every WebSocket with 1001 (going away),
-// stops every program and returns once all are reaped, or after a bound.
-// A listener that cannot be opened is an error and nothing is served. Run
-// is called once per Server.
-func (s *Server) Run(ctx context.Context) error {
-	ls, err := s.listen()
-	if err != nil {
-		return &ListenError{Err: err}
-	}
-	s.checkFileLimit()
-	s.checkScripts()
-
-	var fresh freshConns
-	// net/http lets 4 KiB past its limit through (bufio slack): take it
-	// off so that the documented limit is the real one. Its sum of limit
-	// and slack then cannot overflow when the limit is the largest int.
-	maxHeader := s.cfg.MaxHeaderBytes - 4<<10
-	hs := &http.Server{
-		ConnState:         fresh.track,
-		Handler:           s.withHeaders(s),
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    maxHeader,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
-	// rs serves the redirect listeners, if any; it has no WebSockets.
-	rs := &http.Server{
-		ConnState:         fresh.track,
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    maxHeader,
-		ErrorLog:          hs.ErrorLog,
-	}
-	// ms serves the metrics, if asked for; its requests are GETs of
-	// /metrics alone.
-	ms := &http.Server{
-		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       time.Minute,
-		MaxHeaderBytes:    maxHeader,
-		ErrorLog:          hs.ErrorLog,
-	}
-	serveErr := make(chan error, len(ls.main)+len(ls.redirect)+1)
-	if ls.metrics != nil {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", &s.metrics)
-		ms.Handler = mux
-		s.log.Info("metrics", "addr", ls.metrics.addr, "url", "http://"+ls.metrics.urlAddr+"/metrics")
-		go func() { serveErr <- ms.Serve(ls.metrics) }()
-	}
-	// What is served, for the listening lines: the command, or the directories.
-	var serving []any
-	for _, kv := range [][2]string{{"dir", s.cfg.Dir}, {"staticdir", s.cfg.StaticDir}, {"cgidir", s.cfg.CGIDir}} {
-		if kv[1] != "" {
-			serving = append(serving, kv[0], kv[1])
-		}
-	}
-	if len(s.cfg.Command) > 0 {
-		serving = append(serving, "command", s.cfg.Command)
-	}
-	for _, ln := range ls.main {
-		attrs := append([]any{"addr", ln.addr}, s.urls(ln)...)
-		if ln.name != "" {
-			attrs = append(attrs, "socket", ln.name)
-		}
-		s.log.Info("listening", append(attrs, serving...)...)
-		go func() { serveErr <- hs.Serve(ln) }()
-	}
-	if len(ls.redirect) > 0 {
-		scheme := "http"
-		if s.cfg.TLS != nil {
-			scheme = "https"
-		}
-		_, port, _ := net.SplitHostPort(ls.main[0].addr)
-		rs.Handler = s.withHeaders(s.redirectHandler(scheme, port))
-		for _, ln := range ls.redirect {
-			s.log.Info("redirecting", "addr", ln.addr, "to", scheme+"://HOST:"+port+"/")
-			go func() { serveErr <- rs.Serve(ln) }()
-		}
-	}
-
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-		err = fmt.Errorf("serve: %w", err)
-	}
-
-	// Stop accepting, then end the WebSockets ourselves: Shutdown does not
-	// know about hijacked connections.
-	s.log.Info("shutting down", "connections", s.running.Load())
-	limit := s.shutdownLimit()
-	shutCtx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	s.quitAll()
-	fresh.closeAll()
-	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
-	}
-	rs.Shutdown(shutCtx) // only redirects: nothing worth waiting for
-
-	done := make(chan struct{})
-	go func() { s.conns.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-shutCtx.Done():
-		if err == nil {
-			err = fmt.Errorf("shutdown: %d connections still open after %v", s.running.Load(), limit)
-		}
-	}
-	// The metrics last: they show the connections winding down.
-	ms.Close()
-	return err
-}
-
 // urls returns the URLs a person can open on listener ln, as log
 // attributes: url, where WebSocket clients connect (or, with no endpoint,
 // where files and CGI scripts are served), and console, the dev console's
 // page when it is on.
 func (s *Server) urls(ln listener) []any {
 	ws, web := "ws", "http"
-	if s.cfg.TLS != nil {
+	if s.secure() {
 		ws, web = "wss", "https"
 	}
 	if ln.urlAddr == "" { // a Unix socket: no URL a browser takes
@@ -541,31 +415,78 @@ type ListenError struct{ Err error }
 func (e *ListenError) Error() string { return e.Err.Error() }
 func (e *ListenError) Unwrap() error { return e.Err }
 
-// freshConns tracks the connections that have not sent a byte yet
-// (http.StateNew). http.Server.Shutdown counts them as idle only once they
-// are 5 s old, so a browser's spare connection would hold up every
-// shutdown; Run closes them itself, and any accepted after that.
+// logListening logs the line that says where ln serves, and what.
+func (s *Server) logListening(ln listener) {
+	attrs := append([]any{"addr", ln.addr}, s.urls(ln)...)
+	if ln.name != "" {
+		attrs = append(attrs, "socket", ln.name)
+	}
+	for _, kv := range [][2]string{{"dir", s.cfg.Dir}, {"staticdir", s.cfg.StaticDir}, {"cgidir", s.cfg.CGIDir}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	if len(s.cfg.Command) > 0 {
+		attrs = append(attrs, "command", s.cfg.Command)
+	}
+	s.log.Info("listening", attrs...)
+}
+
+// shutdown begins Run's shutdown: it ends every WebSocket (their relays
+// close with 1001) and closes the fresh connections. It returns the
+// context that bounds the rest of the shutdown, the bound, and the
+// context's cancel.
+func (s *Server) shutdown(fresh *freshConns) (context.Context, time.Duration, context.CancelFunc) {
+	s.log.Info("shutting down", "connections", s.running.Load())
+	limit := s.shutdownLimit()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	s.quitAll()
+	fresh.closeAll()
+	return ctx, limit, cancel
+}
+
+// waitConns waits for every WebSocket connection to end, its program
+// reaped, or for ctx, which shutdown bounded by limit.
+func (s *Server) waitConns(ctx context.Context, limit time.Duration) error {
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("shutdown: %d connections still open after %v", s.running.Load(), limit)
+	}
+}
+
+// freshConns tracks the connections that have not sent a request yet, for
+// Run to close when it shuts down: nothing of them is worth waiting for.
 type freshConns struct {
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
 	closing bool
 }
 
-// track is an http.Server.ConnState hook.
-func (f *freshConns) track(c net.Conn, state http.ConnState) {
+// add tracks c; once closeAll has run, it closes c instead and reports
+// false.
+func (f *freshConns) add(c net.Conn) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	switch {
-	case state == http.StateNew && f.closing:
+	if f.closing {
 		c.Close()
-	case state == http.StateNew:
-		if f.conns == nil {
-			f.conns = make(map[net.Conn]struct{})
-		}
-		f.conns[c] = struct{}{}
-	default:
-		delete(f.conns, c)
+		return false
 	}
+	if f.conns == nil {
+		f.conns = make(map[net.Conn]struct{})
+	}
+	f.conns[c] = struct{}{}
+	return true
+}
+
+// remove stops tracking c: it has sent its request.
+func (f *freshConns) remove(c net.Conn) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.conns, c)
 }
 
 // closeAll closes every fresh connection, and from now on each new one.
@@ -640,42 +561,50 @@ func (s *Server) maxMessage() int64 {
 	return s.cfg.MaxMessageSize
 }
 
-// ServeHTTP checks a request (see request.go), passes it through the gates
-// every route shares (auth.go) and routes it (see
-// route.go): a WebSocket upgrade runs its endpoint's program, a plain
-// request gets the dev console, a CGI script or a static file when
-// enabled, anything else a clear refusal.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve checks a request (see request.go) and passes it through the gates
+// every route shares (auth.go): a WebSocket upgrade goes on to its
+// endpoint (serveUpgrade); for any other request serve returns true, for
+// the plain-HTTP routes (web.go). A refusal has been answered through w.
+func (s *Server) serve(w responder, r *request) (plain bool) {
 	if err := checkRequest(r); err != nil {
-		s.refuse(w, s.log.With("remote", r.RemoteAddr), err)
-		return
+		s.refuse(w, s.log.With("remote", r.remoteAddr), err)
+		return false
 	}
-	r, err := s.admit(r)
+	if err := s.admit(r); err != nil {
+		s.refuse(w, s.log.With("remote", r.remoteAddr, "path", r.path), err)
+		return false
+	}
+	if !handshake.IsUpgrade(&r.Request) {
+		return true
+	}
+	ep, err := s.rt.endpointFor(r)
 	if err != nil {
-		s.refuse(w, s.log.With("remote", r.RemoteAddr, "path", r.URL.Path), err)
-		return
+		s.refuse(w, s.log.With("remote", r.remoteAddr, "path", r.path), err)
+		return false
 	}
-	s.route(w, r)
+	s.serveWS(w, r, ep)
+	return false
 }
 
 // serveWS checks the handshake, starts the endpoint's program and takes
 // the connection over. It returns once the relay runs in a goroutine of its
 // own (see conn.serve), which releases the connection's slot when the
 // program is reaped and the socket closed.
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
+func (s *Server) serveWS(w responder, r *request, ep *endpoint) {
 	n := s.nextID.Add(1)
 	id := strconv.FormatUint(n, 10)
-	log := s.log.With("conn", id, "remote", r.RemoteAddr)
+	log := s.log.With("conn", id, "remote", r.remoteAddr)
 
-	res, err := handshake.Check(r, &s.hs)
+	r.Secure = requestScheme(r) == "https" // for the origin check
+	res, err := handshake.Check(&r.Request, &s.hs)
 	if err != nil {
 		s.refuse(w, log, err)
 		return
 	}
 	s.answerSubprotocol(res)
-	who := identityOf(r)
-	if s.authCmd != nil {
-		set, err := s.authCmd.run(r.Context(), s.programEnv(r, strconv.FormatUint(s.idBase+n, 10), ep, res, who))
+	who := r.who
+	if fullBuild && s.authCmd != nil {
+		set, err := s.authCmd.run(r.ctx, s.programEnv(r, strconv.FormatUint(s.idBase+n, 10), ep, res, who))
 		if err != nil {
 			s.refuse(w, log, err)
 			return
@@ -697,18 +626,18 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, ep *endpoint) {
 
 // refuse answers a refused request with its status and reason, logs it
 // and counts it. Every refusal goes through here.
-func (s *Server) refuse(w http.ResponseWriter, log *slog.Logger, err error) {
+func (s *Server) refuse(w responder, log *slog.Logger, err error) {
 	if aerr := (*authError)(nil); errors.As(err, &aerr) {
 		s.metrics.refused(aerr.status)
 		log.Info("refused", "status", aerr.status, "reason", aerr.reason, "detail", aerr.detail)
-		(&handshake.Error{Status: aerr.status, Reason: aerr.reason, Header: aerr.header}).WriteTo(w)
+		w.refuse(&handshake.Error{Status: aerr.status, Reason: aerr.reason, Header: aerr.header})
 		return
 	}
 	var herr *handshake.Error
 	if !errors.As(err, &herr) {
-		herr = &handshake.Error{Status: http.StatusInternalServerError, Reason: err.Error()}
+		herr = &handshake.Error{Status: 500, Reason: err.Error()}
 	}
 	log.Info("refused", "status", herr.Status, "reason", herr.Reason)
 	s.metrics.refused(herr.Status)
-	herr.WriteTo(w)
+	w.refuse(herr)
 }

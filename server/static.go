@@ -1,3 +1,5 @@
+//go:build !tiny
+
 package server
 
 import (
@@ -126,8 +128,6 @@ func (h *hidden) why(p string, fi fs.FileInfo, ids *scriptIDs) string {
 	return ""
 }
 
-func isExec(m fs.FileMode) bool { return m.IsRegular() && m&0o111 != 0 }
-
 // backupSuffixes end the names that editors, patch, diff3 and package
 // managers give the copies of a file they keep beside it, compared without
 // regard to case. With "~" (Emacs, vim's backupext, cp --backup: NAME~ and
@@ -154,10 +154,6 @@ func stripBackup(name string) string {
 	}
 	return ""
 }
-
-// maxScan bounds the entries scriptIDs reads: a larger script directory
-// makes every file with more than one link count as hidden.
-const maxScan = 10000
 
 // scriptIDs gathers, the first time it is asked about a file with more
 // than one link, the identity (device and inode) of every file under

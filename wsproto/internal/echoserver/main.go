@@ -46,7 +46,7 @@ var hs = handshake.Config{Extensions: func(offers []wsproto.Extension) ([]wsprot
 
 // serve upgrades the request and echoes until the connection ends.
 func serve(w http.ResponseWriter, r *http.Request) {
-	res, err := handshake.Check(r, &hs)
+	res, err := handshake.Check(handshake.FromHTTP(r), &hs)
 	if err != nil {
 		var herr *handshake.Error
 		if errors.As(err, &herr) {

@@ -1,0 +1,223 @@
+//go:build tiny
+
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/textproto"
+	"time"
+
+	"github.com/wsexec/wsexec/handshake"
+)
+
+// The tiny build (tag tiny; make tiny) serves WebSocket endpoints only,
+// with no net/http and no crypto/tls linked: Run reads each request itself
+// (handshake.ReadRequest), answers one request per connection, and a
+// plain request gets 426 (or the refusal its path earns). Config fields of
+// what it leaves out are refused by New (lacking); the types below stand in
+// for the default build's, and are never used.
+
+// TLSSettings has no fields in the tiny build: it has no TLS.
+type TLSSettings struct{}
+
+func (s *Server) secure() bool { return false }
+
+func (s *Server) wrapTLS(ln net.Listener) net.Listener { return ln }
+
+func newCert(*Config) (*certFiles, error) { return nil, nil }
+
+type certFiles struct{}
+
+func (*certFiles) load() error { return nil }
+
+type basicAuth struct{}
+
+func newBasicAuth(string, string) (*basicAuth, error) { return nil, errTiny }
+
+func (*basicAuth) check(textproto.MIMEHeader) (string, error) { return "", errTiny }
+
+func (*basicAuth) load() error { return nil }
+
+// web has no routes in the tiny build.
+type web struct{}
+
+func newWeb(*Config, *router, *slog.Logger) (web, error) { return web{}, nil }
+
+// fullBuild is false in the tiny build: a branch it guards is left out of
+// its binary (the shared program, the auth command, trusted proxies),
+// as New refuses the Config fields that would take it.
+const fullBuild = false
+
+var errTiny = errors.New("not in the tiny build")
+
+// lacks lists what the tiny build leaves out, as the Config fields that
+// ask for it and why, in the order New checks them.
+var lacks = []struct {
+	Field, What string
+	set         func(*Config) bool
+}{
+	{"StaticDir", "static files", func(c *Config) bool { return c.StaticDir != "" }},
+	{"CGIDir", "CGI scripts", func(c *Config) bool { return c.CGIDir != "" }},
+	{"DevConsole", "the dev console", func(c *Config) bool { return c.DevConsole }},
+	{"HeaderHTTP", "plain-HTTP responses", func(c *Config) bool { return len(c.HeaderHTTP) > 0 }},
+	{"RedirPort", "plain-HTTP redirects", func(c *Config) bool { return c.RedirPort != 0 }},
+	{"MetricsAddr", "metrics", func(c *Config) bool { return c.MetricsAddr != "" }},
+	{"Pty", "pseudo-terminals", func(c *Config) bool { return c.Pty }},
+	{"Broadcast", "one program for every client", func(c *Config) bool { return c.Broadcast }},
+	{"BasicAuthFile", "basic authentication", func(c *Config) bool { return c.BasicAuthFile != "" || c.BasicAuthRealm != "" }},
+	{"AuthCommand", "the auth command", func(c *Config) bool { return len(c.AuthCommand) > 0 }},
+	{"TrustedProxies", "trusted proxies", func(c *Config) bool { return len(c.TrustedProxies) > 0 }},
+}
+
+// lacking refuses a Config that asks for what the tiny build leaves out.
+func lacking(cfg *Config) error {
+	for _, l := range lacks {
+		if l.set(cfg) {
+			return &ConfigError{Fields: []string{l.Field}, Reason: "not in the tiny build, which has no " + l.What + ": use the full build"}
+		}
+	}
+	return nil
+}
+
+// Run listens on every configured address and serves until ctx is done,
+// as the default build's Run does, reading each request itself.
+func (s *Server) Run(ctx context.Context) error {
+	ls, err := s.listen()
+	if err != nil {
+		return &ListenError{Err: err}
+	}
+	s.checkFileLimit()
+	s.checkScripts()
+
+	var fresh freshConns
+	serveErr := make(chan error, len(ls.main))
+	for _, ln := range ls.main {
+		s.logListening(ln)
+		go func() { serveErr <- s.acceptRaw(ln, &fresh) }()
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	ls.close()
+	shutCtx, limit, cancel := s.shutdown(&fresh)
+	defer cancel()
+	if e := s.waitConns(shutCtx, limit); err == nil {
+		err = e
+	}
+	return err
+}
+
+// acceptRaw accepts connections on ln and serves each in a goroutine of
+// its own until ln is closed. An error accepting (out of descriptors,
+// most likely: filesListener logs it) is retried after a pause that
+// doubles from 5 ms to 1 s, as net/http's server does, so that the
+// clients waiting in the backlog get their turn once descriptors free.
+func (s *Server) acceptRaw(ln net.Listener, fresh *freshConns) error {
+	var pause time.Duration
+	for {
+		nc, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(pause):
+			case <-s.quit.Done():
+				return nil
+			}
+			continue
+		}
+		pause = 0
+		go s.serveRaw(nc, fresh)
+	}
+}
+
+// rawReadBuffer is the size of the reader a connection's request is read
+// with, which then holds what the client sent after it (as net/http's).
+const rawReadBuffer = 4 << 10
+
+// lingerTime bounds how long a refused connection is drained after its
+// answer, so that the client reads the answer rather than a reset.
+const lingerTime = 500 * time.Millisecond
+
+// serveRaw reads one request from nc, within ReadHeaderTimeout and
+// MaxHeaderBytes, and serves it (Server.serve). A connection that is not
+// handed over to a WebSocket is closed once answered.
+func (s *Server) serveRaw(nc net.Conn, fresh *freshConns) {
+	if !fresh.add(nc) {
+		return
+	}
+	nc.SetReadDeadline(time.Now().Add(s.cfg.ReadHeaderTimeout))
+	br := bufio.NewReaderSize(nc, rawReadBuffer)
+	w := &rawResponder{nc: nc, br: br, header: s.cfg.Header}
+	h, err := handshake.ReadRequest(br, s.cfg.MaxHeaderBytes)
+	fresh.remove(nc)
+	var herr *handshake.Error
+	switch {
+	case errors.As(err, &herr):
+		s.refuse(w, s.log.With("remote", nc.RemoteAddr().String()), herr)
+		w.linger()
+		return
+	case err != nil: // the client went, or sent nothing in time
+		nc.Close()
+		return
+	}
+	nc.SetReadDeadline(time.Time{})
+	r := newRequest(s.quit, h, nc.RemoteAddr().String())
+	if s.serve(w, r) {
+		// A plain request: what the path is, or why it is refused.
+		_, err := s.rt.endpointFor(r)
+		if err == nil {
+			err = &handshake.Error{Status: 426, Reason: endpointHint, Header: textproto.MIMEHeader{"Upgrade": {"websocket"}}}
+		}
+		s.refuse(w, s.log.With("remote", r.remoteAddr, "path", r.path), err)
+	}
+	if !w.taken {
+		w.linger()
+	}
+}
+
+// rawResponder answers a request serveRaw read, on its connection.
+type rawResponder struct {
+	nc     net.Conn
+	br     *bufio.Reader
+	header textproto.MIMEHeader // Config.Header, on every response
+	taken  bool                 // accept handed the connection over
+}
+
+func (w *rawResponder) refuse(e *handshake.Error) {
+	w.nc.SetWriteDeadline(time.Now().Add(lingerTime))
+	w.nc.Write(e.AppendResponse(nil, w.header)) // the client may be gone
+}
+
+func (w *rawResponder) accept(res *handshake.Result, cfg *handshake.Config) (net.Conn, *bufio.Reader, error) {
+	if err := handshake.Respond(w.nc, res, cfg); err != nil {
+		w.refuse(&handshake.Error{Status: 500, Reason: "cannot complete the handshake"})
+		return nil, nil, err
+	}
+	w.taken = true
+	return w.nc, w.br, nil
+}
+
+func (w *rawResponder) abort() {}
+
+// linger closes a connection that has been answered: its write side
+// first, then what the client still sends is read and dropped for at most
+// lingerTime (and 64 KiB), so that closing does not reset the connection
+// before the client has read the answer.
+func (w *rawResponder) linger() {
+	if cw, ok := w.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		w.nc.SetReadDeadline(time.Now().Add(lingerTime))
+		io.Copy(io.Discard, io.LimitReader(w.br, 64<<10))
+	}
+	w.nc.Close()
+}
