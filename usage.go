@@ -5,8 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
-
-	"github.com/urfave/cli/v2"
+	"unicode/utf8"
 
 	"github.com/wsexec/wsexec/procio"
 )
@@ -22,9 +21,9 @@ var (
 
 // flagError words a command-line parse error the way wsexec's other
 // usage errors read: the flag as --name, the value quoted, what is wrong;
-// an unknown flag names the nearest known one. flags are those the
-// command line accepts.
-func flagError(err error, flags []cli.Flag) error {
+// an unknown flag names the nearest known one. names are the flags the
+// command line accepts, aliases too.
+func flagError(err error, names []string) error {
 	msg := err.Error()
 	if m := badValueRE.FindStringSubmatch(msg); m != nil {
 		why := "not a number"
@@ -37,10 +36,6 @@ func flagError(err error, flags []cli.Flag) error {
 		return usagef("--%s %q: %s", m[3], m[2], why)
 	}
 	if m := unknownRE.FindStringSubmatch(msg); m != nil {
-		var names []string
-		for _, f := range flags {
-			names = append(names, f.Names()...)
-		}
 		if near := nearestName(m[1], names); near != "" {
 			return usagef("unknown flag --%s (did you mean --%s?)", m[1], near)
 		}
@@ -70,4 +65,50 @@ func commandNotFound(name string, err error) error {
 		return usagef("%v (./%s is here but not executable: chmod +x it, or name its interpreter first)", err, name)
 	}
 	return usagef("%v (did you mean ./%s?)", err, name)
+}
+
+// nearestName returns the name among names that key is a few typing slips
+// from (as nearestFlag counts them), or "" when none is that close.
+func nearestName(key string, names []string) string {
+	key = strings.ToLower(key)
+	n := utf8.RuneCountInString(key)
+	best, bound := "", 2+n/6 // suggest a distance below bound
+	for _, name := range names {
+		if d := len(name) - n; d >= bound || -d >= bound { // names are ASCII
+			continue // too far apart by length alone
+		}
+		if d := editDistance(key, name); d < bound {
+			best, bound = name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b counting a
+// swap of two neighbouring letters as one edit, not two (the "optimal
+// string alignment" distance): prot is one edit from port. It keeps three
+// rows of the usual table.
+func editDistance(a, b string) int {
+	s, t := []rune(a), []rune(b)
+	prev2 := make([]int, len(t)+1)
+	prev := make([]int, len(t)+1)
+	cur := make([]int, len(t)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(s); i++ {
+		cur[0] = i
+		for j := 1; j <= len(t); j++ {
+			cost := 1
+			if s[i-1] == t[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && s[i-1] == t[j-2] && s[i-2] == t[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(t)]
 }
