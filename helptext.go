@@ -45,6 +45,31 @@ func placeholder(usage string) (arg, text string) {
 	return "", usage
 }
 
+// doc is what --help says about s, as docOf reads it from the urfave/cli
+// flag the default build makes of s (a number's default is shown even
+// when it is 0): the tiny build's --help is written from it
+// (TestSpecDocs keeps the two the same).
+func (s flagSpec) doc() flagDoc {
+	d := flagDoc{names: append([]string{s.name}, s.aliases...), cat: s.cat}
+	d.arg, d.usage = placeholder(s.usage)
+	if s.kind == boolFlag {
+		return d
+	}
+	if d.arg == "" {
+		d.arg = "VALUE"
+	}
+	switch s.kind {
+	case intFlag, int64Flag:
+		d.def = fmt.Sprint(s.value)
+		if s.value == nil {
+			d.def = "0"
+		}
+	case stringFlag:
+		d.def, _ = s.value.(string)
+	}
+	return d
+}
+
 // flagGroup is one group of flags, as shown.
 type flagGroup struct {
 	name  string

@@ -203,29 +203,6 @@ func tinyLacks() []string {
 	return lacks
 }
 
-// doc is what --help says about s: urfave/cli's layout, which shows a
-// number's default even when it is 0.
-func (s flagSpec) doc() flagDoc {
-	d := flagDoc{names: append([]string{s.name}, s.aliases...), cat: s.cat}
-	d.arg, d.usage = placeholder(s.usage)
-	if s.kind == boolFlag {
-		return d
-	}
-	if d.arg == "" {
-		d.arg = "VALUE"
-	}
-	switch s.kind {
-	case intFlag, int64Flag:
-		d.def = fmt.Sprint(s.value)
-		if s.value == nil {
-			d.def = "0"
-		}
-	case stringFlag:
-		d.def, _ = s.value.(string)
-	}
-	return d
-}
-
 // stringList is a repeatable flag's value: each use appends one, never
 // split at commas (a header value may hold one).
 type stringList []string
