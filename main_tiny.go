@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -60,53 +59,40 @@ func newTinyFlags() *tinyFlags {
 	}
 	t.fs.SetOutput(io.Discard) // flagError words the errors, run prints them
 	t.fs.Usage = func() {}
+	// A flag the build lacks goes in a set never parsed: its value stays
+	// the default.
+	lacking := flag.NewFlagSet(appName, flag.ContinueOnError)
 	for _, s := range flagSpecs {
-		// Each name of a flag gets its own flag.Flag, all filling in one
-		// value; a flag the build lacks keeps its default.
-		names := append([]string{s.name}, s.aliases...)
+		fs := t.fs
 		if s.notTiny != "" {
-			names = nil
-			for _, n := range append([]string{s.name}, s.aliases...) {
-				t.lacks[n] = s.notTiny
-			}
-		}
-		for _, n := range names {
-			t.primary[n] = s.name
+			fs = lacking
 		}
 		switch s.kind {
 		case boolFlag:
-			p := new(bool)
-			for _, n := range names {
-				t.fs.BoolVar(p, n, false, s.usage)
-			}
-			t.vals[s.name] = p
+			t.vals[s.name] = fs.Bool(s.name, false, s.usage)
 		case intFlag:
 			def, _ := s.value.(int)
-			p := &def
-			for _, n := range names {
-				t.fs.IntVar(p, n, def, s.usage)
-			}
-			t.vals[s.name] = p
+			t.vals[s.name] = fs.Int(s.name, def, s.usage)
 		case int64Flag:
 			def, _ := s.value.(int64)
-			p := &def
-			for _, n := range names {
-				t.fs.Int64Var(p, n, def, s.usage)
-			}
-			t.vals[s.name] = p
+			t.vals[s.name] = fs.Int64(s.name, def, s.usage)
 		case stringFlag:
 			def, _ := s.value.(string)
-			p := &def
-			for _, n := range names {
-				t.fs.StringVar(p, n, def, s.usage)
-			}
-			t.vals[s.name] = p
+			t.vals[s.name] = fs.String(s.name, def, s.usage)
 		case stringsFlag:
 			p := new(stringList)
-			for _, n := range names {
-				t.fs.Var(p, n, s.usage)
-			}
+			fs.Var(p, s.name, s.usage)
 			t.vals[s.name] = p
+		}
+		for _, a := range s.aliases { // the same value under another name
+			fs.Var(fs.Lookup(s.name).Value, a, s.usage)
+		}
+		for _, n := range append([]string{s.name}, s.aliases...) {
+			if s.notTiny != "" {
+				t.lacks[n] = s.notTiny
+			} else {
+				t.primary[n] = s.name
+			}
 		}
 	}
 	for _, n := range []string{"help", "h"} {
@@ -118,21 +104,22 @@ func newTinyFlags() *tinyFlags {
 	return t
 }
 
-// undefinedRE is the flag package's error for a flag it does not have.
-var undefinedRE = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
-
 // parse reads args (without the program's name); flags end at the first
 // argument that is not one, or after "--".
 func (t *tinyFlags) parse(args []string) error {
 	if err := t.fs.Parse(args); err != nil {
-		if m := undefinedRE.FindStringSubmatch(err.Error()); m != nil && t.lacks[m[1]] != "" {
+		if m := unknownRE.FindStringSubmatch(err.Error()); m != nil && t.lacks[m[1]] != "" {
 			return usagef("--%s is not in this build (wsexec tiny leaves out %s); use the full build", m[1], t.lacks[m[1]])
 		}
 		var names []string
 		t.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		return flagError(err, names)
 	}
-	t.fs.Visit(func(f *flag.Flag) { t.set[t.primary[f.Name]] = true })
+	t.fs.Visit(func(f *flag.Flag) {
+		if name, ok := t.primary[f.Name]; ok { // not --help or --version
+			t.set[name] = true
+		}
+	})
 	return nil
 }
 
