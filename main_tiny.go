@@ -108,8 +108,8 @@ func newTinyFlags() *tinyFlags {
 // argument that is not one, or after "--".
 func (t *tinyFlags) parse(args []string) error {
 	if err := t.fs.Parse(args); err != nil {
-		if m := unknownRE.FindStringSubmatch(err.Error()); m != nil && t.lacks[m[1]] != "" {
-			return usagef("--%s is not in this build (wsexec tiny leaves out %s); use the full build", m[1], t.lacks[m[1]])
+		if name, ok := strings.CutPrefix(err.Error(), errUndefined); ok && t.lacks[name] != "" {
+			return usagef("--%s is not in this build (wsexec tiny leaves out %s); use the full build", name, t.lacks[name])
 		}
 		var names []string
 		t.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })

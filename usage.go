@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"os"
-	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -11,12 +11,13 @@ import (
 )
 
 // The flag package's parse errors, which urfave/cli passes on as they are
-// (flag.FlagSet.failf), and what they say in wsexec's words.
-var (
-	badValueRE = regexp.MustCompile(`^invalid (boolean )?value "(.*)" for (?:flag )?-(\S+): (.*)$`)
-	unknownRE  = regexp.MustCompile(`^flag provided but not defined: -(.*)$`)
-	needsArgRE = regexp.MustCompile(`^flag needs an argument: -(.*)$`)
-	syntaxRE   = regexp.MustCompile(`^bad flag syntax: (.*)$`)
+// (flag.FlagSet.failf), begin with these; flagError says them in
+// wsexec's words. (Read without regexp, which the tiny build would link
+// for these alone.)
+const (
+	errUndefined = "flag provided but not defined: -"
+	errNeedsArg  = "flag needs an argument: -"
+	errSyntax    = "bad flag syntax: "
 )
 
 // flagError words a command-line parse error the way wsexec's other
@@ -25,29 +26,48 @@ var (
 // command line accepts, aliases too.
 func flagError(err error, names []string) error {
 	msg := err.Error()
-	if m := badValueRE.FindStringSubmatch(msg); m != nil {
-		why := "not a number"
-		switch {
-		case m[1] != "":
-			why = "want true or false"
-		case strings.Contains(m[4], "out of range"):
-			why = "out of range"
+	if value, name, why, ok := badValue(msg); ok {
+		return usagef("--%s %q: %s", name, value, why)
+	}
+	if name, ok := strings.CutPrefix(msg, errUndefined); ok {
+		if near := nearestName(name, names); near != "" {
+			return usagef("unknown flag --%s (did you mean --%s?)", name, near)
 		}
-		return usagef("--%s %q: %s", m[3], m[2], why)
+		return usagef("unknown flag --%s (see --help)", name)
 	}
-	if m := unknownRE.FindStringSubmatch(msg); m != nil {
-		if near := nearestName(m[1], names); near != "" {
-			return usagef("unknown flag --%s (did you mean --%s?)", m[1], near)
-		}
-		return usagef("unknown flag --%s (see --help)", m[1])
+	if name, ok := strings.CutPrefix(msg, errNeedsArg); ok {
+		return usagef("--%s needs a value (--%s=VALUE)", name, name)
 	}
-	if m := needsArgRE.FindStringSubmatch(msg); m != nil {
-		return usagef("--%s needs a value (--%s=VALUE)", m[1], m[1])
-	}
-	if m := syntaxRE.FindStringSubmatch(msg); m != nil {
-		return usagef("%s: not a flag (flags are --name or --name=value)", m[1])
+	if arg, ok := strings.CutPrefix(msg, errSyntax); ok {
+		return usagef("%s: not a flag (flags are --name or --name=value)", arg)
 	}
 	return usagef("%v (see --help)", err)
+}
+
+// badValue reads the flag package's error for a value it could not
+// parse, `invalid value "V" for flag -NAME: ERR` (`invalid boolean value
+// "V" for -NAME: ERR` for a switch), as the value, the flag's name and
+// what is wrong.
+func badValue(msg string) (value, name, why string, ok bool) {
+	why = "not a number"
+	rest, ok := strings.CutPrefix(msg, "invalid value ")
+	if !ok {
+		if rest, ok = strings.CutPrefix(msg, "invalid boolean value "); !ok {
+			return "", "", "", false
+		}
+		why = "want true or false"
+	}
+	quoted, err := strconv.QuotedPrefix(rest) // the flag package quotes the value with %q
+	if err != nil {
+		return "", "", "", false
+	}
+	value, _ = strconv.Unquote(quoted)
+	rest = strings.TrimPrefix(strings.TrimPrefix(rest[len(quoted):], " for "), "flag ")
+	name, perr, ok := strings.Cut(strings.TrimPrefix(rest, "-"), ": ")
+	if strings.Contains(perr, "out of range") {
+		why = "out of range"
+	}
+	return value, name, why, ok
 }
 
 // commandNotFound is the error for a COMMAND that LookPath did not find:
