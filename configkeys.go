@@ -1,3 +1,5 @@
+//go:build !tiny
+
 package main
 
 import (
@@ -5,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/urfave/cli/v2"
@@ -278,50 +279,4 @@ func nearestFlag(key string, flags []cli.Flag) string {
 		}
 	}
 	return nearestName(key, names)
-}
-
-// nearestName returns the name among names that key is a few typing slips
-// from (as nearestFlag counts them), or "" when none is that close.
-func nearestName(key string, names []string) string {
-	key = strings.ToLower(key)
-	n := utf8.RuneCountInString(key)
-	best, bound := "", 2+n/6 // suggest a distance below bound
-	for _, name := range names {
-		if d := len(name) - n; d >= bound || -d >= bound { // names are ASCII
-			continue // too far apart by length alone
-		}
-		if d := editDistance(key, name); d < bound {
-			best, bound = name, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b counting a
-// swap of two neighbouring letters as one edit, not two (the "optimal
-// string alignment" distance): prot is one edit from port. It keeps three
-// rows of the usual table.
-func editDistance(a, b string) int {
-	s, t := []rune(a), []rune(b)
-	prev2 := make([]int, len(t)+1)
-	prev := make([]int, len(t)+1)
-	cur := make([]int, len(t)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(s); i++ {
-		cur[0] = i
-		for j := 1; j <= len(t); j++ {
-			cost := 1
-			if s[i-1] == t[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && s[i-1] == t[j-2] && s[i-2] == t[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(t)]
 }

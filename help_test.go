@@ -5,17 +5,36 @@ import (
 	"testing"
 )
 
-// TestFlagCategories: every flag has a Category that is one of
-// flagGroups, so that --help and the man page show it in its group. A
-// flag added without one would land in "Other" unnoticed.
-func TestFlagCategories(t *testing.T) {
-	for _, f := range flags() {
-		cat := ""
-		if cf, ok := f.(interface{ GetCategory() string }); ok {
-			cat = cf.GetCategory()
+// TestFlagSpecs: every flag has a usage and a category that is one of
+// flagGroups (so that --help and the man page show it in its group: a
+// flag added without one would land in "Other" unnoticed), a default of
+// its kind's type, and names no other flag has.
+func TestFlagSpecs(t *testing.T) {
+	seen := map[string]bool{"help": true, "h": true, "version": true, "v": true}
+	for _, s := range flagSpecs {
+		if !knownGroup(s.cat) {
+			t.Errorf("--%s: category %q is not one of flagGroups %q", s.name, s.cat, flagGroups)
 		}
-		if !knownGroup(cat) {
-			t.Errorf("--%s: Category %q is not one of flagGroups %q", f.Names()[0], cat, flagGroups)
+		if arg, usage := placeholder(s.usage); usage == "" || (s.kind != boolFlag) != (arg != "") {
+			t.Errorf("--%s: usage %q: want text, with a `PLACEHOLDER` unless a switch", s.name, s.usage)
+		}
+		ok := s.value == nil
+		switch s.value.(type) {
+		case int:
+			ok = s.kind == intFlag
+		case int64:
+			ok = s.kind == int64Flag
+		case string:
+			ok = s.kind == stringFlag
+		}
+		if !ok {
+			t.Errorf("--%s: default %#v (%T) is not of its kind %d", s.name, s.value, s.value, s.kind)
+		}
+		for _, n := range append([]string{s.name}, s.aliases...) {
+			if seen[n] {
+				t.Errorf("--%s: a second flag of that name", n)
+			}
+			seen[n] = true
 		}
 	}
 }

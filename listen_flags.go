@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/x509"
 	"errors"
 	"io/fs"
 	"net/textproto"
@@ -9,15 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/wsexec/wsexec/server"
 )
 
 // listenFrom fills in the listening part of cfg from the flags: TCP
 // addresses, the Unix socket, TLS, the redirect port, extra response
 // headers and reverse lookups. port is --port, already checked.
-func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
+func listenFrom(c flagValues, cfg *server.Config, port int) error {
 	ssl := c.Bool("ssl")
 	if ssl && !c.IsSet("port") {
 		port = 443 // as websocketd
@@ -54,40 +51,8 @@ func listenFrom(c *cli.Context, cfg *server.Config, port int) error {
 		cfg.Addresses = addrs
 	}
 
-	cert, key, ca := c.String("sslcert"), c.String("sslkey"), c.String("sslca")
-	switch {
-	case !ssl:
-		for _, f := range []struct{ name, value string }{{"sslcert", cert}, {"sslkey", key}, {"sslca", ca}} {
-			if f.value != "" {
-				return usagef("--%s needs --ssl", f.name)
-			}
-		}
-	case cert == "" || key == "":
-		return usagef("--ssl needs both --sslcert=FILE and --sslkey=FILE")
-	default:
-		certPEM, err := readFlagFile("sslcert", cert)
-		if err != nil {
-			return err
-		}
-		keyPEM, err := readFlagFile("sslkey", key)
-		if err != nil {
-			return err
-		}
-		var caPEM []byte
-		if ca != "" {
-			if caPEM, err = readFlagFile("sslca", ca); err != nil {
-				return err
-			}
-			if !x509.NewCertPool().AppendCertsFromPEM(caPEM) {
-				return usagef("--sslca %s: no PEM certificate in it", ca)
-			}
-		}
-		if cfg.TLS, err = server.TLSConfig(certPEM, keyPEM, caPEM); err != nil {
-			return usagef("--sslcert %s, --sslkey %s: %v", cert, key, err)
-		}
-		// Read above so that a bad file is a usage error naming its flag;
-		// the server reads them again at start and on SIGHUP (Reload).
-		cfg.CertFile, cfg.KeyFile = cert, key
+	if err := tlsFrom(c, cfg, ssl); err != nil {
+		return err
 	}
 
 	cfg.RedirPort = c.Int("redirport")
@@ -136,14 +101,4 @@ func pathErr(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// readFlagFile reads the file a flag names; an error is a usage error
-// naming the flag and the file.
-func readFlagFile(flag, path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usagef("--%s %s: %v", flag, path, pathErr(err))
-	}
-	return b, nil
 }

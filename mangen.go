@@ -1,4 +1,4 @@
-//go:build mangen
+//go:build mangen && !tiny
 
 package main
 
