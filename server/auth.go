@@ -77,3 +77,6 @@ func (s *Server) admit(r *request) error {
 	}
 	return nil
 }
+
+// DefaultRealm is the realm of --basicauth's challenge when none is given.
+const DefaultRealm = "wsexec"

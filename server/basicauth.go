@@ -20,9 +20,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// DefaultRealm is the realm of --basicauth's challenge when none is given.
-const DefaultRealm = "wsexec"
-
 // maxPasswdFile bounds the htpasswd file read: a file larger than this is
 // a mistake (a wrong path), not a list of users.
 const maxPasswdFile = 16 << 20
