@@ -2,7 +2,6 @@ package handshake
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -18,7 +17,7 @@ const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 // Sec-WebSocket-Key (RFC 6455 §1.3, §4.2.2 item 5.4): the base64 encoding
 // of the SHA-1 of key followed by the protocol's GUID.
 func AcceptKey(key string) string {
-	sum := sha1.Sum([]byte(key + keyGUID))
+	sum := sha1Sum([]byte(key + keyGUID))
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha1"
+	"fmt"
 	"encoding/base64"
 	"io"
 	"net"
@@ -296,5 +297,24 @@ func TestAcceptNotHijackable(t *testing.T) {
 	}
 	if w.Code != http.StatusInternalServerError {
 		t.Errorf("status %d, want 500", w.Code)
+	}
+}
+
+// TestSHA1: the package's SHA-1 is crypto/sha1's, at every length around
+// the padding's edges (55, 56, 64 bytes) and beyond one block, and for the
+// FIPS 180-4 example "abc".
+func TestSHA1(t *testing.T) {
+	t.Parallel()
+	if got, want := fmt.Sprintf("%x", sha1Sum([]byte("abc"))), "a9993e364706816aba3e25717850c26c9cd0d89d"; got != want {
+		t.Fatalf("SHA-1 of abc = %s, want %s", got, want)
+	}
+	msg := make([]byte, 300)
+	for i := range msg {
+		msg[i] = byte(i * 7)
+	}
+	for n := range len(msg) {
+		if got, want := sha1Sum(msg[:n]), sha1.Sum(msg[:n]); got != want {
+			t.Fatalf("%d bytes: %x, want %x", n, got, want)
+		}
 	}
 }
