@@ -112,7 +112,7 @@ func ReadRequest(br *bufio.Reader, max int) (*Request, error) {
 func splitRequestLine(line string) (method, target, proto string, ok bool) {
 	method, rest, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(rest, " ")
-	if !ok1 || !ok2 || !IsToken(method) || target == "" || proto == "" {
+	if !ok1 || !ok2 || !IsToken(method) || target == "" || proto == "" || strings.Contains(proto, " ") {
 		return "", "", "", false
 	}
 	for i := 0; i < len(target); i++ {

@@ -1,3 +1,5 @@
+//go:build !tiny
+
 // Command echoserver is a WebSocket echo server over package wsproto, for
 // running the Autobahn|Testsuite fuzzing client against the frame layer:
 //

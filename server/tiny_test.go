@@ -1,0 +1,50 @@
+//go:build tiny
+
+package server
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+// TestTinyRefuses: New refuses each Config field of what the tiny build
+// leaves out, naming the field, and accepts the core without them.
+func TestTinyRefuses(t *testing.T) {
+	t.Parallel()
+	base := func() Config {
+		return Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"}}
+	}
+	if _, err := New(base()); err != nil {
+		t.Fatalf("the core: %v", err)
+	}
+	sets := map[string]func(*Config){
+		"StaticDir":      func(c *Config) { c.StaticDir = "." },
+		"CGIDir":         func(c *Config) { c.CGIDir = "." },
+		"DevConsole":     func(c *Config) { c.DevConsole = true },
+		"HeaderHTTP":     func(c *Config) { c.HeaderHTTP = map[string][]string{"X-A": {"1"}} },
+		"RedirPort":      func(c *Config) { c.RedirPort = 8081 },
+		"MetricsAddr":    func(c *Config) { c.MetricsAddr = "127.0.0.1:0" },
+		"Pty":            func(c *Config) { c.Pty = true },
+		"Broadcast":      func(c *Config) { c.Broadcast = true },
+		"BasicAuthFile":  func(c *Config) { c.BasicAuthFile = "htpasswd" },
+		"AuthCommand":    func(c *Config) { c.AuthCommand, c.AuthPath = []string{"true"}, "/bin/true" },
+		"TrustedProxies": func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} },
+	}
+	if len(sets) != len(lacks) {
+		t.Fatalf("%d fields tested, %d lacking", len(sets), len(lacks))
+	}
+	for _, l := range lacks {
+		set, ok := sets[l.Field]
+		if !ok {
+			t.Fatalf("no test for %s", l.Field)
+		}
+		cfg := base()
+		set(&cfg)
+		_, err := New(cfg)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || len(ce.Fields) != 1 || ce.Fields[0] != l.Field {
+			t.Errorf("%s set: New = %v, want a ConfigError naming it", l.Field, err)
+		}
+	}
+}
