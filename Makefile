@@ -31,7 +31,7 @@ FUZZ_TARGETS := ./wsproto:FuzzReadHeader ./wsproto:FuzzReadMessage \
 	./procio:FuzzJSONCodec ./procio:FuzzLengthCodec
 
 .PHONY: build man install run test e2e check fuzz-brief fuzz bench footprint soak clean \
-	cross size dist deb
+	cross size dist deb tiny
 
 # Release builds are static (CGO_ENABLED=0): no libc is mapped, which
 # saves memory on a board, and the same binary runs on glibc, musl and
@@ -40,6 +40,15 @@ GOBUILD = CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAG
 
 build:
 	$(GOBUILD) -o $(BIN) .
+
+# make tiny builds the tiny binary (tag tiny; README, "The tiny build"):
+# the WebSocket core on a server that reads its requests itself, with no
+# net/http, crypto/tls or urfave/cli linked, for the smallest boards.
+TINYBIN := bin/wsexec-tiny
+GOBUILD_TINY = CGO_ENABLED=0 $(GO) build -trimpath -tags '$(TAGS) tiny' -ldflags '$(LDFLAGS)'
+
+tiny:
+	$(GOBUILD_TINY) -o $(TINYBIN) .
 
 # make cross builds the binary for each of CROSS into CROSSDIR, named
 # after the target: wsexec-linux-armv7, wsexec-linux-mipsle-softfloat. A name is GOOS-GOARCH, with GOARM
@@ -51,7 +60,10 @@ CROSS := linux-amd64 linux-386 linux-armv6 linux-armv7 linux-arm64 \
 	darwin-amd64 darwin-arm64 freebsd-amd64 freebsd-arm64
 CROSSDIR := bin/cross
 
-cross: $(CROSS:%=$(CROSSDIR)/wsexec-%)
+# The tiny build for the Linux targets, the boards it is for.
+CROSS_TINY := $(filter linux-%,$(CROSS))
+
+cross: $(CROSS:%=$(CROSSDIR)/wsexec-%) $(CROSS_TINY:%=$(CROSSDIR)/wsexec-tiny-%)
 	@echo "make cross: no windows build: wsexec needs POSIX process groups, signals and pipes (README, \"Platforms and packages\"); go build says:"
 	@if out=$$(CGO_ENABLED=0 GOOS=windows $(GO) build -o /dev/null . 2>&1); then \
 		echo "a windows build was not refused"; exit 1; fi; \
@@ -69,21 +81,30 @@ goenv = $(strip GOOS=$(call goword,$1,1) \
 # go build decides whether anything changed; make always asks it (FORCE).
 $(CROSSDIR)/wsexec-%: FORCE
 	$(call goenv,$*) $(GOBUILD) -o $@ .
+# (make takes the rule with the shorter stem: this one for wsexec-tiny-*.)
+$(CROSSDIR)/wsexec-tiny-%: FORCE
+	$(call goenv,$*) $(GOBUILD_TINY) -o $@ .
 FORCE:
 
-# make size builds the default linux/amd64 binary as make build does and
-# fails when it is larger than SIZE_BUDGET bytes (docs/benchmarks.md,
-# "Cross builds"); make test runs it on an amd64 host.
+# make size builds the default and the tiny linux/amd64 binaries as make
+# build and make tiny do, and fails when one is larger than its budget,
+# SIZE_BUDGET and TINY_BUDGET bytes (docs/benchmarks.md, "Where the bytes
+# go"); make test runs it on an amd64 host.
 SIZE_BUDGET ?= 10000000
+TINY_BUDGET ?= 3750000
 SIZEBIN := bin/size/wsexec-linux-amd64
+TINYSIZEBIN := bin/size/wsexec-tiny-linux-amd64
+budget = n=$$(wc -c < $1); \
+	if [ $$n -gt $2 ]; then \
+		echo "size: $1 is $$n bytes, over its budget of $2 by $$((n - $2))"; exit 1; \
+	fi; \
+	echo "size: $1 is $$n bytes, within its budget of $2"
 
 size:
 	GOOS=linux GOARCH=amd64 $(GOBUILD) -o $(SIZEBIN) .
-	@n=$$(wc -c < $(SIZEBIN)); \
-	if [ $$n -gt $(SIZE_BUDGET) ]; then \
-		echo "size: $(SIZEBIN) is $$n bytes, over its budget of $(SIZE_BUDGET) by $$((n - $(SIZE_BUDGET)))"; exit 1; \
-	fi; \
-	echo "size: $(SIZEBIN) is $$n bytes, within its budget of $(SIZE_BUDGET)"
+	GOOS=linux GOARCH=amd64 $(GOBUILD_TINY) -o $(TINYSIZEBIN) .
+	@$(call budget,$(SIZEBIN),$(SIZE_BUDGET))
+	@$(call budget,$(TINYSIZEBIN),$(TINY_BUDGET))
 
 # make dist fills DISTDIR with what a release publishes: for each of CROSS
 # a tarball (wsexec, the man page, README.md, LICENSE and
