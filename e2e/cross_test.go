@@ -28,14 +28,14 @@ import (
 	"github.com/wsexec/wsexec/wsproto"
 )
 
-// TestCrossQemu: for arm (v7), arm64 and mipsle (softfloat), the build
-// serves cat under qemu: a client on the host
+// TestCrossQemu: for arm (v7), arm64 and mipsle (softfloat), the default
+// and the tiny build (make tiny) each serve cat under qemu: a client on the host
 // echoes a message, closes with 1000 and gets 1000 back, the program is
 // reaped, and SIGTERM stops the server cleanly (exit status 0).
 func TestCrossQemu(t *testing.T) {
 	t.Parallel()
 	targets := []struct {
-		name string // as make cross names it
+		name string // as make cross names it, less the build ("tiny-")
 		qemu string
 	}{
 		{"linux-armv7", "qemu-arm-static"},
@@ -45,20 +45,23 @@ func TestCrossQemu(t *testing.T) {
 	// Subtests run one after another: each build takes both cores of a
 	// 2-core machine, and the rest of the package runs beside this test.
 	for _, tc := range targets {
-		t.Run(tc.name, func(t *testing.T) {
-			qemu, err := exec.LookPath(tc.qemu)
-			requireClient(t, "qemu-user-static ("+tc.qemu+")", err)
-			_, err = exec.LookPath("make")
-			requireClient(t, "make", err)
-			dir := t.TempDir()
-			bin := filepath.Join(dir, "wsexec-"+tc.name)
-			mk := exec.Command("make", "--no-print-directory", "CROSSDIR="+dir, bin)
-			mk.Dir = ".."
-			if out, err := mk.CombinedOutput(); err != nil {
-				t.Fatalf("make: %v\n%s", err, out)
-			}
-			echoUnder(t, qemu, bin)
-		})
+		for _, build := range []string{"", "tiny-"} {
+			name := build + tc.name
+			t.Run(name, func(t *testing.T) {
+				qemu, err := exec.LookPath(tc.qemu)
+				requireClient(t, "qemu-user-static ("+tc.qemu+")", err)
+				_, err = exec.LookPath("make")
+				requireClient(t, "make", err)
+				dir := t.TempDir()
+				bin := filepath.Join(dir, "wsexec-"+name)
+				mk := exec.Command("make", "--no-print-directory", "CROSSDIR="+dir, bin)
+				mk.Dir = ".."
+				if out, err := mk.CombinedOutput(); err != nil {
+					t.Fatalf("make: %v\n%s", err, out)
+				}
+				echoUnder(t, qemu, bin)
+			})
+		}
 	}
 }
 
