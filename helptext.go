@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -114,6 +115,9 @@ func helpText(groups []flagGroup, note string) string {
 	b.WriteString(wrapText(appDescription, "", helpWidth))
 	b.WriteString("\nExamples:\n")
 	for _, ex := range helpExamples {
+		if !namesListed(ex[0], groups) {
+			continue // the tiny build cannot run it
+		}
 		fmt.Fprintf(&b, "  %s\n%s", ex[0], wrapText(ex[1], "      ", helpWidth))
 	}
 	for _, g := range groups {
@@ -132,6 +136,25 @@ func helpText(groups []flagGroup, note string) string {
 	}
 	fmt.Fprintf(&b, "\nDocumentation: README.md and docs/ at %s, and man wsexec.\n", docsURL)
 	return b.String()
+}
+
+// namesListed reports whether every flag the command line cmd names is
+// one of groups'.
+func namesListed(cmd string, groups []flagGroup) bool {
+	for _, w := range strings.Fields(cmd) {
+		name, ok := strings.CutPrefix(w, "--")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, "=")
+		listed := slices.ContainsFunc(groups, func(g flagGroup) bool {
+			return slices.ContainsFunc(g.flags, func(f flagDoc) bool { return slices.Contains(f.names, name) })
+		})
+		if !listed {
+			return false
+		}
+	}
+	return true
 }
 
 // synopsis is how a flag is written: --name=ARG, its aliases after.
