@@ -49,6 +49,7 @@ func main() {
 		{"wsexec, CGO_ENABLED=0", ".", "", false, wsexec},
 		{"wsexec, + urfave_cli_no_docs", ".", "urfave_cli_no_docs", false, wsexec},
 		{"wsexec, + nethttpomithttp2 (make build)", ".", sizeTags, false, wsexec},
+		{"wsexec tiny (make tiny)", ".", sizeTags + " tiny", false, wsexec},
 		{"probe: net/http server, crypto/tls, net/http/cgi, slog, flate", "./internal/footprint/probe/httpserver", "", false, probe},
 		{"probe: the same, nethttpomithttp2", "./internal/footprint/probe/httpserver", "nethttpomithttp2", false, probe},
 		{"probe: the same, + text/template", "./internal/footprint/probe/httpserver", "nethttpomithttp2 probetemplate", false, probe},
