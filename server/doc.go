@@ -3,6 +3,12 @@
 // connection (package procio) with a CGI/1.1 environment, and relays between
 // the socket (package wsproto) and the program's pipes.
 //
+// Requests come through net/http's server (web.go), which serves the
+// plain-HTTP routes too; the tiny build (tag tiny, tiny.go) has no
+// net/http and reads each request itself with handshake.ReadRequest. Both
+// hand the request, as one type (request.go), to the same checks, gates
+// and WebSocket path, and answer through a responder (respond.go).
+//
 // Every request is checked first (request.go): a target that is not a
 // path, a malformed Host, a "." or ".." segment or an encoded slash in the
 // path is refused with 400. Routing (route.go) then picks the program: one
@@ -33,7 +39,7 @@
 // messages in a batch written to stdin just before it next reads the
 // socket, and the write pump flushes the socket only when stdout has
 // nothing more ready. Once the handshake is done the relay runs in a
-// goroutine of its own and the HTTP handler returns, so net/http keeps
+// goroutine of its own and the request's handler returns, so net/http keeps
 // nothing for the connection; buffers are pooled and held only while data
 // moves (docs/benchmarks.md).
 //

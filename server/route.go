@@ -13,7 +13,7 @@ import (
 	"github.com/wsexec/wsexec/handshake"
 )
 
-// Routing: which handler a request goes to, once ServeHTTP has checked it
+// Routing: which handler a request goes to, once serve (server.go) has checked it
 // (request.go).
 //
 //   - A WebSocket upgrade goes to its endpoint: the one command, or with
@@ -168,7 +168,7 @@ const xOK = 1
 // never cleaned: a ".." is refused, not interpreted, so no spelling of it
 // (percent-encoded once, which net/http decodes, or twice, which then names
 // a file called "%2e%2e") reaches outside the directory, nor reaches a
-// script in its PATH_INFO. ServeHTTP has refused such paths already
+// script in its PATH_INFO. checkRequest has refused such paths already
 // (request.go); resolve refuses them itself because it is where a path
 // becomes a file name.
 func (d *scriptDir) resolve(p string) (script, error) {
