@@ -171,6 +171,9 @@ test: check $(if $(filter amd64,$(shell $(GO) env GOHOSTARCH)),size)
 	@# The allocation tests again without the race detector, which allocates
 	@# on its own and makes sync.Pool drop items (they skip or relax under it).
 	$(GO) test -count=1 -json -run 'Allocs' ./wsproto ./procio ./server | bin/testsum
+	@# The tiny build's own unit tests (its server and command line); e2e/
+	@# runs its binary beside the default one.
+	$(GO) test -race -count=1 -tags '$(TAGS) tiny' -json ./server ./handshake . | bin/testsum
 	$(MAKE) --no-print-directory fuzz-brief
 
 # The end-to-end tests alone: the built binary driven over loopback
@@ -182,6 +185,7 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags '$(TAGS) tiny' ./...
 
 fuzz-brief:
 	@for t in $(FUZZ_TARGETS); do \

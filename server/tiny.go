@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/textproto"
+	"runtime/debug"
 	"time"
 
 	"github.com/wsexec/wsexec/handshake"
@@ -156,10 +157,20 @@ func (s *Server) serveRaw(nc net.Conn, fresh *freshConns) {
 	if !fresh.add(nc) {
 		return
 	}
+	// A panic ends this connection, never the server: what net/http's
+	// server does for the default build.
+	w := &rawResponder{nc: nc, header: s.cfg.Header}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic", "in", "request", "remote", nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !w.taken {
+				nc.Close()
+			}
+		}
+	}()
 	nc.SetReadDeadline(time.Now().Add(s.cfg.ReadHeaderTimeout))
-	br := bufio.NewReaderSize(nc, rawReadBuffer)
-	w := &rawResponder{nc: nc, br: br, header: s.cfg.Header}
-	h, err := handshake.ReadRequest(br, s.cfg.MaxHeaderBytes)
+	w.br = bufio.NewReaderSize(nc, rawReadBuffer)
+	h, err := handshake.ReadRequest(w.br, s.cfg.MaxHeaderBytes)
 	fresh.remove(nc)
 	var herr *handshake.Error
 	switch {

@@ -4,8 +4,14 @@ package server
 
 import (
 	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"net/netip"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestTinyRefuses: New refuses each Config field of what the tiny build
@@ -47,4 +53,51 @@ func TestTinyRefuses(t *testing.T) {
 			t.Errorf("%s set: New = %v, want a ConfigError naming it", l.Field, err)
 		}
 	}
+}
+
+// TestTinyPanicEndsTheConnection: a panic while a request is served ends
+// that connection, logged, and not the server (net/http recovers its
+// handlers' panics; serveRaw must do the same).
+func TestTinyPanicEndsTheConnection(t *testing.T) {
+	t.Parallel()
+	var log strings.Builder
+	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
+		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rt = nil // routing now panics on a nil pointer
+	client, server := net.Pipe()
+	defer client.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.serveRaw(server, &freshConns{})
+	}()
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(client, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	if _, err := io.ReadAll(client); err != nil {
+		t.Fatalf("the connection: %v, want it closed", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serveRaw did not return")
+	}
+	if !strings.Contains(log.String(), "level=ERROR msg=panic") {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
