@@ -11,15 +11,22 @@ import (
 	"testing"
 )
 
-func TestEnvironment(t *testing.T) {
-	t.Parallel()
-	s := startServer(t, "../examples/bash/env.sh")
+// envHeader is the request header the environment tests send: a custom
+// header, a repeated one, and Proxy, which must not become HTTP_PROXY.
+func envHeader() http.Header {
 	hdr := http.Header{}
 	hdr.Set("X-Custom", "custom value")
 	hdr.Add("X-Repeated", "one")
 	hdr.Add("X-Repeated", "two")
 	hdr.Set("Proxy", "http://evil.example:3128")
 	hdr.Set("User-Agent", "wsexec-test")
+	return hdr
+}
+
+func TestEnvironment(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "../examples/bash/env.sh")
+	hdr := envHeader()
 	env := readEnv(t, dial(t, s.addr, "/some/path?name=bob&x=1", hdr))
 	host, port, _ := net.SplitHostPort(s.addr)
 	want := map[string]string{

@@ -452,12 +452,7 @@ func TestTinyShutdown(t *testing.T) {
 func TestTinyEnvironment(t *testing.T) {
 	t.Parallel()
 	b := startBoth(t, "../examples/bash/env.sh")
-	hdr := http.Header{}
-	hdr.Set("X-Custom", "custom value")
-	hdr.Add("X-Repeated", "one")
-	hdr.Add("X-Repeated", "two")
-	hdr.Set("Proxy", "http://evil.example:3128")
-	hdr.Set("User-Agent", "wsexec-test")
+	hdr := envHeader()
 	hdr.Set("Cookie", "a=1")
 	hdr.Add("Cookie", "b=2")
 	envs := map[string]map[string]string{}

@@ -415,6 +415,19 @@ type ListenError struct{ Err error }
 func (e *ListenError) Error() string { return e.Err.Error() }
 func (e *ListenError) Unwrap() error { return e.Err }
 
+// open opens Run's listeners (a *ListenError if one cannot be) and warns
+// of what would fail later: a descriptor limit too low for MaxForks, a
+// --dir with no script in it.
+func (s *Server) open() (*listeners, error) {
+	ls, err := s.listen()
+	if err != nil {
+		return nil, &ListenError{Err: err}
+	}
+	s.checkFileLimit()
+	s.checkScripts()
+	return ls, nil
+}
+
 // logListening logs the line that says where ln serves, and what.
 func (s *Server) logListening(ln listener) {
 	attrs := append([]any{"addr", ln.addr}, s.urls(ln)...)

@@ -89,12 +89,10 @@ func lacking(cfg *Config) error {
 // Run listens on every configured address and serves until ctx is done,
 // as the default build's Run does, reading each request itself.
 func (s *Server) Run(ctx context.Context) error {
-	ls, err := s.listen()
+	ls, err := s.open()
 	if err != nil {
-		return &ListenError{Err: err}
+		return err
 	}
-	s.checkFileLimit()
-	s.checkScripts()
 
 	var fresh freshConns
 	serveErr := make(chan error, len(ls.main))

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -60,9 +59,9 @@ func TestTinyRefuses(t *testing.T) {
 // handlers' panics; serveRaw must do the same).
 func TestTinyPanicEndsTheConnection(t *testing.T) {
 	t.Parallel()
-	var log strings.Builder
+	var log lockedBuffer
 	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
-		Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &log}, nil))})
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,16 +87,4 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 	if !strings.Contains(log.String(), "level=ERROR msg=panic") {
 		t.Fatalf("log:\n%s", log.String())
 	}
-}
-
-// syncWriter serialises writes to w.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

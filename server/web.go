@@ -163,12 +163,10 @@ func serveDevConsole(w http.ResponseWriter) {
 // A listener that cannot be opened is an error and nothing is served. Run
 // is called once per Server.
 func (s *Server) Run(ctx context.Context) error {
-	ls, err := s.listen()
+	ls, err := s.open()
 	if err != nil {
-		return &ListenError{Err: err}
+		return err
 	}
-	s.checkFileLimit()
-	s.checkScripts()
 
 	var fresh freshConns
 	// net/http lets 4 KiB past its limit through (bufio slack): take it
