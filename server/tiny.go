@@ -115,7 +115,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // acceptRaw accepts connections on ln and serves each in a goroutine of
-// its own until ln is closed. An error accepting (out of descriptors,
+// its own until ln is closed, which it returns as its error. An error accepting (out of descriptors,
 // most likely: filesListener logs it) is retried after a pause that
 // doubles from 5 ms to 1 s, as net/http's server does, so that the
 // clients waiting in the backlog get their turn once descriptors free.
@@ -123,8 +123,8 @@ func (s *Server) acceptRaw(ln net.Listener, fresh *freshConns) error {
 	var pause time.Duration
 	for {
 		nc, err := ln.Accept()
-		if errors.Is(err, net.ErrClosed) {
-			return nil
+		if errors.Is(err, net.ErrClosed) { // Run closed it, or it was closed under us
+			return fmt.Errorf("accept: %w", err)
 		}
 		if err != nil {
 			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
