@@ -111,7 +111,7 @@ size:
 	@$(call budget,$(TINYSIZEBIN),$(TINY_BUDGET))
 
 # make dist fills DISTDIR with what a release publishes: for each of CROSS
-# a tarball (wsexec, the man page, README.md, LICENSE and
+# a tarball (wsexec, and for a Linux target wsexec-tiny, the man page, README.md, LICENSE and
 # NOTICES, the licenses of all that is linked in), the .deb packages of
 # DEBARCHS (make deb), and SHA256SUMS of them all. Files in the tarballs
 # and packages are root's, dated by the last commit, so that one commit
@@ -132,6 +132,8 @@ dist: cross man
 		d=wsexec-$(VERSION)-$$n; s=$(DISTDIR)/$$d; \
 		mkdir -p $$s || exit 1; \
 		cp $(CROSSDIR)/wsexec-$$n $$s/wsexec && \
+		if [ -f $(CROSSDIR)/wsexec-tiny-$$n ]; then \
+			cp $(CROSSDIR)/wsexec-tiny-$$n $$s/wsexec-tiny && chmod 0755 $$s/wsexec-tiny || exit 1; fi && \
 		cp $(MAN) README.md LICENSE $$s/ && packaging/notices.sh $$s/wsexec > $$s/NOTICES && \
 		chmod 0755 $$s/wsexec && chmod 0644 $$s/wsexec.1 $$s/README.md $$s/LICENSE $$s/NOTICES && \
 		tar -C $(DISTDIR) --sort=name --owner=0 --group=0 --numeric-owner \
