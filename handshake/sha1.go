@@ -13,19 +13,36 @@ import (
 // build's binary for this one hash (docs/benchmarks.md, "The tiny build").
 // TestSHA1 holds it to crypto/sha1.
 
-// sha1Sum returns the SHA-1 digest of msg.
+// sha1Sum returns the SHA-1 digest of msg. Whole blocks are read from msg
+// in place; the last one or two, with the padding, are built on the stack.
 func sha1Sum(msg []byte) [20]byte {
 	h := [5]uint32{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}
-	// Padding (§5.1.1): a 1 bit, zeros, and the length in bits, to a
-	// multiple of 64 bytes.
 	n := len(msg)
-	padded := make([]byte, (n+8)/64*64+64)
-	copy(padded, msg)
-	padded[n] = 0x80
-	binary.BigEndian.PutUint64(padded[len(padded)-8:], uint64(n)*8)
+	full := n / 64 * 64
+	sha1Blocks(&h, msg[:full])
+	// Padding (§5.1.1): a 1 bit, zeros, and the length in bits, to a
+	// multiple of 64 bytes: one block, or two when fewer than 9 bytes of
+	// the last one are free.
+	var tail [128]byte
+	rest := copy(tail[:], msg[full:])
+	tail[rest] = 0x80
+	end := 64
+	if rest >= 56 {
+		end = 128
+	}
+	binary.BigEndian.PutUint64(tail[end-8:end], uint64(n)*8)
+	sha1Blocks(&h, tail[:end])
+	var sum [20]byte
+	for i, v := range h {
+		binary.BigEndian.PutUint32(sum[4*i:], v)
+	}
+	return sum
+}
 
+// sha1Blocks runs SHA-1's compression over the 64-byte blocks of p.
+func sha1Blocks(h *[5]uint32, p []byte) {
 	var w [80]uint32
-	for block := padded; len(block) > 0; block = block[64:] {
+	for block := p; len(block) > 0; block = block[64:] {
 		for i := range 16 {
 			w[i] = binary.BigEndian.Uint32(block[4*i:])
 		}
@@ -49,9 +66,4 @@ func sha1Sum(msg []byte) [20]byte {
 		}
 		h[0], h[1], h[2], h[3], h[4] = h[0]+a, h[1]+b, h[2]+c, h[3]+d, h[4]+e
 	}
-	var sum [20]byte
-	for i, v := range h {
-		binary.BigEndian.PutUint32(sum[4*i:], v)
-	}
-	return sum
 }

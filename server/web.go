@@ -82,8 +82,13 @@ func (h httpResponder) abort() { panic(http.ErrAbortHandler) }
 
 // fromHTTP returns net/http's request hr as the gates read it.
 func fromHTTP(hr *http.Request) *request {
-	r := newRequest(hr.Context(), handshake.FromHTTP(hr), hr.RemoteAddr)
-	r.path, r.query = hr.URL.Path, hr.URL.RawQuery
+	r := &request{
+		Request:    *handshake.FromHTTP(hr),
+		path:       hr.URL.Path,
+		query:      hr.URL.RawQuery,
+		remoteAddr: hr.RemoteAddr,
+		ctx:        hr.Context(),
+	}
 	if hr.TLS != nil {
 		r.tls = true
 		if len(hr.TLS.PeerCertificates) > 0 {
