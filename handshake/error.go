@@ -19,7 +19,7 @@ type Error struct {
 // Error returns "handshake: 400 Bad Request: reason".
 func (e *Error) Error() string {
 	s := "handshake: " + strconv.Itoa(e.Status)
-	if t := StatusText(e.Status); t != "" {
+	if t := statusText(e.Status); t != "" {
 		s += " " + t
 	}
 	return s + ": " + e.Reason
@@ -52,7 +52,7 @@ func (e *Error) AppendResponse(b []byte, extra textproto.MIMEHeader) []byte {
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
-	b = append(b, StatusText(status)...)
+	b = append(b, statusText(status)...)
 	b = append(b, "\r\n"...)
 	for _, h := range []textproto.MIMEHeader{extra, e.Header} {
 		for _, name := range slices.Sorted(maps.Keys(h)) {
@@ -80,9 +80,9 @@ func (e *Error) AppendResponse(b []byte, extra textproto.MIMEHeader) []byte {
 	return append(b, body...)
 }
 
-// StatusText returns the reason phrase of the statuses a WebSocket server
+// statusText returns the reason phrase of the statuses a WebSocket server
 // answers with (RFC 9110 §15, RFC 6585), or "" for another.
-func StatusText(code int) string {
+func statusText(code int) string {
 	switch code {
 	case 101:
 		return "Switching Protocols"

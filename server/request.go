@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -34,17 +33,6 @@ type request struct {
 	forwarded bool
 	scheme    string
 	who       identity // who the gates say the client is (auth.go)
-}
-
-// newRequest returns the request whose head is h, from the client at
-// remoteAddr. The target's path is decoded as net/http decodes it; a
-// target that is not a path is left for checkRequest to refuse.
-func newRequest(ctx context.Context, h *handshake.Request, remoteAddr string) *request {
-	r := &request{Request: *h, remoteAddr: remoteAddr, ctx: ctx}
-	if u, err := url.ParseRequestURI(h.Target); err == nil {
-		r.path, r.query = u.Path, u.RawQuery
-	}
-	return r
 }
 
 // Every request is checked here before it is routed: its target, its Host

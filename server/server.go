@@ -218,6 +218,10 @@ type Server struct {
 
 	metrics metrics // served at Config.MetricsAddr (metrics.go)
 
+	// fresh are the connections that have not sent a request yet, which
+	// Run closes when it shuts down.
+	fresh freshConns
+
 	// The shared programs (Broadcast), by endpoint: see join. hubs is nil
 	// without Broadcast.
 	hubsMu sync.Mutex
@@ -449,12 +453,12 @@ func (s *Server) logListening(ln listener) {
 // close with 1001) and closes the fresh connections. It returns the
 // context that bounds the rest of the shutdown, the bound, and the
 // context's cancel.
-func (s *Server) shutdown(fresh *freshConns) (context.Context, time.Duration, context.CancelFunc) {
+func (s *Server) shutdown() (context.Context, time.Duration, context.CancelFunc) {
 	s.log.Info("shutting down", "connections", s.running.Load())
 	limit := s.shutdownLimit()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	s.quitAll()
-	fresh.closeAll()
+	s.fresh.closeAll()
 	return ctx, limit, cancel
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/textproto"
+	"net/url"
 	"runtime/debug"
 	"time"
 
@@ -94,11 +95,10 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 
-	var fresh freshConns
 	serveErr := make(chan error, len(ls.main))
 	for _, ln := range ls.main {
 		s.logListening(ln)
-		go func() { serveErr <- s.acceptRaw(ln, &fresh) }()
+		go func() { serveErr <- s.acceptRaw(ln) }()
 	}
 	select {
 	case <-ctx.Done():
@@ -106,7 +106,7 @@ func (s *Server) Run(ctx context.Context) error {
 		err = fmt.Errorf("serve: %w", err)
 	}
 	ls.close()
-	shutCtx, limit, cancel := s.shutdown(&fresh)
+	shutCtx, limit, cancel := s.shutdown()
 	defer cancel()
 	if e := s.waitConns(shutCtx, limit); err == nil {
 		err = e
@@ -119,7 +119,7 @@ func (s *Server) Run(ctx context.Context) error {
 // most likely: filesListener logs it) is retried after a pause that
 // doubles from 5 ms to 1 s, as net/http's server does, so that the
 // clients waiting in the backlog get their turn once descriptors free.
-func (s *Server) acceptRaw(ln net.Listener, fresh *freshConns) error {
+func (s *Server) acceptRaw(ln net.Listener) error {
 	var pause time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -136,7 +136,7 @@ func (s *Server) acceptRaw(ln net.Listener, fresh *freshConns) error {
 			continue
 		}
 		pause = 0
-		go s.serveRaw(nc, fresh)
+		go s.serveRaw(nc)
 	}
 }
 
@@ -151,8 +151,8 @@ const lingerTime = 500 * time.Millisecond
 // serveRaw reads one request from nc, within ReadHeaderTimeout and
 // MaxHeaderBytes, and serves it (Server.serve). A connection that is not
 // handed over to a WebSocket is closed once answered.
-func (s *Server) serveRaw(nc net.Conn, fresh *freshConns) {
-	if !fresh.add(nc) {
+func (s *Server) serveRaw(nc net.Conn) {
+	if !s.fresh.add(nc) {
 		return
 	}
 	// A panic ends this connection, never the server: what net/http's
@@ -169,7 +169,7 @@ func (s *Server) serveRaw(nc net.Conn, fresh *freshConns) {
 	nc.SetReadDeadline(time.Now().Add(s.cfg.ReadHeaderTimeout))
 	w.br = bufio.NewReaderSize(nc, rawReadBuffer)
 	h, err := handshake.ReadRequest(w.br, s.cfg.MaxHeaderBytes)
-	fresh.remove(nc)
+	s.fresh.remove(nc)
 	var herr *handshake.Error
 	switch {
 	case errors.As(err, &herr):
@@ -193,6 +193,17 @@ func (s *Server) serveRaw(nc net.Conn, fresh *freshConns) {
 	if !w.taken {
 		w.linger()
 	}
+}
+
+// newRequest returns the request whose head is h, from the client at
+// remoteAddr. The target's path is decoded as net/http decodes it; a
+// target that is not a path is left for checkRequest to refuse.
+func newRequest(ctx context.Context, h *handshake.Request, remoteAddr string) *request {
+	r := &request{Request: *h, remoteAddr: remoteAddr, ctx: ctx}
+	if u, err := url.ParseRequestURI(h.Target); err == nil {
+		r.path, r.query = u.Path, u.RawQuery
+	}
+	return r
 }
 
 // rawResponder answers a request serveRaw read, on its connection.

@@ -3,11 +3,13 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +73,7 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.serveRaw(server, &freshConns{})
+		s.serveRaw(server)
 	}()
 	client.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(client, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
@@ -86,5 +88,50 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "level=ERROR msg=panic") {
 		t.Fatalf("log:\n%s", log.String())
+	}
+}
+
+// TestTinyShutdownClosesFreshConns: when Run returns, a connection that
+// has not sent its request is closed with it, not left open until its
+// header timeout.
+func TestTinyShutdownClosesFreshConns(t *testing.T) {
+	t.Parallel()
+	var log lockedBuffer
+	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
+		ReadHeaderTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	var addr string
+	deadline := time.Now().Add(10 * time.Second)
+	for addr == "" && time.Now().Before(deadline) {
+		if _, rest, ok := strings.Cut(log.String(), "msg=listening addr="); ok {
+			addr, _, _ = strings.Cut(rest, " ")
+		} else {
+			runtime.Gosched()
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no listening line:\n%s", log.String())
+	}
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// Stop once the server has accepted it and waits for its request.
+	for s.fresh.count() == 0 && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("the silent connection after Run returned: %v, want EOF", err)
 	}
 }

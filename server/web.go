@@ -173,13 +173,12 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 
-	var fresh freshConns
 	// net/http lets 4 KiB past its limit through (bufio slack): take it
 	// off so that the documented limit is the real one. Its sum of limit
 	// and slack then cannot overflow when the limit is the largest int.
 	maxHeader := s.cfg.MaxHeaderBytes - 4<<10
 	hs := &http.Server{
-		ConnState:         fresh.trackFresh,
+		ConnState:         s.fresh.trackFresh,
 		Handler:           s.withHeaders(s),
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
@@ -188,7 +187,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	// rs serves the redirect listeners, if any; it has no WebSockets.
 	rs := &http.Server{
-		ConnState:         fresh.trackFresh,
+		ConnState:         s.fresh.trackFresh,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    maxHeader,
@@ -235,7 +234,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	// Stop accepting, then end the WebSockets ourselves: Shutdown does not
 	// know about hijacked connections.
-	shutCtx, limit, cancel := s.shutdown(&fresh)
+	shutCtx, limit, cancel := s.shutdown()
 	defer cancel()
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
