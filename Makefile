@@ -95,7 +95,7 @@ FORCE:
 # SIZE_BUDGET and TINY_BUDGET bytes (docs/benchmarks.md, "Where the bytes
 # go"); make test runs it on an amd64 host.
 SIZE_BUDGET ?= 10000000
-TINY_BUDGET ?= 3750000
+TINY_BUDGET ?= 3500000
 SIZEBIN := bin/size/wsexec-linux-amd64
 TINYSIZEBIN := bin/size/wsexec-tiny-linux-amd64
 budget = n=$$(wc -c < $1); \

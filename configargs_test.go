@@ -26,7 +26,7 @@ var configCases = [][]string{
 	{"-port", "0", "-uds", "/tmp/wsexec-test.sock", "-socketmode", "0660", "/bin/sh"},
 	{"--unixsocket=/tmp/wsexec-test.sock", "/bin/sh"},
 	{"--binary", "--closems=0", "--passenv=HOME, PATH", "--maxforks=0", "--maxframesize=0", "/bin/sh"},
-	{"--binary=false", "--framing=json", "--passstderr", "--reverselookup", "/bin/sh"},
+	{"--binary=false", "--framing=json", "--passstderr", "/bin/sh"},
 	{"--maxforks=3", "--maxforks-mode=1013", "--maxheadersize=1000", "--headertimeoutms=100", "--closetimeoutms=0x10", "/bin/sh"},
 	{"--loglevel=debug", "--logformat=json", "--logto=stderr", "/bin/sh"},
 	{"--dir=/tmp", "--license"},

@@ -87,6 +87,7 @@ const (
 	tinyNoPty       = "the program's terminal"
 	tinyNoProxies   = "trusted proxies"
 	tinyNoPlainHTTP = "redirects and plain-HTTP headers"
+	tinyNoDNS       = "the DNS resolver"
 )
 
 // flagSpecs are wsexec's flags, in the order --help lists them within a
@@ -125,7 +126,7 @@ var flagSpecs = []flagSpec{
 	{name: "header", kind: stringsFlag, cat: catRouting, usage: "add the header `LINE` (\"Name: value\", a comma is part of the value) to every response, repeatable"},
 	{name: "header-ws", kind: stringsFlag, cat: catRouting, usage: "add the header `LINE` to WebSocket upgrade (101) responses only, repeatable"},
 	{name: "header-http", kind: stringsFlag, cat: catRouting, usage: "add the header `LINE` to plain HTTP responses only, repeatable", notTiny: tinyNoPlainHTTP},
-	{name: "reverselookup", kind: boolFlag, cat: catProgram, usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address"},
+	{name: "reverselookup", kind: boolFlag, cat: catProgram, usage: "REMOTE_HOST is the client's reverse DNS name (a lookup of at most 2 s per connection) instead of its address", notTiny: tinyNoDNS},
 	{name: "license", kind: boolFlag, cat: catOther, usage: "print the license and exit"},
 	{name: "config", kind: stringFlag, cat: catOther, usage: "read settings from `FILE` (.yaml, .yml or .toml; keys are flag names, another key is an error); the command line wins", notTiny: tinyNoConfig},
 	// Policy: who may connect, and how connections are kept.

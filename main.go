@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -188,12 +187,9 @@ func configFrom(c flagValues, args []string, stdout, stderr io.Writer) (server.C
 	if err != nil {
 		return cfg, err
 	}
-	opts := &slog.HandlerOptions{Level: level}
 	switch f := c.String("logformat"); f {
-	case "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(logTo, opts))
-	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(logTo, opts))
+	case "text", "json":
+		cfg.Logger = server.NewLogger(logTo, f == "json", level)
 	default:
 		return cfg, usagef("--logformat %q: want text or json", f)
 	}
@@ -320,20 +316,21 @@ func logDestination(where string, stdout, stderr io.Writer) (io.Writer, error) {
 	return f, nil
 }
 
-// parseLevel maps websocketd's log levels onto slog's. access lines are
-// logged at Info, so "access" and "info" show the same lines.
-func parseLevel(s string) (slog.Level, error) {
+// parseLevel maps websocketd's log levels onto the server's (slog's).
+// access lines are logged at Info, so "access" and "info" show the same
+// lines.
+func parseLevel(s string) (server.Level, error) {
 	switch strings.ToLower(s) {
 	case "debug", "trace":
-		return slog.LevelDebug, nil
+		return server.LevelDebug, nil
 	case "access", "info":
-		return slog.LevelInfo, nil
+		return server.LevelInfo, nil
 	case "error":
-		return slog.LevelError, nil
+		return server.LevelError, nil
 	case "fatal":
-		return slog.LevelError + 4, nil
+		return server.LevelError + 4, nil
 	case "none":
-		return slog.LevelError + 8, nil // above every level logged
+		return server.LevelError + 8, nil // above every level logged
 	}
 	return 0, usagef("--loglevel %q: want debug, trace, access, info, error, fatal or none", s)
 }

@@ -173,7 +173,8 @@ func tinyHelp() string {
 		flagDoc{names: []string{"help", "h"}, usage: "show help", cat: catOther},
 		flagDoc{names: []string{"version", "v"}, usage: "print the version", cat: catOther})
 	return helpText(groupDocs(docs), "This is wsexec tiny, a build for small systems. With their flags, it leaves out "+
-		strings.Join(tinyLacks(), "; ")+". The full build has them: see README.md.")
+		strings.Join(tinyLacks(), "; ")+". The full build has them: see README.md. With no DNS resolver, "+
+		"--address takes IP addresses and localhost, not host names.")
 }
 
 // tinyLacks lists what the tiny build leaves out, each once, in the order

@@ -65,7 +65,7 @@ func TestTinyLacks(t *testing.T) {
 func TestTinyKeeps(t *testing.T) {
 	keep := strings.Fields(`port address unixsocket uds socketmode binary framing closems passenv maxforks
 		maxforks-mode maxframesize maxheadersize headertimeoutms closetimeoutms loglevel logto logformat dir
-		header header-ws reverselookup license origin anyorigin sameorigin pingms subprotocol compression passstderr`)
+		header header-ws license origin anyorigin sameorigin pingms subprotocol compression passstderr`)
 	tf := newTinyFlags()
 	for _, name := range keep {
 		if tf.fs.Lookup(name) == nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,7 +30,7 @@ import (
 //
 // SIGHUP and SIGPIPE stay asked for until the process exits, so that no
 // moment is left where one of them kills it.
-func serve(srv *server.Server, log *slog.Logger) error {
+func serve(srv *server.Server, log *server.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)

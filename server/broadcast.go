@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"runtime/debug"
@@ -76,7 +75,7 @@ var tooSlow = closeFrame{code: wsproto.ClosePolicyViolation, reason: "too slow"}
 type hub struct {
 	s      *Server
 	key    string // SCRIPT_NAME with --dir, "" for the command: the hubs' key
-	log    *slog.Logger
+	log    *Logger
 	ids    bool // Config.BroadcastIDs
 	events bool // Config.BroadcastEvents
 
@@ -445,7 +444,7 @@ func (f *fanout) wake() {
 type member struct {
 	h       *hub
 	id      string
-	log     *slog.Logger
+	log     *Logger
 	deflate bool // the client compresses: it gets compressed variants
 	limit   int  // Config.BroadcastQueue
 	joined  bool // its join event was queued: a leave event follows (set by join)
@@ -953,7 +952,7 @@ func (q *stdinQueue) signal() {
 
 // run writes what is queued to stdin until the queue closes, or drains,
 // or a write fails; then it closes stdin.
-func (q *stdinQueue) run(stdin io.WriteCloser, log *slog.Logger) {
+func (q *stdinQueue) run(stdin io.WriteCloser, log *Logger) {
 	defer close(q.done)
 	defer stdin.Close()
 	var spare []byte

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +27,7 @@ const bufferHintAfter = 2 * time.Second
 // of the wait. Once it has logged, or the program is stopped, it never
 // arms again.
 type bufferHint struct {
-	log *slog.Logger
+	log *Logger
 	pid int
 
 	armed   atomic.Bool // a wait is under way, or the hint is done: fed does nothing

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"runtime/debug"
@@ -32,13 +31,13 @@ type conn struct {
 	// nanoseconds plus the connection's number, a decimal number as
 	// websocketd's (a timestamp), unique across restarts too.
 	uniqueID string
-	log      *slog.Logger
+	log      *Logger
 	start    time.Time
 
 	prog   program
-	in     countedReader               // the message being delivered, counted; the read pump's
-	tag    *tagger                     // --passstderr; nil when off
-	errLog atomic.Pointer[slog.Logger] // c.log for stderr lines, which may come before c.log has the pid
+	in     countedReader          // the message being delivered, counted; the read pump's
+	tag    *tagger                // --passstderr; nil when off
+	errLog atomic.Pointer[Logger] // c.log for stderr lines, which may come before c.log has the pid
 	ws     *wsproto.Conn
 	out    *sink      // the client, as the program's output sees it
 	ka     *keepalive // --pingms; nil when off

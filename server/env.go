@@ -144,7 +144,7 @@ func (b baseEnv) build(q envRequest) []string {
 		serverPort = defaultPort(requestScheme(r) == "https")
 	}
 	remoteHost := remoteAddr
-	if b.reverseLookup {
+	if fullBuild && b.reverseLookup { // the tiny build links no DNS resolver
 		remoteHost = lookupHost(r, remoteAddr)
 	}
 	var e envBuf

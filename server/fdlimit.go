@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"log/slog"
 	"math"
 	"net"
 	"net/textproto"
@@ -73,7 +72,7 @@ func outOfFiles(err error) bool {
 // full --maxforks is (429), and the one line logged names the limit and
 // how many descriptors are open, which tell the operator what to raise.
 // Otherwise it is the handshake.Error in err, or a 500.
-func (s *Server) refuseStart(w responder, log *slog.Logger, err error) (fault bool) {
+func (s *Server) refuseStart(w responder, log *Logger, err error) (fault bool) {
 	if outOfFiles(err) {
 		s.refuse(w, log.With(fileUse(err)...), &handshake.Error{
 			Status: 503,
@@ -119,7 +118,7 @@ func fileUse(err error) []any {
 // accept loop. Serve's one goroutine calls Accept.
 type filesListener struct {
 	net.Listener
-	log    *slog.Logger
+	log    *Logger
 	warned time.Time // when it last logged
 	failed int       // accepts that ran out since then
 }

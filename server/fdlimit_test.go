@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"log/slog"
 	"math"
 	"os"
 	"runtime"
@@ -49,7 +48,7 @@ func TestCheckFileLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var log bytes.Buffer
-			s := &Server{cfg: Config{MaxForks: tc.maxForks}, log: slog.New(slog.NewTextHandler(&log, nil))}
+			s := &Server{cfg: Config{MaxForks: tc.maxForks}, log: NewLogger(&log, false, LevelInfo)}
 			s.checkFileLimit()
 			if got := strings.Contains(log.String(), "file descriptor limit too low"); got != tc.warn {
 				t.Fatalf("warned %v, want %v; log:\n%s", got, tc.warn, log.String())

@@ -78,7 +78,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 		ls.main = append(ls.main, s.mainListener(sock.Listener, cmp.Or(sock.Name, "inherited")))
 	}
 	for _, addr := range s.cfg.Addresses {
-		ln, err := net.Listen("tcp", addr)
+		ln, err := listenTCP(addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
@@ -92,7 +92,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 		ls.main = append(ls.main, s.mainListener(ln, ""))
 	}
 	if s.cfg.MetricsAddr != "" {
-		ln, err := net.Listen("tcp", s.cfg.MetricsAddr)
+		ln, err := listenTCP(s.cfg.MetricsAddr)
 		if err != nil {
 			return nil, fmt.Errorf("listen (metrics): %w", err)
 		}
@@ -103,7 +103,7 @@ func (s *Server) listen() (_ *listeners, err error) {
 	}
 	for _, addr := range s.cfg.Addresses {
 		host, _, _ := net.SplitHostPort(addr)
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(s.cfg.RedirPort)))
+		ln, err := listenTCP(net.JoinHostPort(host, strconv.Itoa(s.cfg.RedirPort)))
 		if err != nil {
 			return nil, fmt.Errorf("listen (redirect): %w", err)
 		}
@@ -136,7 +136,9 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 	case fi.Mode()&fs.ModeSocket == 0:
 		return nil, fmt.Errorf("unix socket %s: the path exists and is not a socket", path)
 	default:
-		nc, err := net.DialTimeout("unix", path, time.Second)
+		// A connect to a Unix socket does not wait: refused when nothing
+		// listens, EAGAIN when its backlog is full (it is in use).
+		nc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 		if err == nil {
 			nc.Close()
 			return nil, fmt.Errorf("unix socket %s: another server is listening on it", path)
@@ -149,7 +151,7 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 		}
 	}
 	if mode == 0 {
-		ln, err := net.Listen("unix", path)
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 		if err != nil {
 			return nil, fmt.Errorf("listen: %w", err)
 		}
@@ -162,21 +164,20 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("unix socket %s: %w", tmp, err)
 	}
-	ln, err := net.Listen("unix", tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	ul := ln.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false) // it would unlink tmp, which is gone
+	ln.SetUnlinkOnClose(false) // it would unlink tmp, which is gone
 	if err := os.Chmod(tmp, mode); err == nil {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		ul.Close()
+		ln.Close()
 		os.Remove(tmp)
 		return nil, fmt.Errorf("unix socket %s: %w", path, err)
 	}
-	return &renamedUnixListener{UnixListener: ul, path: path}, nil
+	return &renamedUnixListener{UnixListener: ln, path: path}, nil
 }
 
 // renamedUnixListener removes its socket file on Close, as a

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/textproto"
 	"net/url"
 	"strconv"
@@ -263,7 +262,7 @@ func (s *Server) acquire() bool {
 }
 
 // refuse429 answers a request that found every MaxForks slot taken.
-func (s *Server) refuse429(w responder, log *slog.Logger) {
+func (s *Server) refuse429(w responder, log *Logger) {
 	s.refuse(w, log, &handshake.Error{Status: 429, Reason: busyReason(s.cfg.MaxForks),
 		Header: textproto.MIMEHeader{"Retry-After": {"1"}}})
 }
@@ -278,7 +277,7 @@ func busyReason(maxForks int) string {
 // connection is closed at once with 1013 (try again later), no program
 // started: browsers hide a failed handshake's status from scripts (they
 // see 1006) but do show a close code.
-func (s *Server) refuseBusy(w responder, log *slog.Logger, res *handshake.Result) {
+func (s *Server) refuseBusy(w responder, log *Logger, res *handshake.Result) {
 	if !s.cfg.MaxForksClose {
 		s.refuse429(w, log)
 		return

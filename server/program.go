@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -74,7 +73,7 @@ type process struct {
 type processIn struct {
 	codec procio.Codec
 	stdin *stdinBatch
-	log   *slog.Logger
+	log   *Logger
 }
 
 // processOut is the write pump: the only reader of stdout. It is one
@@ -90,7 +89,7 @@ type processOut struct {
 	grace  time.Duration
 	ended  func(closeFrame)
 	resume func() // run as a method value made once: making one allocates
-	log    *slog.Logger
+	log    *Logger
 	crash  func(where string, v any)
 }
 
@@ -103,7 +102,7 @@ const quietAfter = time.Second
 // startProcess starts a program, and counts it until it is reaped. Its
 // stderr lines go to cfg.Stderr (and, with tag, to the client); a panic
 // while its output runs goes to crash.
-func (s *Server) startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *slog.Logger, crash func(string, any)) (*process, error) {
+func (s *Server) startProcess(cfg procio.Config, codec procio.Codec, tag *tagger, log *Logger, crash func(string, any)) (*process, error) {
 	cfg.Exited = s.metrics.exited
 	s.metrics.starting()
 	p, err := procio.Start(cfg)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +51,7 @@ type router struct {
 
 // newRouter checks the routing part of cfg and resolves its directories;
 // log is the static files' (see newStatic).
-func newRouter(cfg *Config, log *slog.Logger) (*router, error) {
+func newRouter(cfg *Config, log *Logger) (*router, error) {
 	rt := &router{}
 	switch {
 	case cfg.Dir != "" && len(cfg.Command) > 0:

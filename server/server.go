@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"net"
 	"net/netip"
@@ -192,7 +191,7 @@ type Config struct {
 	// Version is reported in SERVER_SOFTWARE as wsexec/Version.
 	Version string
 	// Logger receives every log line; nil discards them.
-	Logger *slog.Logger
+	Logger *Logger
 }
 
 // Server serves programs as WebSocket endpoints (one command, or every
@@ -200,7 +199,7 @@ type Config struct {
 // HTTP. Create it with New and start it with Run.
 type Server struct {
 	cfg      Config
-	log      *slog.Logger
+	log      *Logger
 	env      baseEnv
 	rt       *router
 	hs       handshake.Config
@@ -261,7 +260,7 @@ func (e *ConfigError) Error() string {
 func New(cfg Config) (*Server, error) {
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = discardLogger()
 	}
 	if err := lacking(&cfg); err != nil {
 		return nil, err
@@ -643,7 +642,7 @@ func (s *Server) serveWS(w responder, r *request, ep *endpoint) {
 
 // refuse answers a refused request with its status and reason, logs it
 // and counts it. Every refusal goes through here.
-func (s *Server) refuse(w responder, log *slog.Logger, err error) {
+func (s *Server) refuse(w responder, log *Logger, err error) {
 	if aerr := (*authError)(nil); errors.As(err, &aerr) {
 		s.metrics.refused(aerr.status)
 		log.Info("refused", "status", aerr.status, "reason", aerr.reason, "detail", aerr.detail)

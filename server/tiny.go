@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsexec/wsexec/handshake"
@@ -49,7 +51,7 @@ func (*basicAuth) load() error { return nil }
 // web has no routes in the tiny build.
 type web struct{}
 
-func newWeb(*Config, *router, *slog.Logger) (web, error) { return web{}, nil }
+func newWeb(*Config, *router, *Logger) (web, error) { return web{}, nil }
 
 // fullBuild is false in the tiny build: a branch it guards is left out of
 // its binary (the shared program, the auth command, trusted proxies),
@@ -75,6 +77,7 @@ var lacks = []struct {
 	{"BasicAuthFile", "basic authentication", func(c *Config) bool { return c.BasicAuthFile != "" || c.BasicAuthRealm != "" }},
 	{"AuthCommand", "the auth command", func(c *Config) bool { return len(c.AuthCommand) > 0 }},
 	{"TrustedProxies", "trusted proxies", func(c *Config) bool { return len(c.TrustedProxies) > 0 }},
+	{"ReverseLookup", "DNS resolver", func(c *Config) bool { return c.ReverseLookup }},
 }
 
 // lacking refuses a Config that asks for what the tiny build leaves out.
@@ -85,6 +88,36 @@ func lacking(cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// listenTCP listens on addr, host:port, without a DNS resolver (its code
+// is 0.2 MB of a binary): the host is an IP address, localhost (127.0.0.1,
+// where net.Listen listens for it too) or empty for every interface, and
+// the port a number.
+func listenTCP(addr string) (net.Listener, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return nil, fmt.Errorf("listen tcp %s: the port is not a number", addr)
+	}
+	ta := &net.TCPAddr{Port: int(p)}
+	switch ip, err := netip.ParseAddr(host); {
+	case host == "":
+	case strings.EqualFold(host, "localhost"):
+		ta.IP = net.IPv4(127, 0, 0, 1)
+	case err != nil:
+		return nil, fmt.Errorf("listen tcp %s: %q is no IP address, and the tiny build has no DNS resolver to look it up: give its address, or use the full build", addr, host)
+	default:
+		ta = net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p)))
+	}
+	ln, err := net.ListenTCP("tcp", ta)
+	if err != nil {
+		return nil, err
+	}
+	return ln, nil
 }
 
 // Run listens on every configured address and serves until ctx is done,

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/netip"
 	"runtime"
@@ -37,6 +36,7 @@ func TestTinyRefuses(t *testing.T) {
 		"BasicAuthFile":  func(c *Config) { c.BasicAuthFile = "htpasswd" },
 		"AuthCommand":    func(c *Config) { c.AuthCommand, c.AuthPath = []string{"true"}, "/bin/true" },
 		"TrustedProxies": func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} },
+		"ReverseLookup":  func(c *Config) { c.ReverseLookup = true },
 	}
 	if len(sets) != len(lacks) {
 		t.Fatalf("%d fields tested, %d lacking", len(sets), len(lacks))
@@ -63,7 +63,7 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 	t.Parallel()
 	var log lockedBuffer
 	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
-		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+		Logger: NewLogger(&log, false, LevelInfo)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestTinyShutdownClosesFreshConns(t *testing.T) {
 	t.Parallel()
 	var log lockedBuffer
 	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
-		ReadHeaderTimeout: time.Minute, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+		ReadHeaderTimeout: time.Minute, Logger: NewLogger(&log, false, LevelInfo)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +133,49 @@ func TestTinyShutdownClosesFreshConns(t *testing.T) {
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := nc.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Fatalf("the silent connection after Run returned: %v, want EOF", err)
+	}
+}
+
+// TestTinyListenTCP: the tiny build listens on addresses without a DNS
+// resolver, and says so for a host name.
+func TestTinyListenTCP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, want, err string }{
+		{addr: "127.0.0.1:0", want: "127.0.0.1"},
+		{addr: "localhost:0", want: "127.0.0.1"},
+		{addr: "LOCALHOST:0", want: "127.0.0.1"},
+		{addr: "[::1]:0", want: "::1"},
+		{addr: ":0", want: "every interface"},
+		{addr: "example.invalid:0", err: "no DNS resolver"},
+		{addr: "127.0.0.1:http", err: "the port is not a number"},
+		{addr: "127.0.0.1:65536", err: "the port is not a number"},
+		{addr: "127.0.0.1", err: "missing port"},
+	} {
+		ln, err := listenTCP(tc.addr)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: %v, want an error saying %q", tc.addr, err, tc.err)
+			}
+			if ln != nil {
+				ln.Close()
+			}
+			continue
+		}
+		if err != nil {
+			if tc.want == "::1" && strings.Contains(err.Error(), "cannot assign") {
+				continue // no IPv6 loopback on this machine
+			}
+			t.Errorf("%s: %v", tc.addr, err)
+			continue
+		}
+		got := ln.Addr().(*net.TCPAddr)
+		ip := got.IP.String()
+		if got.IP.IsUnspecified() {
+			ip = "every interface"
+		}
+		if ip != tc.want || got.Port == 0 {
+			t.Errorf("%s: listening on %v, want %s and a port", tc.addr, got, tc.want)
+		}
+		ln.Close()
 	}
 }
