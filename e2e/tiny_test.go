@@ -508,6 +508,7 @@ func TestTinyCLI(t *testing.T) {
 		{"--ssl", "TLS"},
 		{"--staticdir=/tmp", "static files and CGI"},
 		{"--broadcast", "broadcast"},
+		{"--reverselookup", "the DNS resolver"},
 	} {
 		t.Run(tc.flag, func(t *testing.T) {
 			stdout, stderr, err := runCmd(t, exec.Command(bin, tc.flag, "cat"))
@@ -525,6 +526,18 @@ func TestTinyCLI(t *testing.T) {
 			}
 		})
 	}
+	t.Run("--address=a host name", func(t *testing.T) {
+		// No DNS resolver: a name other than localhost is an error that
+		// says so, before anything listens.
+		stdout, stderr, err := runCmd(t, exec.Command(bin, "--address=wsexec.invalid", "--port=0", "cat"))
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !strings.Contains(stderr, `"wsexec.invalid" is no IP address, and the tiny build has no DNS resolver`) {
+			t.Fatalf("exit %v, stderr %q; want a failure naming the missing resolver", err, stderr)
+		}
+		if strings.Contains(stdout+stderr, "msg=listening") {
+			t.Fatal("it listened")
+		}
+	})
 	t.Run("--help", func(t *testing.T) {
 		stdout, _, err := runCmd(t, exec.Command(bin, "--help"))
 		if err != nil {
