@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // envHeader is the request header the environment tests send: a custom
@@ -69,13 +70,14 @@ func TestEnvironment(t *testing.T) {
 	}
 	// UNIQUE_ID is a decimal number, as websocketd's timestamp: the
 	// server's start in nanoseconds plus the connection's number, so it
-	// is not reused after a restart; the connect line logs it.
+	// is not reused after a restart; the connect line logs it (which
+	// may reach the log after the program's output reached the client).
 	if id, err := strconv.ParseUint(env["UNIQUE_ID"], 10, 64); err != nil || id < 1e18 {
 		t.Errorf("UNIQUE_ID = %q, want a nanosecond count", env["UNIQUE_ID"])
 	}
-	if !strings.Contains(s.logText(), "unique_id="+env["UNIQUE_ID"]) {
-		t.Errorf("the log does not name UNIQUE_ID %s:\n%s", env["UNIQUE_ID"], s.logText())
-	}
+	waitFor(t, 5*time.Second, "the connect line naming UNIQUE_ID "+env["UNIQUE_ID"], func() bool {
+		return strings.Contains(s.logText(), "unique_id="+env["UNIQUE_ID"])
+	})
 	restarted := startServer(t, "../examples/bash/env.sh")
 	if again := readEnv(t, dial(t, restarted.addr, "/", nil))["UNIQUE_ID"]; again == env["UNIQUE_ID"] {
 		t.Errorf("another server's first connection has the same UNIQUE_ID %s", again)

@@ -136,8 +136,8 @@ func listenUnix(path string, mode os.FileMode) (net.Listener, error) {
 	case fi.Mode()&fs.ModeSocket == 0:
 		return nil, fmt.Errorf("unix socket %s: the path exists and is not a socket", path)
 	default:
-		// A connect to a Unix socket does not wait: refused when nothing
-		// listens, EAGAIN when its backlog is full (it is in use).
+		// A connect to a Unix socket does not wait (refused at once when
+		// nothing listens), so it needs no timeout.
 		nc, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 		if err == nil {
 			nc.Close()
