@@ -163,19 +163,32 @@ func (o *logOut) appendArgs(b []byte, args []any) []byte {
 	return b
 }
 
+// appendPlain appends v if it is a bool or an integer of a built-in
+// type, which both formats write the same way, and reports whether it
+// was. (An integer of a named type is its String in text, a number in
+// JSON.)
+func appendPlain(b []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case bool:
+		return strconv.AppendBool(b, v), true
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), true
+	case int64:
+		return strconv.AppendInt(b, v, 10), true
+	case uint64:
+		return strconv.AppendUint(b, v, 10), true
+	}
+	return b, false
+}
+
 // appendTextValue appends v as slog's text handler writes it.
 func appendTextValue(b []byte, v any) []byte {
+	if b, ok := appendPlain(b, v); ok {
+		return b
+	}
 	switch v := v.(type) {
 	case string:
 		return appendTextString(b, v)
-	case bool:
-		return strconv.AppendBool(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case uint64:
-		return strconv.AppendUint(b, v, 10)
 	case time.Duration:
 		return append(b, v.String()...)
 	case encoding.TextMarshaler:
@@ -191,17 +204,12 @@ func appendTextValue(b []byte, v any) []byte {
 // slices, integers of named types and text marshalers; any other is
 // written as a string of its text.
 func appendJSONValue(b []byte, v any) []byte {
+	if b, ok := appendPlain(b, v); ok {
+		return b
+	}
 	switch v := v.(type) {
 	case string:
 		return appendJSONQuote(b, v)
-	case bool:
-		return strconv.AppendBool(b, v)
-	case int:
-		return strconv.AppendInt(b, int64(v), 10)
-	case int64:
-		return strconv.AppendInt(b, v, 10)
-	case uint64:
-		return strconv.AppendUint(b, v, 10)
 	case time.Duration:
 		return strconv.AppendInt(b, int64(v), 10)
 	case error:
