@@ -3,15 +3,11 @@
 // connection (package procio) with a CGI/1.1 environment, and relays between
 // the socket (package wsproto) and the program's pipes.
 //
-// The server reads each request head itself (raw.go, with
-// handshake.ReadRequest) and serves a WebSocket upgrade without net/http.
-// In the default build any other request is passed, its bytes put back in
-// front, to net/http's server (web.go), which serves the plain-HTTP routes
-// and reads every request on a TLS listener itself; the tiny build (tag
-// tiny, tiny.go) has no net/http and answers the others with 426 or the
-// refusal their path earns. Either way the request reaches, as one type
-// (request.go), the same checks, gates and WebSocket path, and is
-// answered through a responder (respond.go).
+// Requests come through net/http's server (web.go), which serves the
+// plain-HTTP routes too; the tiny build (tag tiny, tiny.go) has no
+// net/http and reads each request itself with handshake.ReadRequest. Both
+// hand the request, as one type (request.go), to the same checks, gates
+// and WebSocket path, and answer through a responder (respond.go).
 //
 // Every request is checked first (request.go): a target that is not a
 // path, a malformed Host, a "." or ".." segment or an encoded slash in the

@@ -189,18 +189,8 @@ func BenchmarkRelayStream(b *testing.B) {
 // the allocations (the client's included) it reports the goroutines the
 // server starts per cycle, each a wake-up to schedule (docs/benchmarks.md,
 // "Where a connection's microseconds go").
-func BenchmarkRelayCycle(b *testing.B) { benchCycle(b, testServerAddr(b, "cat")) }
-
-// BenchmarkRunCycle is BenchmarkRelayCycle through Run, whose own reader
-// serves the upgrade (raw.go) rather than net/http.
-func BenchmarkRunCycle(b *testing.B) {
-	benchCycle(b, startRun(b, Config{Command: []string{"cat"}, Path: "/bin/cat"}).addr)
-}
-
-// benchCycle makes connection cycles to the server at addr: connect, "hi"
-// and its echo, close, the program reaped; it reports the allocations and
-// goroutines (client and server) of each.
-func benchCycle(b *testing.B, addr string) {
+func BenchmarkRelayCycle(b *testing.B) {
+	addr := testServerAddr(b, "cat")
 	b.ReportAllocs()
 	created := []rtmetrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 	rtmetrics.Read(created)

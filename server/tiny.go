@@ -3,14 +3,21 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"net/textproto"
+	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/wsexec/wsexec/handshake"
 )
 
 // The tiny build (tag tiny; make tiny) serves WebSocket endpoints only,
@@ -124,7 +131,7 @@ func (s *Server) Run(ctx context.Context) error {
 	serveErr := make(chan error, len(ls.main))
 	for _, ln := range ls.main {
 		s.logListening(ln)
-		go func() { serveErr <- s.acceptRaw(ln, nil) }()
+		go func() { serveErr <- s.acceptRaw(ln) }()
 	}
 	select {
 	case <-ctx.Done():
@@ -138,4 +145,132 @@ func (s *Server) Run(ctx context.Context) error {
 		err = e
 	}
 	return err
+}
+
+// acceptRaw accepts connections on ln and serves each in a goroutine of
+// its own until ln is closed, which it returns as its error. An error accepting (out of descriptors,
+// most likely: filesListener logs it) is retried after a pause that
+// doubles from 5 ms to 1 s, as net/http's server does, so that the
+// clients waiting in the backlog get their turn once descriptors free.
+func (s *Server) acceptRaw(ln net.Listener) error {
+	var pause time.Duration
+	for {
+		nc, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) { // Run closed it, or it was closed under us
+			return fmt.Errorf("accept: %w", err)
+		}
+		if err != nil {
+			pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+			select {
+			case <-time.After(pause):
+			case <-s.quit.Done():
+				return nil
+			}
+			continue
+		}
+		pause = 0
+		go s.serveRaw(nc)
+	}
+}
+
+// rawReadBuffer is the size of the reader a connection's request is read
+// with, which then holds what the client sent after it (as net/http's).
+const rawReadBuffer = 4 << 10
+
+// lingerTime bounds how long a refused connection is drained after its
+// answer, so that the client reads the answer rather than a reset.
+const lingerTime = 500 * time.Millisecond
+
+// serveRaw reads one request from nc, within ReadHeaderTimeout and
+// MaxHeaderBytes, and serves it (Server.serve). A connection that is not
+// handed over to a WebSocket is closed once answered.
+func (s *Server) serveRaw(nc net.Conn) {
+	if !s.fresh.add(nc) {
+		return
+	}
+	// A panic ends this connection, never the server: what net/http's
+	// server does for the default build.
+	w := &rawResponder{nc: nc, header: s.cfg.Header}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic", "in", "request", "remote", nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !w.taken {
+				nc.Close()
+			}
+		}
+	}()
+	nc.SetReadDeadline(time.Now().Add(s.cfg.ReadHeaderTimeout))
+	w.br = bufio.NewReaderSize(nc, rawReadBuffer)
+	h, err := handshake.ReadRequest(w.br, s.cfg.MaxHeaderBytes)
+	s.fresh.remove(nc)
+	var herr *handshake.Error
+	switch {
+	case errors.As(err, &herr):
+		s.refuse(w, s.log.With("remote", nc.RemoteAddr().String()), herr)
+		w.linger()
+		return
+	case err != nil: // the client went, or sent nothing in time
+		nc.Close()
+		return
+	}
+	nc.SetReadDeadline(time.Time{})
+	r := newRequest(s.quit, h, nc.RemoteAddr().String())
+	if s.serve(w, r) {
+		// A plain request: what the path is, or why it is refused.
+		_, err := s.rt.endpointFor(r)
+		if err == nil {
+			err = &handshake.Error{Status: 426, Reason: endpointHint, Header: textproto.MIMEHeader{"Upgrade": {"websocket"}}}
+		}
+		s.refuse(w, s.log.With("remote", r.remoteAddr, "path", r.path), err)
+	}
+	if !w.taken {
+		w.linger()
+	}
+}
+
+// newRequest returns the request whose head is h, from the client at
+// remoteAddr. The target's path is decoded as net/http decodes it; a
+// target that is not a path is left for checkRequest to refuse.
+func newRequest(ctx context.Context, h *handshake.Request, remoteAddr string) *request {
+	r := &request{Request: *h, remoteAddr: remoteAddr, ctx: ctx}
+	if u, err := url.ParseRequestURI(h.Target); err == nil {
+		r.path, r.query = u.Path, u.RawQuery
+	}
+	return r
+}
+
+// rawResponder answers a request serveRaw read, on its connection.
+type rawResponder struct {
+	nc     net.Conn
+	br     *bufio.Reader
+	header textproto.MIMEHeader // Config.Header, on every response
+	taken  bool                 // accept handed the connection over
+}
+
+func (w *rawResponder) refuse(e *handshake.Error) {
+	w.nc.SetWriteDeadline(time.Now().Add(lingerTime))
+	w.nc.Write(e.AppendResponse(nil, w.header)) // the client may be gone
+}
+
+func (w *rawResponder) accept(res *handshake.Result, cfg *handshake.Config) (net.Conn, *bufio.Reader, error) {
+	if err := handshake.Respond(w.nc, res, cfg); err != nil {
+		w.refuse(&handshake.Error{Status: 500, Reason: "cannot complete the handshake"})
+		return nil, nil, err
+	}
+	w.taken = true
+	return w.nc, w.br, nil
+}
+
+func (w *rawResponder) abort() {}
+
+// linger closes a connection that has been answered: its write side
+// first, then what the client still sends is read and dropped for at most
+// lingerTime (and 64 KiB), so that closing does not reset the connection
+// before the client has read the answer.
+func (w *rawResponder) linger() {
+	if cw, ok := w.nc.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		w.nc.SetReadDeadline(time.Now().Add(lingerTime))
+		io.Copy(io.Discard, io.LimitReader(w.br, 64<<10))
+	}
+	w.nc.Close()
 }

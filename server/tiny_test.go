@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -72,7 +73,7 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.serveRaw(server, nil)
+		s.serveRaw(server)
 	}()
 	client.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(client, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
@@ -95,18 +96,38 @@ func TestTinyPanicEndsTheConnection(t *testing.T) {
 // header timeout.
 func TestTinyShutdownClosesFreshConns(t *testing.T) {
 	t.Parallel()
-	s := startRun(t, Config{Command: []string{"cat"}, Path: "/bin/cat", ReadHeaderTimeout: time.Minute})
-	nc, err := net.Dial("tcp", s.addr)
+	var log lockedBuffer
+	s, err := New(Config{Command: []string{"cat"}, Path: "/bin/cat", Addresses: []string{"127.0.0.1:0"},
+		ReadHeaderTimeout: time.Minute, Logger: NewLogger(&log, false, LevelInfo)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	var addr string
+	deadline := time.Now().Add(10 * time.Second)
+	for addr == "" && time.Now().Before(deadline) {
+		if _, rest, ok := strings.Cut(log.String(), "msg=listening addr="); ok {
+			addr, _, _ = strings.Cut(rest, " ")
+		} else {
+			runtime.Gosched()
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no listening line:\n%s", log.String())
+	}
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
 	// Stop once the server has accepted it and waits for its request.
-	deadline := time.Now().Add(10 * time.Second)
 	for s.fresh.count() == 0 && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
-	if err := s.stop(); err != nil {
+	cancel()
+	if err := <-ran; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))

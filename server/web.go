@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wsexec/wsexec/handshake"
@@ -210,19 +209,9 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Info("metrics", "addr", ls.metrics.addr, "url", "http://"+ls.metrics.urlAddr+"/metrics")
 		go func() { serveErr <- ms.Serve(ls.metrics) }()
 	}
-	// A listener without TLS is read by the server's own reader
-	// (serveRaw), which serves WebSocket upgrades and passes every other
-	// request to hs through plain; net/http reads those on a TLS listener
-	// (it must hold the *tls.Conn to give handlers its state).
-	plain := newHandoff(ls.main[0].Addr())
-	go hs.Serve(plain) // returns when Shutdown closes plain
 	for _, ln := range ls.main {
 		s.logListening(ln)
-		if s.cfg.TLS != nil {
-			go func() { serveErr <- hs.Serve(ln) }()
-		} else {
-			go func() { serveErr <- s.acceptRaw(ln, plain.give) }()
-		}
+		go func() { serveErr <- hs.Serve(ln) }()
 	}
 	if len(ls.redirect) > 0 {
 		scheme := "http"
@@ -244,8 +233,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	// Stop accepting, then end the WebSockets ourselves: Shutdown does not
-	// know about hijacked connections, nor about those serveRaw serves.
-	ls.close()
+	// know about hijacked connections.
 	shutCtx, limit, cancel := s.shutdown()
 	defer cancel()
 	if e := hs.Shutdown(shutCtx); e != nil && err == nil {
@@ -260,44 +248,6 @@ func (s *Server) Run(ctx context.Context) error {
 	ms.Close()
 	return err
 }
-
-// handoff is a listener that net/http's server accepts the connections
-// serveRaw passes on from, until it is closed.
-type handoff struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-	addr  net.Addr
-}
-
-func newHandoff(addr net.Addr) *handoff {
-	return &handoff{conns: make(chan net.Conn), done: make(chan struct{}), addr: addr}
-}
-
-// give has the server accept c, or closes c once the listener is closed.
-func (h *handoff) give(c net.Conn) {
-	select {
-	case h.conns <- c:
-	case <-h.done:
-		c.Close()
-	}
-}
-
-func (h *handoff) Accept() (net.Conn, error) {
-	select {
-	case c := <-h.conns:
-		return c, nil
-	case <-h.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (h *handoff) Close() error {
-	h.once.Do(func() { close(h.done) })
-	return nil
-}
-
-func (h *handoff) Addr() net.Addr { return h.addr }
 
 // trackFresh is an http.Server.ConnState hook: a connection is fresh
 // until it has sent a byte (http.StateNew). http.Server.Shutdown counts
